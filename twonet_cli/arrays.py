@@ -1,0 +1,205 @@
+"""Reading inputs, targets and parameters from the command line or from files.
+
+Inline values are ``0.5,-1.2`` (one sample) or ``0.5,-1.2;1,0`` (rows separated by ``;``).
+Files are ``.csv`` (optional header), ``.npy``, ``.json``; parameters also ``.npz`` and ``.yaml``.
+Every failure is an ``InputError`` whose one-line message names the option or file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .activations import Array
+from .errors import ConfigError, InputError, ShapeError
+from .losses import LossName
+from .model import PARAM_NAMES, Params
+
+ARRAY_SUFFIXES = (".csv", ".npy", ".json")
+PARAM_SUFFIXES = (".npz", ".json", ".yaml", ".yml")
+
+
+def _float(token: str, where: str) -> float:
+    try:
+        return float(token)
+    except ValueError:
+        raise InputError(f"{where}: '{token.strip()}' is not a number") from None
+
+
+def _finite(a: Array, where: str) -> Array:
+    if not np.isfinite(a).all():
+        raise InputError(f"{where}: contains NaN or infinity")
+    return a
+
+
+def parse_inline(text: str, where: str) -> Array:
+    """``1,2;3,4`` → [[1, 2], [3, 4]]; ``1,2`` → [1, 2]; ragged rows are an error."""
+    rows = [r for r in text.strip().strip(";").split(";")]
+    if not text.strip() or any(not r.strip() for r in rows):
+        raise InputError(f"{where}: expected numbers like 0.5,-1.2 (rows separated by ;), got '{text}'")
+    values = [[_float(t, where) for t in r.replace(" ", ",").split(",") if t.strip()] for r in rows]
+    if len({len(v) for v in values}) > 1:
+        raise InputError(f"{where}: rows have different lengths {[len(v) for v in values]}")
+    a = np.asarray(values if len(values) > 1 else values[0], dtype=np.float64)
+    return _finite(a, where)
+
+
+def _read_csv(path: Path) -> Array:
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = [r for r in csv.reader(fh) if any(c.strip() for c in r)]
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a text CSV file") from None
+    if rows and not _is_number(rows[0][0]):  # a header row
+        rows = rows[1:]
+    if not rows:
+        raise InputError(f"{path}: no data rows")
+    width = len(rows[0])
+    values = []
+    for i, r in enumerate(rows, start=1):
+        if len(r) != width:
+            raise InputError(f"{path}: data row {i} has {len(r)} values, row 1 has {width}")
+        values.append([_float(c, f"{path}: data row {i}") for c in r])
+    return np.asarray(values, dtype=np.float64)
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+def _numeric(a: Any, where: str) -> Array:
+    """A float64 copy of a loaded array, refusing objects, strings and booleans."""
+    a = np.asarray(a)
+    if a.dtype.kind not in "iuf":
+        raise InputError(f"{where}: expected numbers, got an array of dtype {a.dtype}")
+    return _finite(a.astype(np.float64), where)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: invalid JSON: {e}") from None
+
+
+def _json_numbers(value: Any, where: str) -> Array:
+    def ok(v: Any) -> bool:
+        return all(ok(e) for e in v) if isinstance(v, list) else (
+            isinstance(v, (int, float)) and not isinstance(v, bool))
+
+    if not ok(value) or value == []:
+        raise InputError(f"{where}: expected a number or a (nested) list of numbers")
+    try:
+        return _finite(np.asarray(value, dtype=np.float64), where)
+    except ValueError:
+        raise InputError(f"{where}: rows have different lengths") from None
+
+
+def load_array(spec: str, where: str) -> Array:
+    """An array from an inline spec or a .csv/.npy/.json file."""
+    path = Path(spec)
+    if path.suffix.lower() not in ARRAY_SUFFIXES:
+        if path.exists() or "/" in spec:
+            raise InputError(f"{where}: '{spec}' is not a .csv, .npy or .json file")
+        return parse_inline(spec, where)
+    if not path.is_file():
+        raise InputError(f"{where}: file '{spec}' not found")
+    try:
+        match path.suffix.lower():
+            case ".csv":
+                a = _read_csv(path)
+            case ".npy":
+                a = _numeric(np.load(path, allow_pickle=False), str(path))
+            case _:
+                a = _json_numbers(_read_json(path), str(path))
+    except (OSError, ValueError) as e:  # unreadable file, bad .npy header, pickled objects
+        raise InputError(f"{path}: cannot read: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+    if a.size == 0:
+        raise InputError(f"{path}: no values")
+    return a
+
+
+def as_inputs(x: Array, n: int, where: str) -> Array:
+    """x as a batch (B, n): a vector of n numbers is one sample; for n = 1 a vector is B samples."""
+    if x.ndim == 0 or (x.ndim == 1 and n == 1):
+        x = x.reshape(-1, 1)
+    elif x.ndim == 1:
+        x = x[None, :]
+    if x.ndim != 2 or x.shape[1] != n:
+        raise ShapeError(f"{where}: expected {n} value(s) per sample (in_features = {n}), got shape {x.shape}")
+    return x
+
+
+def as_targets(y: Array, K: int, batch: int, loss: LossName, where: str) -> Array:
+    """y as (B, K) for the loss; cross_entropy also takes class indices (B,), made one-hot."""
+    if loss == "cross_entropy" and y.ndim <= 1 and y.size == batch:  # class indices
+        idx = y.reshape(-1)
+        if not (np.all(idx == np.round(idx)) and np.all((idx >= 0) & (idx < K))):
+            raise InputError(f"{where}: class indices must be integers in 0..{K - 1}, got {idx.tolist()}")
+        y = np.eye(K)[idx.astype(int)]
+    elif y.ndim == 0 or (y.ndim == 1 and K == 1):
+        y = y.reshape(-1, 1)
+    elif y.ndim == 1:
+        y = y[None, :]
+    if y.ndim != 2 or y.shape != (batch, K):
+        raise ShapeError(f"{where}: expected {batch} target(s) of {K} value(s) (out_features = {K}), got shape {y.shape}")
+    if loss == "bce" and not np.all((y >= 0) & (y <= 1)):
+        bad = y[(y < 0) | (y > 1)][0]
+        raise InputError(f"{where}: bce targets must lie in [0, 1], got {bad:g}")
+    if loss == "cross_entropy" and not (np.all(y >= 0) and np.allclose(y.sum(axis=1), 1.0, rtol=0, atol=1e-9)):
+        raise InputError(f"{where}: cross_entropy targets must be class indices or one-hot rows (each summing to 1)")
+    return y
+
+
+def load_params(spec: str, shape: tuple[int, int, int], where: str = "--params") -> Params:
+    """W1, b1, W2, b2 from a .npz, .json or .yaml file, checked against (n, m, K)."""
+    path = Path(spec)
+    if path.suffix.lower() not in PARAM_SUFFIXES:
+        raise InputError(f"{where}: '{spec}' is not a .npz, .json or .yaml file")
+    if not path.is_file():
+        raise InputError(f"{where}: file '{spec}' not found")
+    raw = _read_param_file(path)
+    if not isinstance(raw, dict):
+        raise InputError(f"{path}: expected a mapping with keys {', '.join(PARAM_NAMES)}")
+    extra = sorted(set(raw) - set(PARAM_NAMES))
+    missing = [k for k in PARAM_NAMES if k not in raw]
+    if extra or missing:
+        what = f"unexpected key(s) {', '.join(map(str, extra))}" if extra else f"missing {', '.join(missing)}"
+        raise InputError(f"{path}: {what} (expected exactly {', '.join(PARAM_NAMES)})")
+    n, m, K = shape
+    want = {"W1": (m, n), "b1": (m,), "W2": (K, m), "b2": (K,)}
+    arrays = {}
+    for key in PARAM_NAMES:
+        value = raw[key]
+        a = _numeric(value, f"{path}: {key}") if isinstance(value, np.ndarray) else _json_numbers(value, f"{path}: {key}")
+        if a.shape != want[key]:
+            raise ShapeError(f"{path}: {key} has shape {a.shape}, but the network {n} → {m} → {K} needs {want[key]}")
+        arrays[key] = a
+    return Params(**arrays)
+
+
+def _read_param_file(path: Path) -> Any:
+    match path.suffix.lower():
+        case ".npz":
+            try:
+                with np.load(path, allow_pickle=False) as z:
+                    return {k: z[k] for k in z.files}
+            except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+                raise InputError(f"{path}: not a readable .npz file ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+        case ".json":
+            return _read_json(path)
+    from .config import read_yaml  # YAML parsing lives with the configs
+
+    try:
+        return read_yaml(path, "params")
+    except ConfigError as e:
+        raise InputError(str(e)) from None

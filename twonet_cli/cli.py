@@ -1,0 +1,180 @@
+"""The `twonet` command line: thin commands that parse, load, call the core and render."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, Optional
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from . import arrays, config
+from .errors import EXIT_BAD_INPUT, TwonetError
+
+EXIT_CODES = (
+    "Exit codes: 0 success · 1 a check found a mismatch (or training diverged) · "
+    "2 bad input (usage, config, data, shapes), with one line on stderr."
+)
+
+app = typer.Typer(
+    name="twonet",
+    help=f"Train and inspect the two-layer network x → Linear₁ → f → Linear₂ → g → loss.\n\n{EXIT_CODES}",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+ConfigOpt = Annotated[
+    Optional[str],
+    typer.Option("--config", "-c", help="Config file, or the name of a shipped config "
+                 f"(default: {config.DEFAULT_CONFIG}). See `twonet configs`.", show_default=False),
+]
+SetOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--set", "-s", metavar="KEY=VALUE", help="Override a config key, e.g. --set model.hidden=8 (repeatable)."),
+]
+InputOpt = Annotated[
+    Optional[str],
+    typer.Option("--input", "-x", help="Inline '0.5,-1.2' (rows separated by ';') or a .csv/.npy/.json file. "
+                 "Default: the config's example.", show_default=False),
+]
+TargetOpt = Annotated[
+    Optional[str],
+    typer.Option("--target", "-y", help="Same forms as --input; class indices for cross_entropy.", show_default=False),
+]
+ParamsOpt = Annotated[
+    Optional[str],
+    typer.Option("--params", "-p", help="W1, b1, W2, b2 from a .npz/.json/.yaml file. Default: the config's params or init.",
+                 show_default=False),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout instead of tables.")]
+
+err_console = Console(stderr=True, highlight=False)
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Turn twonet's errors into one red line on stderr and their exit code (the one place this happens)."""
+    try:
+        with np.errstate(all="ignore"):  # overflow is detected by checking results, not by warnings
+            yield
+    except TwonetError as e:
+        err_console.print(f"[bold red]Error:[/bold red] {escape(str(e))}", soft_wrap=True)
+        raise typer.Exit(e.exit_code) from None
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"twonet {version('twonet')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Train and inspect the two-layer network x → Linear₁ → f → Linear₂ → g → loss."""
+
+
+def _load_problem(
+    cfg: config.Config, input_: str | None, target: str | None, params: str | None
+) -> tuple[Any, Any, Any]:
+    """(params, x (B, n), y (B, K)) from the options, falling back to the config."""
+    m = cfg.model
+    n, K = m.in_features, m.out_features
+    p = arrays.load_params(params, (n, m.hidden, K)) if params else cfg.params()
+    if input_ is None:
+        if cfg.example is None:
+            raise TwonetError("--input: needed, since the config has no example section")
+        if target is None and cfg.example.y is None:
+            raise TwonetError("--target: needed, since the config's example has no y")
+        x = arrays.as_inputs(cfg.example.x, n, "example.x")
+        y_raw, y_where = (arrays.load_array(target, "--target"), "--target") if target else (cfg.example.y, "example.y")
+    else:
+        if target is None:
+            raise TwonetError("--target: needed with --input (K numbers per sample, or class indices)")
+        x = arrays.as_inputs(arrays.load_array(input_, "--input"), n, "--input")
+        y_raw, y_where = arrays.load_array(target, "--target"), "--target"
+    y = arrays.as_targets(y_raw, K, x.shape[0], cfg.loss.name, y_where)
+    return p, x, y
+
+
+@app.command(epilog=EXIT_CODES)
+def grads(
+    config_: ConfigOpt = None,
+    input_: InputOpt = None,
+    target: TargetOpt = None,
+    params: ParamsOpt = None,
+    set_: SetOpt = None,
+    json_: JsonOpt = False,
+    precision: Annotated[int, typer.Option(min=0, max=17, help="Digits after the decimal point.")] = 6,
+    max_size: Annotated[int, typer.Option(min=1, help="Elide arrays with more entries than this.")] = 64,
+    full: Annotated[bool, typer.Option("--full", help="Show diagonal Jacobians as full matrices.")] = False,
+    sample: Annotated[int, typer.Option(min=0, help="Which sample of a batch the per-sample tables show.")] = 0,
+) -> None:
+    """Show one forward and backward pass: z1, z2, z3, ŷ, the loss, every Jacobian and gradient."""
+    from .explain import explain
+    from .render import View, explanation
+
+    with reported():
+        cfg, path = config.load(config_, set_ or ())
+        p, x, y = _load_problem(cfg, input_, target, params)
+        if sample >= x.shape[0]:
+            raise TwonetError(f"--sample: {sample} is out of range for a batch of {x.shape[0]}")
+        e = explain(cfg.net(), p, x, y)
+        _require_finite(e.as_json())
+        if json_:
+            sys.stdout.write(json.dumps(e.as_json()) + "\n")
+            return
+        source = path.stem if path.parent == config.shipped_dir() else str(path)
+        console = Console(highlight=False)
+        view = View(precision, max_size, full, sample, width=console.width)
+        console.print(explanation(e, view, source, cfg.description))
+
+
+def _require_finite(doc: dict[str, Any]) -> None:
+    """Refuse to print NaN or infinity as a result; name where it first appears."""
+    def walk(v: Any, where: str) -> None:
+        if isinstance(v, dict):
+            for k, item in v.items():
+                walk(item, f"{where}.{k}" if where else k)
+        elif isinstance(v, list):
+            for item in v:
+                walk(item, where)
+        elif isinstance(v, float) and not np.isfinite(v):
+            raise TwonetError(f"{where} is not finite: the inputs or parameters are too large for float64")
+
+    walk(doc, "")
+
+
+@app.command()
+def configs() -> None:
+    """List the shipped configs (use a name with --config)."""
+    from rich.table import Table
+
+    with reported():
+        t = Table("name", "description", title="Shipped configs", title_justify="left")
+        for name, path in config.shipped_configs().items():
+            cfg, _ = config.load(str(path))
+            t.add_row(name, escape(cfg.description))
+        Console().print(t)
+
+
+def run() -> None:
+    """Entry point of the console script."""
+    app()
+
+
+if __name__ == "__main__":
+    run()
+

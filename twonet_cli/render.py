@@ -1,0 +1,180 @@
+"""Rich renderables for twonet's output. Returns things to print; never prints itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .activations import Activation, Array
+from .explain import Explanation
+
+Row = tuple[str, ...]  # label cells, then the array in the last column
+
+
+@dataclass(frozen=True)
+class View:
+    """How to show arrays: digits, elision, full Jacobians, which sample, terminal width."""
+
+    precision: int = 6  # digits after the decimal point
+    max_size: int = 64  # arrays with more entries are elided (… with the shape shown)
+    full: bool = False  # show diagonal Jacobians as full matrices
+    sample: int = 0  # which sample of a batch the per-sample tables show
+    width: int = 100  # terminal columns; arrays wrap to the space the labels leave
+
+
+def fmt_array(a: Array, view: View, width: int | None = None) -> str:
+    """numpy's own printing, fixed-point with aligned columns, elided beyond ``view.max_size`` entries."""
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return np.format_float_positional(float(a), precision=view.precision, trim="-")
+    return np.array2string(
+        a,
+        precision=view.precision,
+        threshold=view.max_size,
+        edgeitems=3,
+        max_line_width=width or view.width,
+        floatmode="maxprec",
+        suppress_small=True,
+    )
+
+
+def shape_of(a: Array) -> str:
+    return "×".join(map(str, np.shape(a))) or "scalar"
+
+
+def array_table(title: str, columns: Row, rows: list[tuple[Row, Array]], view: View) -> Table:
+    """A table of labelled arrays; the arrays wrap to the width the label columns leave free."""
+    longest = lambda s: max(map(len, s.splitlines() or [""]))  # noqa: E731
+    labels = [max([len(c), *(longest(r[i]) for r, _ in rows)]) + 3 for i, c in enumerate(columns[:-1])]
+    width = max(36, view.width - sum(labels) - 4)
+    t = Table(title=title, title_justify="left", title_style="bold", show_lines=True)
+    for c in columns[:-1]:
+        t.add_column(c, no_wrap=True, min_width=len(c))
+    t.add_column(columns[-1], overflow="fold")
+    for label, a in rows:
+        value = Text(fmt_array(a, view, width))
+        if np.size(a) > view.max_size:
+            value.append(f"\n({shape_of(a)}, elided: --max-size {np.size(a)} shows all)", style="dim")
+        t.add_row(*(Text(c) for c in label), value)  # Text: formulas like [z1ᵢ > 0] are not markup
+    return t
+
+
+def header(e: Explanation, source: str, description: str) -> RenderableType:
+    n, m, K = e.params.shape
+    net = e.net
+    title = f"[bold]{escape(source)}[/bold]" + (f" — {escape(description)}" if description else "")
+    body = (
+        f"network  {n} → {m} → {K}   f = {net.f.label()}   g = {net.g.label()}\n"
+        f"loss     {net.loss.name}, reduction {net.loss.reduction}   batch B = {e.batch}"
+    )
+    return Panel(body, title=title, title_align="left", expand=False)
+
+
+def params_table(e: Explanation, view: View) -> Table:
+    rows = [((name, shape_of(a)), a) for name, a in e.params.items()]
+    return array_table("Parameters", ("name", "shape", "value"), rows, view)
+
+
+def forward_table(e: Explanation, view: View) -> Table:
+    c, i = e.cache, view.sample
+    f, g = e.net.f.label(), e.net.g.label()
+    rows = [
+        (("Linear₁", "x", "z1 = W1 x + b1"), c.z1[i]),
+        (("f", "z1", f"z2 = {f}(z1)"), c.z2[i]),
+        (("Linear₂", "z2", "z3 = W2 z2 + b2"), c.z3[i]),
+        (("g", "z3", f"ŷ = {g}(z3)"), c.y_hat[i]),
+    ]
+    rows = [(("", "", "x"), c.x[i]), *rows, (("", "", "target y"), e.y[i])]
+    return array_table(f"Forward pass (sample {i} of {e.batch})", ("step", "input", "output", "value"), rows, view)
+
+
+def loss_line(e: Explanation, view: View) -> Text:
+    loss = e.net.loss
+    over = "B samples" if loss.name == "cross_entropy" else "B·K elements"
+    how = f"{'mean' if loss.reduction == 'mean' else 'sum'} over the {over}"
+    value = np.format_float_positional(e.loss, precision=max(view.precision, 1), trim="-")
+    return Text.from_markup(f"[bold]loss[/bold]  ℓ = {value}   ({loss.name}, {how}, B = {e.batch})")
+
+
+def _jacobian(fn: Activation, full: Array, view: View) -> Array:
+    return np.diagonal(full) if fn.elementwise and not view.full else full
+
+
+def _kind(fn: Activation, view: View) -> str:
+    if not fn.elementwise:
+        return "full"
+    return "diagonal" if view.full else "diagonal,\nshown: its diagonal"
+
+
+def dloss_dyhat_formula(e: Explanation) -> str:
+    loss = e.net.loss
+    per = {"mse": "V = 2 (ŷ − y)ᵀ", "bce": "Vᵢ = (1 − yᵢ)/(1 − ŷᵢ) − yᵢ/ŷᵢ", "cross_entropy": "Vᵢ = −yᵢ / ŷᵢ"}
+    return f"{per[loss.name]}, ÷ N" if loss.reduction == "mean" else per[loss.name]
+
+
+def jacobian_table(e: Explanation, view: View) -> Table:
+    j, i, net = e.jac, view.sample, e.net
+    m, K = j.dz2_dz1.shape[-1], j.dyhat_dz3.shape[-1]
+    rows = [
+        ((f"∂z2/∂z1 = M\n{m}×{m}, {_kind(net.f, view)}", net.f.formula("z2", "z1", "M")),
+         _jacobian(net.f, j.dz2_dz1[i], view)),
+        ((f"∂ŷ/∂z3 = P\n{K}×{K}, {_kind(net.g, view)}", net.g.formula("ŷ", "z3", "P")),
+         _jacobian(net.g, j.dyhat_dz3[i], view)),
+        ((f"∂ℓ/∂ŷ = V\n1×{K}", dloss_dyhat_formula(e)), j.dloss_dyhat[i]),
+    ]
+    return array_table(f"Local Jacobians (sample {i})", ("Jacobian", "formula", "value"), rows, view)
+
+
+def backward_table(e: Explanation, view: View) -> Table:
+    b, i = e.back, view.sample
+    dz3_rule = "(ŷ − y) ÷ N  (fused, stable)" if e.net.loss.fused(e.net.g) else "∂ℓ/∂ŷ · ∂ŷ/∂z3 = V P"
+    rows = [
+        (("∂ℓ/∂ŷ", "V"), e.jac.dloss_dyhat[i]),
+        (("∂ℓ/∂z3", dz3_rule), b.dloss_dz3[i]),
+        (("∂ℓ/∂z2", "∂ℓ/∂z3 · W2"), b.dloss_dz2[i]),
+        (("∂ℓ/∂z1", "∂ℓ/∂z2 · ∂z2/∂z1 = ∂ℓ/∂z2 · M"), b.dloss_dz1[i]),
+    ]
+    return array_table(f"Backward chain (sample {i})", ("derivative", "chain rule", "value"), rows, view)
+
+
+def grads_table(e: Explanation, view: View) -> Table:
+    s = "Σ_b " if e.batch > 1 else ""
+    rules = {"W1": f"{s}(∂ℓ/∂z1)ᵀ xᵀ", "b1": f"{s}∂ℓ/∂z1", "W2": f"{s}(∂ℓ/∂z3)ᵀ z2ᵀ", "b2": f"{s}∂ℓ/∂z3"}
+    rows = [((f"∂ℓ/∂{name}", rules[name], shape_of(a)), a) for name, a in e.back.grads.items()]
+    title = "Parameter gradients (of the batch loss ℓ)"
+    return array_table(title, ("gradient", "chain rule", "shape", "value"), rows, view)
+
+
+def notes(e: Explanation) -> list[str]:
+    net, out = e.net, []
+    if net.loss.reduction == "mean":
+        out.append(f"N = {net.loss.divisor(e.y)}: reduction mean divides ℓ and every derivative by N.")
+    if net.loss.name == "bce":
+        out.append("V divides by max(ŷ(1 − ŷ), 1e-12), and logs are clamped at −100, as in PyTorch's BCELoss.")
+    if net.loss.fused(net.g):
+        out.append(f"∂ℓ/∂z3 uses the fused (ŷ − y) ÷ N: equal to V·P, and finite where {net.g.label()} saturates.")
+    if net.loss.name == "bce" and net.g.name == "sigmoid":
+        out.append("ℓ is computed from the logits as softplus(z3) − y·z3, like BCEWithLogitsLoss.")
+    if e.batch > 1:
+        out.append(f"Per-sample tables show one sample of {e.batch}; choose it with --sample 0..{e.batch - 1}.")
+    return out
+
+
+def explanation(e: Explanation, view: View, source: str, description: str) -> RenderableType:
+    """Everything `twonet grads` prints, top to bottom."""
+    parts: list[RenderableType] = [
+        header(e, source, description),
+        params_table(e, view),
+        forward_table(e, view),
+        loss_line(e, view),
+        jacobian_table(e, view),
+        backward_table(e, view),
+        grads_table(e, view),
+    ]
+    return Group(*parts, *(Text(f"note: {n}", style="dim") for n in notes(e)))
