@@ -96,10 +96,12 @@ class Activation:
                 return np.where(z.real > 0, one * self.scale, 0 * one)
             case "leaky_relu":  # [z > 0] + slope·[z ≤ 0]
                 return np.where(z.real > 0, one, one * self.slope)
-            case "tanh":  # 1 − a²
-                return 1 - a * a
-            case "sigmoid":  # a (1 − a)
-                return a * (1 - a)
+            case "tanh":  # 1 − a², computed as 4e/(1 + e)² with e = exp(−2|z|): no cancellation as |a| → 1
+                _, e = _exp_neg_abs(2 * z)
+                return 4 * e / (1 + e) ** 2
+            case "sigmoid":  # a (1 − a), computed as e/(1 + e)² with e = exp(−|z|): no cancellation as a → 1
+                _, e = _exp_neg_abs(z)
+                return e / (1 + e) ** 2
             case "softplus":  # σ(z)
                 return sigmoid(z)
         raise ValueError(f"{self.name} has no diagonal Jacobian")

@@ -68,6 +68,10 @@ def _read_csv(path: Path) -> Array:
     return np.asarray(values, dtype=np.float64)
 
 
+def _first_line(e: Exception) -> str:
+    return str(e).splitlines()[0] if str(e) else type(e).__name__
+
+
 def _is_number(s: str) -> bool:
     try:
         float(s)
@@ -122,7 +126,7 @@ def load_array(spec: str, where: str) -> Array:
             case _:
                 a = _json_numbers(_read_json(path), str(path))
     except (OSError, ValueError) as e:  # unreadable file, bad .npy header, pickled objects
-        raise InputError(f"{path}: cannot read: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+        raise InputError(f"{path}: cannot read: {_first_line(e)}") from None
     if a.size == 0:
         raise InputError(f"{path}: no values")
     return a
@@ -141,7 +145,7 @@ def as_inputs(x: Array, n: int, where: str) -> Array:
 
 def as_targets(y: Array, K: int, batch: int, loss: LossName, where: str) -> Array:
     """y as (B, K) for the loss; cross_entropy also takes class indices (B,), made one-hot."""
-    if loss == "cross_entropy" and y.ndim <= 1 and y.size == batch:  # class indices
+    if loss == "cross_entropy" and y.size == batch and (y.ndim <= 1 or y.shape[-1] == 1):  # class indices
         idx = y.reshape(-1)
         if not (np.all(idx == np.round(idx)) and np.all((idx >= 0) & (idx < K))):
             raise InputError(f"{where}: class indices must be integers in 0..{K - 1}, got {idx.tolist()}")
@@ -151,7 +155,9 @@ def as_targets(y: Array, K: int, batch: int, loss: LossName, where: str) -> Arra
     elif y.ndim == 1:
         y = y[None, :]
     if y.ndim != 2 or y.shape != (batch, K):
-        raise ShapeError(f"{where}: expected {batch} target(s) of {K} value(s) (out_features = {K}), got shape {y.shape}")
+        raise ShapeError(
+            f"{where}: expected {batch} target(s) of {K} value(s) (out_features = {K}), got shape {y.shape}"
+        )
     if loss == "bce" and not np.all((y >= 0) & (y <= 1)):
         bad = y[(y < 0) | (y > 1)][0]
         raise InputError(f"{where}: bce targets must lie in [0, 1], got {bad:g}")
@@ -180,7 +186,8 @@ def load_params(spec: str, shape: tuple[int, int, int], where: str = "--params")
     arrays = {}
     for key in PARAM_NAMES:
         value = raw[key]
-        a = _numeric(value, f"{path}: {key}") if isinstance(value, np.ndarray) else _json_numbers(value, f"{path}: {key}")
+        where = f"{path}: {key}"
+        a = _numeric(value, where) if isinstance(value, np.ndarray) else _json_numbers(value, where)
         if a.shape != want[key]:
             raise ShapeError(f"{path}: {key} has shape {a.shape}, but the network {n} → {m} → {K} needs {want[key]}")
         arrays[key] = a
@@ -194,7 +201,7 @@ def _read_param_file(path: Path) -> Any:
                 with np.load(path, allow_pickle=False) as z:
                     return {k: z[k] for k in z.files}
             except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-                raise InputError(f"{path}: not a readable .npz file ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+                raise InputError(f"{path}: not a readable .npz file ({_first_line(e)})") from None
         case ".json":
             return _read_json(path)
     from .config import read_yaml  # YAML parsing lives with the configs

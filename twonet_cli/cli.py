@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import arrays, config
-from .errors import EXIT_BAD_INPUT, TwonetError
+from .errors import TwonetError
 
 EXIT_CODES = (
     "Exit codes: 0 success · 1 a check found a mismatch (or training diverged) · "
@@ -37,7 +37,8 @@ ConfigOpt = Annotated[
 ]
 SetOpt = Annotated[
     Optional[list[str]],
-    typer.Option("--set", "-s", metavar="KEY=VALUE", help="Override a config key, e.g. --set model.hidden=8 (repeatable)."),
+    typer.Option("--set", "-s", metavar="KEY=VALUE",
+                 help="Override a config key, e.g. --set model.hidden=8 (repeatable)."),
 ]
 InputOpt = Annotated[
     Optional[str],
@@ -50,8 +51,8 @@ TargetOpt = Annotated[
 ]
 ParamsOpt = Annotated[
     Optional[str],
-    typer.Option("--params", "-p", help="W1, b1, W2, b2 from a .npz/.json/.yaml file. Default: the config's params or init.",
-                 show_default=False),
+    typer.Option("--params", "-p", help="W1, b1, W2, b2 from a .npz/.json/.yaml file. "
+                 "Default: the config's params or init.", show_default=False),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout instead of tables.")]
 
@@ -93,19 +94,21 @@ def _load_problem(
     m = cfg.model
     n, K = m.in_features, m.out_features
     p = arrays.load_params(params, (n, m.hidden, K)) if params else cfg.params()
-    if input_ is None:
-        if cfg.example is None:
-            raise TwonetError("--input: needed, since the config has no example section")
-        if target is None and cfg.example.y is None:
-            raise TwonetError("--target: needed, since the config's example has no y")
-        x = arrays.as_inputs(cfg.example.x, n, "example.x")
-        y_raw, y_where = (arrays.load_array(target, "--target"), "--target") if target else (cfg.example.y, "example.y")
-    else:
+    if input_ is not None:
         if target is None:
             raise TwonetError("--target: needed with --input (K numbers per sample, or class indices)")
         x = arrays.as_inputs(arrays.load_array(input_, "--input"), n, "--input")
-        y_raw, y_where = arrays.load_array(target, "--target"), "--target"
-    y = arrays.as_targets(y_raw, K, x.shape[0], cfg.loss.name, y_where)
+        y = arrays.as_targets(arrays.load_array(target, "--target"), K, x.shape[0], cfg.loss.name, "--target")
+        return p, x, y
+    if cfg.example is None:
+        raise TwonetError("--input: needed, since the config has no example section")
+    x = arrays.as_inputs(cfg.example.x, n, "example.x")
+    if target is not None:
+        y = arrays.as_targets(arrays.load_array(target, "--target"), K, x.shape[0], cfg.loss.name, "--target")
+    elif cfg.example.y is not None:
+        y = arrays.as_targets(cfg.example.y, K, x.shape[0], cfg.loss.name, "example.y")
+    else:
+        raise TwonetError("--target: needed, since the config's example has no y")
     return p, x, y
 
 

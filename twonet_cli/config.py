@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import numpy as np
 import yaml
 
-from .activations import ActivationName, Activation
+from .activations import Activation, ActivationName
 from .errors import ConfigError
 from .losses import Loss, LossName, Reduction
 from .model import PARAM_NAMES, InitScheme, Net, Params, init_params
@@ -34,6 +34,9 @@ class ActivationConfig:
     name: ActivationName  # identity | relu | leaky_relu | tanh | sigmoid | softplus | softmax (g only)
     scale: float = 1.0  # relu: c in c·max(0, z); the exercise's regression uses 5
     slope: Annotated[float, Range(low=0)] = 0.01  # leaky_relu: slope for z ≤ 0
+
+    def activation(self) -> Activation:
+        return Activation(self.name, scale=self.scale, slope=self.slope)
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,8 @@ class Config:
     example: ExampleConfig | None = None  # default input and target for `grads` and `check`
 
     def net(self) -> Net:
-        act = lambda a: Activation(a.name, scale=a.scale, slope=a.slope)  # noqa: E731
-        return Net(act(self.model.f), act(self.model.g), Loss(self.loss.name, self.loss.reduction))
+        m = self.model
+        return Net(m.f.activation(), m.g.activation(), Loss(self.loss.name, self.loss.reduction))
 
     def params(self) -> Params:
         """Explicit params if the config has them, else a seeded random init."""
@@ -195,8 +198,9 @@ def validate(c: Config) -> None:
     m, loss = c.model, c.loss
     if m.f.name == "softmax":
         raise ConfigError("model.f: softmax is an output function; use it as model.g")
-    if loss.name == "bce" and m.g.name not in ("sigmoid", "softmax"):
-        raise ConfigError(f"loss.name: bce needs an output ŷ in (0, 1), but model.g is {m.g.name}; use g: sigmoid")
+    if loss.name == "bce" and m.g.name != "sigmoid":
+        hint = "for softmax outputs use cross_entropy" if m.g.name == "softmax" else "use g: sigmoid"
+        raise ConfigError(f"loss.name: bce needs outputs ŷ in (0, 1) from model.g: sigmoid, got {m.g.name}; {hint}")
     if loss.name == "cross_entropy" and m.g.name != "softmax":
         raise ConfigError(f"loss.name: cross_entropy needs model.g: softmax, got {m.g.name}")
     if m.g.name == "softmax" and m.out_features < 2:

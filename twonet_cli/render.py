@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,10 +49,13 @@ def shape_of(a: Array) -> str:
     return "×".join(map(str, np.shape(a))) or "scalar"
 
 
-def array_table(title: str, columns: Row, rows: list[tuple[Row, Array]], view: View) -> Table:
+def _longest_line(s: str) -> int:
+    return max(map(len, s.splitlines() or [""]))
+
+
+def array_table(title: str, columns: Row, rows: Sequence[tuple[Row, Array]], view: View) -> Table:
     """A table of labelled arrays; the arrays wrap to the width the label columns leave free."""
-    longest = lambda s: max(map(len, s.splitlines() or [""]))  # noqa: E731
-    labels = [max([len(c), *(longest(r[i]) for r, _ in rows)]) + 3 for i, c in enumerate(columns[:-1])]
+    labels = [max([len(c), *(_longest_line(r[i]) for r, _ in rows)]) + 3 for i, c in enumerate(columns[:-1])]
     width = max(36, view.width - sum(labels) - 4)
     t = Table(title=title, title_justify="left", title_style="bold", show_lines=True)
     for c in columns[:-1]:

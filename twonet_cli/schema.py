@@ -60,8 +60,9 @@ def _suggest(word: str, options: list[str]) -> str:
 
 def build(cls: type[T], raw: Any, path: str = "") -> T:
     """An instance of dataclass ``cls`` from the mapping ``raw``; defaults fill missing keys."""
-    if isinstance(raw, str) and hasattr(cls, "SHORTHAND"):  # `f: tanh` means `f: {name: tanh}`
-        raw = {cls.SHORTHAND: raw}
+    shorthand = getattr(cls, "SHORTHAND", None)
+    if isinstance(raw, str) and shorthand:  # `f: tanh` means `f: {name: tanh}`
+        raw = {shorthand: raw}
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{path or 'top level'}: expected a mapping, got {_kind(raw)}")
     field_types = hints(cls)
@@ -154,7 +155,7 @@ def field_type(cls: type, dotted: str) -> Any:
     walked: list[str] = []
     for part in dotted.split("."):
         while get_origin(tp) in (Union, types.UnionType, typing.Annotated):
-            tp = [a for a in get_args(tp) if a is not type(None)][0]
+            tp = next(a for a in get_args(tp) if a is not type(None))
         if not dataclasses.is_dataclass(tp):
             raise ConfigError(f"{'.'.join(walked)} has no sub-key '{part}'")
         names = [f.name for f in dataclasses.fields(tp)]

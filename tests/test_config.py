@@ -1,0 +1,133 @@
+"""Configs: the shipped ones load, and every malformed one is refused in one line naming file and key."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twonet_cli import config
+from twonet_cli.errors import ConfigError
+from twonet_cli.schema import to_plain
+
+SHIPPED = ["regression", "classification-mse", "classification-bce", "classification-relu", "multiclass"]
+
+
+def write(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+def refused(tmp_path: Path, text: str, *fragments: str, overrides: tuple[str, ...] = ()) -> str:
+    with pytest.raises(ConfigError) as info:
+        config.load(write(tmp_path, text), overrides)
+    message = str(info.value)
+    assert "\n" not in message
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
+def test_every_shipped_config_loads_and_is_frozen() -> None:
+    assert set(SHIPPED) <= set(config.shipped_configs())
+    for name in SHIPPED:
+        cfg, path = config.load(name)
+        assert path.name == f"{name}.yaml"
+        assert cfg.description
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            cfg.model.hidden = 3  # type: ignore[misc]
+
+
+def test_multiclass_is_softmax_cross_entropy() -> None:
+    cfg, _ = config.load("multiclass")
+    assert (cfg.model.g.name, cfg.loss.name, cfg.model.out_features) == ("softmax", "cross_entropy", 3)
+
+
+def test_default_config_is_regression() -> None:
+    assert config.load(None)[1].stem == config.DEFAULT_CONFIG == "regression"
+
+
+def test_shorthand_and_full_activation_forms(tmp_path: Path) -> None:
+    cfg, _ = config.load(write(tmp_path, "model: {f: tanh, g: {name: relu, scale: 5}}\n"))
+    assert cfg.model.f.name == "tanh" and cfg.model.g.scale == 5.0
+
+
+def test_explicit_params_take_precedence(tmp_path: Path) -> None:
+    text = """
+model:
+  in_features: 2
+  hidden: 1
+  out_features: 1
+  params: {W1: [[1, 2]], b1: [0.5], W2: [[3]], b2: [-1]}
+"""
+    p = config.load(write(tmp_path, text))[0].params()
+    assert p.W1.tolist() == [[1.0, 2.0]] and p.b2.tolist() == [-1.0] and p.W1.dtype == np.float64
+
+
+def test_seeded_init_is_reproducible(tmp_path: Path) -> None:
+    a = config.load("regression")[0].params()
+    b = config.load("regression")[0].params()
+    c = config.load("regression", ["model.init.seed=1"])[0].params()
+    assert np.array_equal(a.W1, b.W1) and not np.array_equal(a.W1, c.W1)
+
+
+@pytest.mark.parametrize(
+    "text,fragments",
+    [
+        ("model: {hiden: 3}\n", ["model.hiden", "unknown key", "did you mean 'hidden'"]),
+        ("modle: {}\n", ["modle", "unknown key"]),
+        ("model: {hidden: three}\n", ["model.hidden", "expected an integer", "'three'"]),
+        ("model: {hidden: 0}\n", ["model.hidden", "≥ 1"]),
+        ("model: {hidden: 2.5}\n", ["model.hidden", "expected an integer"]),
+        ("model: {hidden: true}\n", ["model.hidden", "expected an integer"]),
+        ("model: {f: {name: relu, scale: abc}}\n", ["model.f.scale", "expected a number"]),
+        ("model: {f: {name: relu, scale: .nan}}\n", ["model.f.scale", "finite"]),
+        ("model: {f: swish}\n", ["model.f.name", "expected one of", "swish"]),
+        ("model: {f: softmax}\n", ["model.f", "softmax is an output function"]),
+        ("model: {g: identity}\nloss: {name: bce}\n", ["loss.name", "bce", "sigmoid"]),
+        ("model: {g: sigmoid}\nloss: {name: cross_entropy}\n", ["cross_entropy", "softmax"]),
+        ("model: {g: softmax, out_features: 1}\nloss: {name: cross_entropy}\n", ["model.out_features", "2"]),
+        ("loss: {name: mse, reduction: avg}\n", ["loss.reduction", "sum, mean"]),
+        ("loss: mse\n", ["loss", "expected a mapping"]),
+        ("model: {init: {scheme: glorot}}\n", ["model.init.scheme", "xavier"]),
+        ("model: {in_features: 2, hidden: 1, params: {W1: [[1, 2]], b1: [0], W2: [[1]]}}\n",
+         ["model.params.b2", "missing"]),
+        ("model: {in_features: 2, hidden: 1, params: {W1: [[1, 2, 3]], b1: [0], W2: [[1]], b2: [0]}}\n",
+         ["model.params.W1", "shape (1, 2)", "(1, 3)"]),
+        ("model: {params: {W1: [[1, x]], b1: [0], W2: [[1]], b2: [0]}}\n", ["model.params.W1", "numbers"]),
+        ("model: {params: {W1: [[1, 2], [3]], b1: [0], W2: [[1]], b2: [0]}}\n", ["model.params.W1", "lengths"]),
+        ("example: {y: [1]}\n", ["example.x", "missing required key"]),
+        ("[1, 2]\n", ["top level", "mapping"]),
+        ("model: {hidden: [\n", ["invalid YAML", "line"]),
+        ("!!python/object/apply:os.system ['echo hi']\n", ["invalid YAML", "python/object"]),
+        ("", ["empty"]),
+    ],
+)
+def test_bad_configs_are_refused_with_the_file_and_key(tmp_path: Path, text: str, fragments: list[str]) -> None:
+    message = refused(tmp_path, text, *fragments)
+    assert message.startswith(str(tmp_path / "c.yaml"))
+
+
+def test_overrides_precedence_and_errors(tmp_path: Path) -> None:
+    path = write(tmp_path, "model: {hidden: 4, f: tanh}\n")
+    cfg, _ = config.load(path, ["model.hidden=8", "model.f.name=relu", "model.f.scale=2"])
+    assert cfg.model.hidden == 8 and cfg.model.f.name == "relu" and cfg.model.f.scale == 2.0
+    assert config.load(path, ["model.f.scale=3"])[0].model.f.name == "tanh"  # refines the shorthand
+    refused(tmp_path, "{}\n", "--set model.hiden=8", "unknown key", overrides=("model.hiden=8",))
+    refused(tmp_path, "{}\n", "--set model.hidden", "expected key.path=value", overrides=("model.hidden",))
+    refused(tmp_path, "{}\n", "--set model.hidden=x", "model.hidden", "integer", overrides=("model.hidden=x",))
+    refused(tmp_path, "{}\n", "--set model.hidden.x=1", "no sub-key", overrides=("model.hidden.x=1",))
+
+
+def test_unknown_config_name_lists_the_shipped_ones() -> None:
+    with pytest.raises(ConfigError, match=r"no shipped config.*regression"):
+        config.load("regresion")
+
+
+def test_resolved_config_round_trips_through_yaml(tmp_path: Path) -> None:
+    cfg, _ = config.load("regression")
+    again, _ = config.load(write(tmp_path, cfg.to_yaml()))
+    assert to_plain(again) == to_plain(cfg)
