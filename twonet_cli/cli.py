@@ -32,7 +32,7 @@ app = typer.Typer(
 
 ConfigOpt = Annotated[
     Optional[str],
-    typer.Option("--config", "-c", help="Config file, or the name of a shipped config "
+    typer.Option("--config", "-c", metavar="NAME|FILE", help="Config file, or the name of a shipped config "
                  f"(default: {config.DEFAULT_CONFIG}). See `twonet configs`.", show_default=False),
 ]
 SetOpt = Annotated[
@@ -42,16 +42,18 @@ SetOpt = Annotated[
 ]
 InputOpt = Annotated[
     Optional[str],
-    typer.Option("--input", "-x", help="Inline '0.5,-1.2' (rows separated by ';') or a .csv/.npy/.json file. "
-                 "Default: the config's example.", show_default=False),
+    typer.Option("--input", "-x", metavar="VALUES|FILE", show_default=False,
+                 help="Inline '0.5,-1.2' (rows separated by ';') or a .csv/.npy/.json file. "
+                 "Default: the config's example."),
 ]
 TargetOpt = Annotated[
     Optional[str],
-    typer.Option("--target", "-y", help="Same forms as --input; class indices for cross_entropy.", show_default=False),
+    typer.Option("--target", "-y", metavar="VALUES|FILE", show_default=False,
+                 help="Same forms as --input; class indices for cross_entropy."),
 ]
 ParamsOpt = Annotated[
     Optional[str],
-    typer.Option("--params", "-p", help="W1, b1, W2, b2 from a .npz/.json/.yaml file. "
+    typer.Option("--params", "-p", metavar="FILE", help="W1, b1, W2, b2 from a .npz/.json/.yaml file. "
                  "Default: the config's params or init.", show_default=False),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout instead of tables.")]

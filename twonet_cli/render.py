@@ -31,7 +31,7 @@ class View:
 
 def fmt_array(a: Array, view: View, width: int | None = None) -> str:
     """numpy's own printing, fixed-point with aligned columns, elided beyond ``view.max_size`` entries."""
-    a = np.asarray(a)
+    a = np.asarray(a) + 0.0  # + 0.0 shows −0.0 (a masked negative gradient) as 0
     if a.ndim == 0:
         return np.format_float_positional(float(a), precision=view.precision, trim="-")
     return np.array2string(
@@ -160,11 +160,11 @@ def notes(e: Explanation) -> list[str]:
     if net.loss.reduction == "mean":
         out.append(f"N = {net.loss.divisor(e.y)}: reduction mean divides ℓ and every derivative by N.")
     if net.loss.name == "bce":
-        out.append("V divides by max(ŷ(1 − ŷ), 1e-12), and logs are clamped at −100, as in PyTorch's BCELoss.")
+        out.append("V = (ŷ − y)/max(ŷ(1 − ŷ), 1e-12), as PyTorch's BCELoss backward: finite where ŷ rounds to 0 or 1.")
     if net.loss.fused(net.g):
         out.append(f"∂ℓ/∂z3 uses the fused (ŷ − y) ÷ N: equal to V·P, and finite where {net.g.label()} saturates.")
     if net.loss.name == "bce" and net.g.name == "sigmoid":
-        out.append("ℓ is computed from the logits as softplus(z3) − y·z3, like BCEWithLogitsLoss.")
+        out.append("ℓ is computed from the logits as softplus(z3) − y·z3, like BCEWithLogitsLoss (no log clamping).")
     if e.batch > 1:
         out.append(f"Per-sample tables show one sample of {e.batch}; choose it with --sample 0..{e.batch - 1}.")
     return out
