@@ -175,3 +175,23 @@ def test_python_dash_m_runs_the_cli() -> None:
     assert doc["network"]["g"] == "σ"
     r = _module("grads", "-x", "1,2,3", "-y", "1")
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["grads", "--foo"], "No such option: --foo"),
+        (["grads", "--precision", "x"], "'--precision'"),
+        (["nope"], "No such command 'nope'"),
+        (["grads", "-x"], "requires an argument"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(args: list[str], fragment: str) -> None:
+    r = _module(*args)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("Error: ") and fragment in r.stderr, r.stderr
+
+
+def test_bare_twonet_shows_help() -> None:
+    r = _module()
+    assert r.returncode == 0 and "Usage: twonet" in r.stdout and "grads" in r.stdout

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Optional
 
 import numpy as np
 import typer
+import typer.exceptions
 from rich.console import Console
 from rich.markup import escape
 
@@ -176,9 +177,20 @@ def configs() -> None:
 
 
 def run() -> None:
-    """Entry point of the console script."""
-    app()
-
+    """Entry point of the console script: usage errors too become one line and exit code 2."""
+    if len(sys.argv) == 1:  # a bare `twonet` shows the help
+        sys.argv.append("--help")
+    try:
+        code = app(prog_name="twonet", standalone_mode=False)
+    except typer.exceptions.TyperException as e:  # Typer's usage errors (bad option, bad value)
+        ctx = getattr(e, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        err_console.print(f"[bold red]Error:[/bold red] {escape(e.format_message())}{hint}", soft_wrap=True)
+        code = e.exit_code
+    except typer.Abort:
+        err_console.print("Aborted.")
+        code = 130
+    sys.exit(code if isinstance(code, int) else 0)
 
 if __name__ == "__main__":
     run()
