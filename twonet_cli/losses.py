@@ -37,19 +37,32 @@ class Loss:
         """True when ℓ∘g has the stable closed form ∂ℓ/∂z3 = (ŷ − y)/N (σ+BCE, softmax+CE)."""
         return (self.name, g.name) in (("bce", "sigmoid"), ("cross_entropy", "softmax"))
 
-    def value(self, g: Activation, z3: Array, y_hat: Array, y: Array) -> Any:
-        """The reduced loss ℓ, a scalar of the input's dtype."""
+    def value(self, g: Activation, z3: Array, y: Array, y_hat: Array | None = None) -> Any:
+        """The reduced loss ℓ of logits z3 (..., B, K) and targets y (B, K): a scalar, or one per
+        leading index. ŷ = g(z3) is used if given; the fused losses need only z3."""
         n = self.divisor(y)
         match self.name:
             case "mse":  # Σ (ŷ − y)²
-                total = ((y_hat - y) ** 2).sum()
+                y_hat = g(z3) if y_hat is None else y_hat
+                total = ((y_hat - y) ** 2).sum(axis=(-2, -1))
             case "bce":  # −[y log σ(z) + (1−y) log(1−σ(z))] = softplus(z) − y z; g = σ (the config ensures it)
-                total = (softplus(z3) - y * z3).sum()
+                total = (softplus(z3) - y * z3).sum(axis=(-2, -1))
             case "cross_entropy":  # −Σᵢ yᵢ log softmax(z)ᵢ = logsumexp(z) − y·z for Σᵢ yᵢ = 1
-                total = (logsumexp(z3) - (y * z3).sum(axis=-1)).sum()
+                total = (logsumexp(z3) - (y * z3).sum(axis=-1)).sum(axis=-1)
             case _:
                 raise ValueError(self.name)
         return total / n
+
+    def of_yhat(self, y_hat: Array, y: Array) -> Any:
+        """ℓ as a function of ŷ alone, by the textbook formula (for checking ∂ℓ/∂ŷ numerically)."""
+        match self.name:
+            case "mse":
+                total = ((y_hat - y) ** 2).sum(axis=(-2, -1))
+            case "bce":
+                total = -(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat)).sum(axis=(-2, -1))
+            case _:  # −Σ yᵢ log ŷᵢ, skipping the classes with yᵢ = 0
+                total = -(y * np.log(np.where(y != 0, y_hat, 1))).sum(axis=(-2, -1))
+        return total / self.divisor(y)
 
     def dloss_dyhat(self, y_hat: Array, y: Array) -> Array:
         """∂ℓ/∂ŷ, one row per sample (B, K); finite even where ŷ is 0 or 1 (see each case)."""

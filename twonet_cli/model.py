@@ -99,7 +99,7 @@ def forward(net: Net, p: Params, x: Array) -> Cache:
 
 def loss(net: Net, c: Cache, y: Array) -> Any:
     """The reduced batch loss ℓ for targets y (B, K)."""
-    return net.loss.value(net.g, c.z3, c.y_hat, y)
+    return net.loss.value(net.g, c.z3, y, c.y_hat)
 
 
 def backward(net: Net, p: Params, c: Cache, y: Array) -> Backprop:

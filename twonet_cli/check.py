@@ -1,0 +1,198 @@
+"""`twonet check` as a computation: every parameter and local Jacobian against numerical
+derivatives, and a verdict (pure numpy; render.py shows it, cli.py runs it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .activations import Array
+from .diagnose import Finding, diagnose
+from .gradcheck import (
+    COMPLEX_H,
+    Comparison,
+    Problem,
+    central_sample,
+    central_step,
+    compare,
+    complex_dtype,
+    kinks,
+    numeric_grad,
+)
+from .model import PARAM_NAMES, Net, Params, backward, forward, jacobians
+
+CENTRAL_BUDGET = 1 << 22  # perturbed values for central differences before W1 is sampled
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the report: a parameter's gradient or a local Jacobian."""
+
+    name: str
+    stage: str  # what this entry of the chain rule is, for the reader
+    primary: Comparison  # against the complex step
+    central: Comparison  # against central differences (kinks marked)
+
+
+@dataclass(frozen=True)
+class Report:
+    dtype: str
+    source: str  # "twonet" or the --grads file
+    params: list[Row]
+    jacobians: list[Row]
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(r.primary.passed and r.central.passed for r in self.params + self.jacobians) and not any(
+            f.fatal for f in self.findings
+        )
+
+    @property
+    def entries(self) -> int:
+        return sum(r.primary.entries for r in self.params)
+
+    @property
+    def kinks(self) -> int:
+        return sum(int(r.central.kinks.sum()) for r in self.params)
+
+
+STAGES = {
+    "W1": "∂ℓ/∂W1 = Σ (∂ℓ/∂z1)ᵀ xᵀ",
+    "b1": "∂ℓ/∂b1 = Σ ∂ℓ/∂z1",
+    "W2": "∂ℓ/∂W2 = Σ (∂ℓ/∂z3)ᵀ z2ᵀ",
+    "b2": "∂ℓ/∂b2 = Σ ∂ℓ/∂z3",
+}
+
+
+def _rows_for_params(pb: Problem, analytic: dict[str, Array], rng: np.random.Generator) -> list[Row]:
+    dtype = pb.params.W1.dtype
+    kink = kinks(pb)
+    sample = central_sample(pb, CENTRAL_BUDGET, rng)
+    rows = []
+    for name in PARAM_NAMES:
+        cs = numeric_grad(pb, name, "complex")
+        only = sample[name]
+        cd = numeric_grad(pb, name, "central", only=only)
+        checked = None if only is None else np.isfinite(cd)
+        a = analytic[name]
+        rows.append(Row(name, STAGES[name], compare(name, a, cs, dtype, "complex"),
+                        compare(name, a, cd, dtype, "central", kink[name], checked)))
+    return rows
+
+
+def _jacobian_rows(pb: Problem) -> list[Row]:
+    """∂z2/∂z1 (its diagonal: f is elementwise), ∂ŷ/∂z3 (full) and ∂ℓ/∂ŷ, each on its own."""
+    net, c, y = pb.net, pb.cache, pb.y
+    dtype = c.z1.dtype
+    cdt, h, hc = complex_dtype(dtype), COMPLEX_H, central_step(dtype)
+    j = jacobians(net, c, y)
+
+    # ∂z2/∂z1: diagonal entries Mᵢᵢ per sample (B, m)
+    m_cs = net.f(c.z1.astype(cdt) + 1j * h).imag / h
+    m_cd = (net.f(c.z1 + hc) - net.f(c.z1 - hc)) / (2 * hc)
+    m_an = np.diagonal(j.dz2_dz1, axis1=1, axis2=2)
+    m_kink = np.abs(c.z1) <= hc if net.f.has_kink else None
+
+    # ∂ŷ/∂z3: column k of each sample's K×K matrix from moving z3[:, k]; shape (B, K, K)
+    K = c.z3.shape[1]
+    eye = np.eye(K)
+    p_cs = np.stack([net.g(c.z3.astype(cdt) + 1j * h * eye[k]).imag / h for k in range(K)], axis=-1)
+    p_cd = np.stack([(net.g(c.z3 + hc * eye[k]) - net.g(c.z3 - hc * eye[k])) / (2 * hc) for k in range(K)], axis=-1)
+    p_kink = np.abs(c.z3)[:, None, :] <= hc if net.g.has_kink else None
+    if p_kink is not None:
+        p_kink = np.broadcast_to(p_kink, p_cs.shape)
+
+    # ∂ℓ/∂ŷ: ℓ as a function of ŷ alone, each entry moved on its own; shape (B, K)
+    B = y.shape[0]
+    flat = np.eye(B * K).reshape(B * K, B, K)
+    y_hat = c.y_hat
+    v_cs = (net.loss.of_yhat(y_hat.astype(cdt) + 1j * h * flat, y).imag / h).reshape(B, K)
+    v_cd = ((net.loss.of_yhat(y_hat + hc * flat, y) - net.loss.of_yhat(y_hat - hc * flat, y)) / (2 * hc)).reshape(B, K)
+
+    f, g = net.f.label(), net.g.label()
+    specs = [
+        ("∂z2/∂z1", f"diagonal of M = ∂{f}(z1)/∂z1", m_an, m_cs, m_cd, m_kink),
+        ("∂ŷ/∂z3", f"P = ∂{g}(z3)/∂z3, full", j.dyhat_dz3, p_cs, p_cd, p_kink),
+        ("∂ℓ/∂ŷ", f"V = ∂{net.loss.name}/∂ŷ", j.dloss_dyhat, v_cs, v_cd, None),
+    ]
+    return [
+        Row(name, stage, compare(name, an, cs, dtype, "complex"), compare(name, an, cd, dtype, "central", kink))
+        for name, stage, an, cs, cd, kink in specs
+    ]
+
+
+def run_check(net: Net, params: Params, x: Array, y: Array, *, dtype: Any = np.float64,
+              grads: dict[str, Array] | None = None, source: str = "twonet", seed: int = 0) -> Report:
+    """Check twonet's gradients (or ``grads``, e.g. hand-written) of ℓ(x, y) at ``params``.
+
+    Everything runs in ``dtype``; numerical references are the complex step (primary) and
+    central differences. ``grads`` may have transposed or swapped shapes: the findings say so.
+    """
+    params, x, y = params.astype(dtype), np.asarray(x, dtype), np.asarray(y, dtype)
+    pb = Problem(net, params, x, y)
+    rng = np.random.default_rng(seed)
+    own = backward(net, params, forward(net, params, x), y).grads
+    analytic = dict(own.items())
+    findings: list[Finding] = []
+    if grads is not None:
+        numeric = {k: numeric_grad(pb, k, "complex") for k in PARAM_NAMES}
+        findings, analytic = diagnose(grads, numeric, net, params.shape, x.shape[0])
+    return Report(np.dtype(dtype).name, source, _rows_for_params(pb, analytic, rng), _jacobian_rows(pb), findings)
+
+
+def step_curve(net: Net, params: Params, x: Array, y: Array, *, dtype: Any = np.float64) -> list[tuple[float, float, float]]:
+    """Central-difference error against the complex step for steps h = 10⁻¹ … 10⁻¹³:
+    (h, max relative error, median relative error) over all entries of b1, W2, b2 and a sample of W1."""
+    params, x, y = params.astype(dtype), np.asarray(x, dtype), np.asarray(y, dtype)
+    pb = Problem(net, params, x, y)
+    sample = central_sample(pb, CENTRAL_BUDGET // 4, np.random.default_rng(0))
+    reference = {k: numeric_grad(pb, k, "complex") for k in PARAM_NAMES}
+    eps = float(np.finfo(dtype).eps)
+    out = []
+    for e in range(1, 14 if eps < 1e-10 else 8):
+        h = 10.0**-e
+        rel = []
+        kink = kinks(pb, h)
+        for k in PARAM_NAMES:
+            cd = numeric_grad(pb, k, "central", h=h, only=sample[k])
+            ok = np.isfinite(cd) & ~kink[k]  # a step across a kink measures the kink, not the step
+            r = reference[k][ok]
+            rel.append(np.abs(cd[ok] - r) / np.maximum(np.abs(cd[ok]) + np.abs(r), np.finfo(np.float64).tiny))
+        allrel = np.concatenate(rel)
+        out.append((h, float(allrel.max()), float(np.median(allrel))))
+    return out
+
+
+def report_json(r: Report, failures: int = 5) -> dict[str, Any]:
+    def comp(c: Comparison) -> dict[str, Any]:
+        worst = c.worst()
+        return {
+            "entries": c.entries,
+            "kinks": int(c.kinks.sum()),
+            "max_abs_error": float(np.where(c.counted, c.abs_err, 0).max(initial=0.0)),
+            "max_rel_error": float(np.where(c.counted, c.rel_err, 0).max(initial=0.0)),
+            "worst": {"index": list(worst), "analytic": float(c.analytic[worst]), "numeric": float(c.numeric[worst])}
+            if worst else None,
+            "rtol": c.rtol,
+            "atol": c.atol,
+            "passed": c.passed,
+            "failures": [{"index": list(i), "analytic": a, "numeric": n, "rel_error": e}
+                         for i, a, n, e in c.top_failures(failures)],
+        }
+
+    def row(x: Row) -> dict[str, Any]:
+        return {"name": x.name, "stage": x.stage, "complex_step": comp(x.primary), "central": comp(x.central)}
+
+    return {
+        "passed": r.passed,
+        "dtype": r.dtype,
+        "gradients": r.source,
+        "entries": r.entries,
+        "kinks": r.kinks,
+        "params": [row(x) for x in r.params],
+        "jacobians": [row(x) for x in r.jacobians],
+        "findings": [{"param": f.param, "kind": f.kind, "message": f.message} for f in r.findings],
+    }

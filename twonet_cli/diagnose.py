@@ -1,0 +1,124 @@
+"""Name the classic mistakes in hand-written gradients from how they differ from the reference.
+
+Given gradients g (any shapes) and the complex-step reference r for W1, b1, W2, b2, each
+parameter is tested, in this order, for: a transposed layout, another parameter's gradient,
+a constant factor g = c·r (c named when it has a known cause), and a few wrong entries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import Array
+from .model import PARAM_NAMES, Net
+
+CLOSE = 1e-6  # relative residual under which two arrays count as the same up to the named change
+
+
+@dataclass(frozen=True)
+class Finding:
+    param: str  # "W1" ... or "all"
+    kind: str  # transposed | swapped | factor | sign | entries | shape | pattern
+    message: str
+    fatal: bool = True  # fails the check even where the values compare equal once lined up
+
+
+def _same(a: Array, b: Array) -> bool:
+    """a ≈ b up to CLOSE relative to their size."""
+    scale = max(float(np.linalg.norm(b)), float(np.linalg.norm(a)), np.finfo(np.float64).tiny)
+    return a.shape == b.shape and float(np.linalg.norm(a - b)) <= CLOSE * scale
+
+
+def _factor(g: Array, r: Array) -> float | None:
+    """c with g ≈ c·r (least squares), or None when no single factor fits."""
+    rr = float(np.vdot(r, r))
+    if rr == 0.0:
+        return None
+    c = float(np.vdot(r, g)) / rr
+    return c if _same(g, c * r) and c != 0.0 else None
+
+
+def _causes(c: float, name: str, net: Net, B: int, K: int) -> list[str]:
+    """Known reasons for a gradient that is c times the right one."""
+    n_mean = B if net.loss.name == "cross_entropy" else B * K
+    known: list[tuple[float, str]] = [(-1.0, "sign flipped: ŷ − y written as y − ŷ, or the step added instead of "
+                                             "subtracted")]
+    scale = net.f.scale if net.f.name == "relu" else 1.0
+    if scale != 1.0 and name in ("W1", "b1"):
+        known += [(1 / scale, f"the ReLU scale is missing: ∂z2/∂z1 = {scale:g}·[z1 > 0], not [z1 > 0]"),
+                  (scale, f"the ReLU scale {scale:g} is applied twice")]
+    if net.loss.name == "mse":
+        known += [(0.5, "the 2 of the MSE derivative 2(ŷ − y) is missing"),
+                  (2.0, "the MSE derivative is doubled (2 applied twice)")]
+    red = net.loss.reduction
+    if red == "mean":
+        known += [(float(n_mean), f"reduction mismatch: summed over the batch where the loss is the mean (×{n_mean})")]
+        if net.loss.name != "cross_entropy" and K > 1:
+            known += [(float(B), f"reduction mismatch: divided by K only, not B·K (×B = {B})"),
+                      (float(K), f"reduction mismatch: divided by B only, not B·K (×K = {K})")]
+    else:
+        known += [(1 / n_mean, f"reduction mismatch: averaged (÷{n_mean}) where the loss is the sum")]
+    return [why for v, why in known if abs(c - v) <= CLOSE * abs(v)]
+
+
+def diagnose(grads: dict[str, Array], ref: dict[str, Array], net: Net, shape: tuple[int, int, int],
+             B: int) -> tuple[list[Finding], dict[str, Array]]:
+    """Findings about ``grads``, and the arrays to compare entry by entry (expected shapes;
+    NaN where a gradient cannot be lined up with its parameter)."""
+    K = shape[2]
+    findings: list[Finding] = []
+    aligned: dict[str, Array] = {}
+    factors: dict[str, float] = {}
+    for name in PARAM_NAMES:
+        g, r = np.asarray(grads[name], np.float64), ref[name]
+        if g.shape != r.shape:
+            aligned[name] = np.full(r.shape, np.nan)
+            findings.append(_misshaped(name, g, r, ref))
+            if g.shape == r.T.shape and r.ndim == 2:
+                aligned[name] = g.T
+            continue
+        aligned[name] = g
+        if _same(g, r):
+            continue
+        findings.extend(_mismatch(name, g, r, ref, net, B, K, factors))
+    if len(factors) == len(PARAM_NAMES) and len({round(c, 9) for c in factors.values()}) == 1:
+        c = next(iter(factors.values()))  # one cause upstream of every parameter: say it once
+        why = _causes(c, "all", net, B, K)
+        kind = "sign" if c == -1 else "factor"
+        findings = [Finding("all", kind, f"all four gradients are ×{c:.6g} the reference" + (f": {why[0]}" if why else ""))]
+    return findings, aligned
+
+
+def _misshaped(name: str, g: Array, r: Array, ref: dict[str, Array]) -> Finding:
+    if r.ndim == 2 and g.shape == r.T.shape:
+        verdict = "its values match after transposing" if _same(g.T, r) else "and its values differ even transposed"
+        return Finding(name, "transposed", f"∂ℓ/∂{name} is transposed: given {g.shape}, expected {r.shape}; {verdict}")
+    for other, ro in ref.items():
+        if other != name and g.shape == ro.shape:
+            what = f"equals ∂ℓ/∂{other}" if _same(g, ro) else f"has the shape of ∂ℓ/∂{other}"
+            return Finding(name, "swapped", f"the array given as ∂ℓ/∂{name} {what}: gradients of the wrong parameter")
+    return Finding(name, "shape", f"∂ℓ/∂{name} has shape {g.shape}, expected {r.shape}")
+
+
+def _mismatch(name: str, g: Array, r: Array, ref: dict[str, Array], net: Net, B: int, K: int,
+              factors: dict[str, float]) -> list[Finding]:
+    if r.ndim == 2 and r.shape[0] == r.shape[1] and _same(g, r.T):
+        return [Finding(name, "transposed", f"∂ℓ/∂{name} is the transpose of the reference")]
+    for other, ro in ref.items():
+        if other != name and ro.shape == g.shape and _same(g, ro):
+            return [Finding(name, "swapped", f"the array given as ∂ℓ/∂{name} equals ∂ℓ/∂{other}: "
+                            "gradients of the wrong parameter")]
+    c = _factor(g, r)
+    if c is not None:
+        factors[name] = c
+        why = _causes(c, name, net, B, K)
+        kind = "sign" if c == -1 or (why and why[0].startswith("sign")) else "factor"
+        return [Finding(name, kind, f"∂ℓ/∂{name} is ×{c:.6g} the reference" + (f": {'; or '.join(why)}" if why else ""))]
+    scale = float(np.abs(r).max(initial=0.0))
+    wrong = np.argwhere(np.abs(g - r) > CLOSE * max(scale, np.finfo(np.float64).tiny))
+    if 0 < len(wrong) <= 3:
+        where = ", ".join(f"{name}{list(map(int, w))}" for w in wrong)
+        return [Finding(name, "entries", f"only {len(wrong)} entr{'y' if len(wrong) == 1 else 'ies'} wrong: {where}")]
+    return [Finding(name, "pattern", f"∂ℓ/∂{name} differs in {len(wrong)} of {g.size} entries, with no simple pattern")]
