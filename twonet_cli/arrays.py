@@ -166,8 +166,8 @@ def as_targets(y: Array, K: int, batch: int, loss: LossName, where: str) -> Arra
     return y
 
 
-def load_params(spec: str, shape: tuple[int, int, int], where: str = "--params") -> Params:
-    """W1, b1, W2, b2 from a .npz, .json or .yaml file, checked against (n, m, K)."""
+def load_param_arrays(spec: str, where: str) -> dict[str, Array]:
+    """Exactly W1, b1, W2, b2 as finite float64 arrays from a .npz, .json or .yaml file, any shapes."""
     path = Path(spec)
     if path.suffix.lower() not in PARAM_SUFFIXES:
         raise InputError(f"{where}: '{spec}' is not a .npz, .json or .yaml file")
@@ -176,21 +176,26 @@ def load_params(spec: str, shape: tuple[int, int, int], where: str = "--params")
     raw = _read_param_file(path)
     if not isinstance(raw, dict):
         raise InputError(f"{path}: expected a mapping with keys {', '.join(PARAM_NAMES)}")
-    extra = sorted(set(raw) - set(PARAM_NAMES))
+    extra = sorted(map(str, set(raw) - set(PARAM_NAMES)))
     missing = [k for k in PARAM_NAMES if k not in raw]
     if extra or missing:
-        what = f"unexpected key(s) {', '.join(map(str, extra))}" if extra else f"missing {', '.join(missing)}"
+        what = f"unexpected key(s) {', '.join(extra)}" if extra else f"missing {', '.join(missing)}"
         raise InputError(f"{path}: {what} (expected exactly {', '.join(PARAM_NAMES)})")
+    out = {}
+    for key in PARAM_NAMES:
+        value, at = raw[key], f"{path}: {key}"
+        out[key] = _numeric(value, at) if isinstance(value, np.ndarray) else _json_numbers(value, at)
+    return out
+
+
+def load_params(spec: str, shape: tuple[int, int, int], where: str = "--params") -> Params:
+    """W1, b1, W2, b2 from a .npz, .json or .yaml file, checked against (n, m, K)."""
+    arrays = load_param_arrays(spec, where)
     n, m, K = shape
     want = {"W1": (m, n), "b1": (m,), "W2": (K, m), "b2": (K,)}
-    arrays = {}
-    for key in PARAM_NAMES:
-        value = raw[key]
-        where = f"{path}: {key}"
-        a = _numeric(value, where) if isinstance(value, np.ndarray) else _json_numbers(value, where)
+    for key, a in arrays.items():
         if a.shape != want[key]:
-            raise ShapeError(f"{path}: {key} has shape {a.shape}, but the network {n} → {m} → {K} needs {want[key]}")
-        arrays[key] = a
+            raise ShapeError(f"{spec}: {key} has shape {a.shape}, but the network {n} → {m} → {K} needs {want[key]}")
     return Params(**arrays)
 
 
@@ -210,3 +215,17 @@ def _read_param_file(path: Path) -> Any:
         return read_yaml(path, "params")
     except ConfigError as e:
         raise InputError(str(e)) from None
+
+
+def random_batch(n: int, K: int, loss: LossName, batch: int, rng: np.random.Generator) -> tuple[Array, Array]:
+    """x ~ N(0, 1) of shape (B, n), and targets that suit the loss: N(0, 1) for mse,
+    U(0, 1) for bce, one-hot random classes for cross_entropy."""
+    x = rng.normal(size=(batch, n))
+    match loss:
+        case "mse":
+            y = rng.normal(size=(batch, K))
+        case "bce":
+            y = rng.uniform(size=(batch, K))
+        case _:
+            y = np.eye(K)[rng.integers(0, K, size=batch)]
+    return x, y

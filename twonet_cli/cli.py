@@ -6,6 +6,8 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import numpy as np
@@ -15,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import arrays, config
-from .errors import TwonetError
+from .errors import EXIT_MISMATCH, TwonetError
 
 EXIT_CODES = (
     "Exit codes: 0 success · 1 a check found a mismatch (or training diverged) · "
@@ -142,10 +144,14 @@ def grads(
         if json_:
             sys.stdout.write(json.dumps(e.as_json()) + "\n")
             return
-        source = path.stem if path.parent == config.shipped_dir() else str(path)
         console = Console(highlight=False)
         view = View(precision, max_size, full, sample, width=console.width)
-        console.print(explanation(e, view, source, cfg.description))
+        console.print(explanation(e, view, _source_name(path), cfg.description))
+
+
+def _source_name(path: Path) -> str:
+    """A shipped config by its name, any other by its path."""
+    return path.stem if path.parent == config.shipped_dir() else str(path)
 
 
 def _require_finite(doc: dict[str, Any]) -> None:
@@ -161,6 +167,61 @@ def _require_finite(doc: dict[str, Any]) -> None:
             raise TwonetError(f"{where} is not finite: the inputs or parameters are too large for float64")
 
     walk(doc, "")
+
+
+class DType(str, Enum):
+    float64 = "float64"
+    float32 = "float32"
+
+
+@app.command(epilog=EXIT_CODES)
+def check(
+    config_: ConfigOpt = None,
+    input_: InputOpt = None,
+    target: TargetOpt = None,
+    params: ParamsOpt = None,
+    set_: SetOpt = None,
+    grads: Annotated[Optional[str], typer.Option(
+        "--grads", "-g", metavar="FILE", show_default=False,
+        help="Check these gradients (W1, b1, W2, b2 in a .npz/.json/.yaml, e.g. from a hand-written backward "
+             "pass) instead of twonet's, and name the mistake.")] = None,
+    dtype: Annotated[DType, typer.Option(help="Run the whole check in this precision.")] = DType.float64,
+    steps: Annotated[bool, typer.Option("--steps", help="Also print the central-difference error against "
+                                        "the step size h (the truncation/rounding U-curve).")] = False,
+    batch: Annotated[int, typer.Option(min=1, help="Size of the random batch used without --input.")] = 8,
+    failures: Annotated[int, typer.Option(min=0, help="Failing entries listed per parameter.")] = 3,
+    json_: JsonOpt = False,
+) -> None:
+    """Check every gradient entry against the complex step and central differences; name what is wrong."""
+    from .check import report_json, run_check, step_curve
+    from .render_check import report, step_table
+
+    with reported():
+        cfg, path = config.load(config_, set_ or ())
+        m = cfg.model
+        if input_ is not None:
+            p, x, y = _load_problem(cfg, input_, target, params)
+        elif target is not None:
+            raise TwonetError("--target: needs --input (without both, check uses a random batch)")
+        else:
+            p = arrays.load_params(params, (m.in_features, m.hidden, m.out_features)) if params else cfg.params()
+            rng = np.random.default_rng(m.init.seed)
+            x, y = arrays.random_batch(m.in_features, m.out_features, cfg.loss.name, batch, rng)
+        user = arrays.load_param_arrays(grads, "--grads") if grads else None
+        source = grads or "twonet's backward pass"
+        r = run_check(cfg.net(), p, x, y, dtype=np.dtype(dtype.value), grads=user, source=source)
+        curve = step_curve(cfg.net(), p, x, y, dtype=np.dtype(dtype.value)) if steps else None
+        if json_:
+            doc = report_json(r, failures)
+            if curve is not None:
+                doc["steps"] = [{"h": h, "max_rel_error": mx, "median_rel_error": md} for h, mx, md in curve]
+            sys.stdout.write(json.dumps(doc) + "\n")
+        else:
+            console = Console(highlight=False)
+            console.print(report(r, _source_name(path), cfg.description, p.shape, x.shape[0], failures))
+            if curve is not None:
+                console.print(step_table(curve, r.dtype))
+    raise typer.Exit(0 if r.passed else EXIT_MISMATCH)
 
 
 @app.command()

@@ -87,7 +87,8 @@ def diagnose(grads: dict[str, Array], ref: dict[str, Array], net: Net, shape: tu
         c = next(iter(factors.values()))  # one cause upstream of every parameter: say it once
         why = _causes(c, "all", net, B, K)
         kind = "sign" if c == -1 else "factor"
-        findings = [Finding("all", kind, f"all four gradients are ×{c:.6g} the reference" + (f": {why[0]}" if why else ""))]
+        message = f"all four gradients are ×{c:.6g} the reference" + (f": {why[0]}" if why else "")
+        findings = [Finding("all", kind, message)]
     return findings, aligned
 
 
@@ -115,7 +116,8 @@ def _mismatch(name: str, g: Array, r: Array, ref: dict[str, Array], net: Net, B:
         factors[name] = c
         why = _causes(c, name, net, B, K)
         kind = "sign" if c == -1 or (why and why[0].startswith("sign")) else "factor"
-        return [Finding(name, kind, f"∂ℓ/∂{name} is ×{c:.6g} the reference" + (f": {'; or '.join(why)}" if why else ""))]
+        message = f"∂ℓ/∂{name} is ×{c:.6g} the reference" + (f": {'; or '.join(why)}" if why else "")
+        return [Finding(name, kind, message)]
     scale = float(np.abs(r).max(initial=0.0))
     wrong = np.argwhere(np.abs(g - r) > CLOSE * max(scale, np.finfo(np.float64).tiny))
     if 0 < len(wrong) <= 3:

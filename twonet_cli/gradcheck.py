@@ -178,7 +178,6 @@ def kinks(pb: Problem, h: float | None = None) -> dict[str, Array]:
     There the finite difference averages two slopes and is no reference for the derivative.
     """
     p, c = pb.params, pb.cache
-    n, m, K = p.shape
     mask = {name: np.zeros(getattr(p, name).shape, dtype=bool) for name in PARAM_NAMES}
     if not pb.net.f.has_kink:
         return mask
@@ -186,8 +185,8 @@ def kinks(pb: Problem, h: float | None = None) -> dict[str, Array]:
     z1 = np.abs(c.z1)  # (B, m)
     step_w1 = h * np.maximum(1, np.abs(p.W1))  # (m, n)
     reach = step_w1[None, :, :] * np.abs(pb.x)[:, None, :]  # |Δz1| per sample, unit, input: (B, m, n)
-    mask["W1"] = (z1[:, :, None] <= reach).any(axis=0)
-    mask["b1"] = (z1 <= h * np.maximum(1, np.abs(p.b1))).any(axis=0)
+    mask["W1"] = np.asarray((z1[:, :, None] <= reach).any(axis=0))
+    mask["b1"] = np.asarray((z1 <= h * np.maximum(1, np.abs(p.b1))).any(axis=0))
     return mask
 
 
@@ -233,9 +232,15 @@ class Comparison:
         return not self.failing.any()
 
     def worst(self) -> tuple[int, ...]:
-        """Index of the largest relative error among the entries that count."""
-        rel = np.where(self.counted, self.rel_err, -1.0)
-        return tuple(int(i) for i in np.unravel_index(int(np.argmax(rel)), rel.shape)) if rel.size else ()
+        """Index of the entry nearest to failing (or furthest past it): largest min(rel/rtol, abs/atol)."""
+        tiny = np.finfo(np.float64).tiny
+        with np.errstate(invalid="ignore"):
+            severity = np.minimum(self.rel_err / self.rtol, self.abs_err / max(self.atol, tiny))
+        severity = np.where(~np.isfinite(self.analytic), np.inf, np.nan_to_num(severity))
+        severity = np.where(self.counted, severity, -1.0)
+        if not severity.size:
+            return ()
+        return tuple(int(i) for i in np.unravel_index(int(np.argmax(severity)), severity.shape))
 
     def top_failures(self, count: int) -> list[tuple[tuple[int, ...], float, float, float]]:
         """Up to ``count`` failing entries, worst first: (index, analytic, numeric, rel error)."""
