@@ -66,6 +66,11 @@ class Activation:
         """True where the derivative jumps at z = 0 (finite differences are no reference there)."""
         return self.name in ("relu", "leaky_relu")
 
+    @property
+    def lipschitz(self) -> float:
+        """The largest |slope| of an elementwise function: bounds how far a step can move its output."""
+        return {"relu": abs(self.scale), "leaky_relu": max(1.0, self.slope), "sigmoid": 0.25}.get(self.name, 1.0)
+
     def __call__(self, z: Array) -> Array:
         """The value a = f(z), shape of z."""
         match self.name:

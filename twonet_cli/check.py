@@ -76,6 +76,7 @@ STAGES = {
 def _rows_for_params(pb: Problem, analytic: dict[str, Array], reference: dict[str, Array],
                      rng: np.random.Generator) -> list[Row]:
     dtype = pb.params.W1.dtype
+    loss = float(np.abs(pb.loss_of_z3(pb.cache.z3)))
     kink = kinks(pb)
     sample = central_sample(pb, CENTRAL_BUDGET, rng)
     rows = []
@@ -86,7 +87,7 @@ def _rows_for_params(pb: Problem, analytic: dict[str, Array], reference: dict[st
         checked = None if only is None else np.isfinite(cd)
         a = analytic[name]
         rows.append(Row(name, STAGES[name], compare(name, a, cs, dtype, "complex"),
-                        compare(name, a, cd, dtype, "central", kink[name], checked)))
+                        compare(name, a, cd, dtype, "central", kink[name], checked, loss)))
     return rows
 
 
@@ -113,21 +114,27 @@ def _jacobian_rows(pb: Problem) -> list[Row]:
         p_kink = np.broadcast_to(p_kink, p_cs.shape)
 
     # ∂ℓ/∂ŷ: ℓ as a function of ŷ alone, each entry moved on its own; shape (B, K)
+    # central steps relative to the distance from 0 and 1, so that log ŷ and log(1 − ŷ) stay defined
     B = y.shape[0]
-    flat = np.eye(B * K).reshape(B * K, B, K)
     y_hat = c.y_hat
+    room = {"mse": np.maximum(1, np.abs(y_hat)), "bce": np.minimum(y_hat, 1 - y_hat)}.get(net.loss.name, y_hat)
+    step = hc * room.reshape(-1)
+    flat = np.eye(B * K).reshape(B * K, B, K)
+    moved = step[:, None, None] * flat
     v_cs = (net.loss.of_yhat(y_hat.astype(cdt) + 1j * h * flat, y).imag / h).reshape(B, K)
-    v_cd = ((net.loss.of_yhat(y_hat + hc * flat, y) - net.loss.of_yhat(y_hat - hc * flat, y)) / (2 * hc)).reshape(B, K)
+    v_cd = ((net.loss.of_yhat(y_hat + moved, y) - net.loss.of_yhat(y_hat - moved, y)) / (2 * step)).reshape(B, K)
 
     f, g = net.f.label(), net.g.label()
+    size = lambda a: float(np.abs(a).max(initial=0.0))  # noqa: E731
     specs = [
-        ("∂z2/∂z1", f"diagonal of M = ∂{f}(z1)/∂z1", m_an, m_cs, m_cd, m_kink),
-        ("∂ŷ/∂z3", f"P = ∂{g}(z3)/∂z3, full", j.dyhat_dz3, p_cs, p_cd, p_kink),
-        ("∂ℓ/∂ŷ", f"V = ∂{net.loss.name}/∂ŷ", j.dloss_dyhat, v_cs, v_cd, None),
+        ("∂z2/∂z1", f"diagonal of M = ∂{f}(z1)/∂z1", m_an, m_cs, m_cd, m_kink, size(c.z2)),
+        ("∂ŷ/∂z3", f"P = ∂{g}(z3)/∂z3, full", j.dyhat_dz3, p_cs, p_cd, p_kink, size(c.y_hat)),
+        ("∂ℓ/∂ŷ", f"V = ∂{net.loss.name}/∂ŷ", j.dloss_dyhat, v_cs, v_cd, None, size(net.loss.of_yhat(y_hat, y))),
     ]
     return [
-        Row(name, stage, compare(name, an, cs, dtype, "complex"), compare(name, an, cd, dtype, "central", kink))
-        for name, stage, an, cs, cd, kink in specs
+        Row(name, stage, compare(name, an, cs, dtype, "complex"),
+            compare(name, an, cd, dtype, "central", kink, value=value))
+        for name, stage, an, cs, cd, kink, value in specs
     ]
 
 

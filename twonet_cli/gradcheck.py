@@ -173,20 +173,32 @@ def central_sample(pb: Problem, budget: int, rng: np.random.Generator) -> dict[s
 
 
 def kinks(pb: Problem, h: float | None = None) -> dict[str, Array]:
-    """Entries whose central-difference step moves some z1 across f's kink at 0 (ReLU family).
+    """Entries whose central-difference step moves some z1 (or z3) across the kink at 0 of f
+    (or g) when that is a ReLU or leaky ReLU.
 
     There the finite difference averages two slopes and is no reference for the derivative.
+    Moves are bounded by |Δz1| = h_θ·|x| (W1), h_θ (b1), and |Δz3| ≤ |Δz1|·L_f·|W2| with L_f the
+    largest slope of f; |Δz3| = h_θ·|z2| (W2), h_θ (b2).
     """
     p, c = pb.params, pb.cache
+    f, g = pb.net.f, pb.net.g
     mask = {name: np.zeros(getattr(p, name).shape, dtype=bool) for name in PARAM_NAMES}
-    if not pb.net.f.has_kink:
-        return mask
     h = h or central_step(p.W1.dtype)
-    z1 = np.abs(c.z1)  # (B, m)
-    step_w1 = h * np.maximum(1, np.abs(p.W1))  # (m, n)
-    reach = step_w1[None, :, :] * np.abs(pb.x)[:, None, :]  # |Δz1| per sample, unit, input: (B, m, n)
-    mask["W1"] = np.asarray((z1[:, :, None] <= reach).any(axis=0))
-    mask["b1"] = np.asarray((z1 <= h * np.maximum(1, np.abs(p.b1))).any(axis=0))
+    step = {name: h * np.maximum(1, np.abs(a)) for name, a in p.items()}
+    reach_w1 = step["W1"][None, :, :] * np.abs(pb.x)[:, None, :]  # |Δz1[b, j]| when W1[j, k] moves: (B, m, n)
+    reach_b1 = np.broadcast_to(step["b1"], c.z1.shape)  # (B, m)
+    z1, z3 = np.abs(c.z1), np.abs(c.z3)
+    if f.has_kink:
+        mask["W1"] |= (z1[:, :, None] <= reach_w1).any(axis=0)
+        mask["b1"] |= (z1 <= reach_b1).any(axis=0)
+    if g.has_kink:
+        # some z3[b, k] is within |Δz1[b, j]|·L_f·|W2[k, j]| of 0  ⟺  |Δz1[b, j]|·L_f ≥ min_k |z3[b, k]| / |W2[k, j]|
+        with np.errstate(divide="ignore"):
+            q = (z3[:, :, None] / np.abs(p.W2)[None, :, :]).min(axis=1)  # (B, m)
+        mask["W1"] |= (reach_w1 * f.lipschitz >= q[:, :, None]).any(axis=0)
+        mask["b1"] |= (reach_b1 * f.lipschitz >= q).any(axis=0)
+        mask["W2"] |= (z3[:, :, None] <= step["W2"][None] * np.abs(c.z2)[:, None, :]).any(axis=0)
+        mask["b2"] |= (z3 <= step["b2"]).any(axis=0)
     return mask
 
 
@@ -269,11 +281,17 @@ def tolerances(dtype: Any, method: Method) -> tuple[float, float]:
 
 
 def compare(name: str, analytic: Array, numeric: Array, dtype: Any, method: Method,
-            kink: Array | None = None, checked: Array | None = None) -> Comparison:
-    """Compare with the stated thresholds for ``dtype`` and ``method`` (see ``tolerances``)."""
+            kink: Array | None = None, checked: Array | None = None, value: float = 0.0) -> Comparison:
+    """Compare with the stated thresholds for ``dtype`` and ``method`` (see ``tolerances``).
+
+    For central differences, ``value`` is the size of the function differenced (|ℓ|, say): its
+    rounding, ε·|value|/h, is noise every entry carries, however small its derivative.
+    """
     rtol, afactor = tolerances(dtype, method)
+    eps = float(np.finfo(dtype).eps)
+    noise = 10 * eps * abs(value) / central_step(dtype) if method == "central" else 0.0
     numeric = np.asarray(numeric, np.float64)
     counted = np.isfinite(numeric) if checked is None else checked
     scale = float(np.abs(np.where(counted, numeric, 0)).max(initial=0.0))
     kink = np.zeros(numeric.shape, dtype=bool) if kink is None else kink
-    return Comparison(name, np.asarray(analytic, np.float64), numeric, kink, rtol, afactor * scale, checked)
+    return Comparison(name, np.asarray(analytic, np.float64), numeric, kink, rtol, max(afactor * scale, noise), checked)

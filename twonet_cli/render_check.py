@@ -91,7 +91,7 @@ def thresholds(r: Report) -> list[str]:
         f"complex step Im ℓ(θ + ih)/h, h = {COMPLEX_H:g}: an entry fails if rel err > {rc:.1e} and abs err > "
         f"{ac:.0e}·max|∂ℓ/∂θ|",
         f"central differences (ℓ(θ+h) − ℓ(θ−h))/2h, h = ε^(1/3)·max(1, |θ|) = {h:.1e}·max(1, |θ|): "
-        f"rel err > {rd:.1e} and abs err > {ad:.0e}·max|∂ℓ/∂θ|",
+        f"rel err > {rd:.1e} and abs err > max({ad:.0e}·max|∂ℓ/∂θ|, 10·ε·|ℓ|/h)",
         "rel err = |a − n| / (|a| + |n|); worst entry: the one nearest to failing. Kinks: entries whose step "
         "moves some z1 across 0, where a ReLU's slope jumps; central differences are no reference there "
         "and do not count them",
