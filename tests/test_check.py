@@ -84,8 +84,8 @@ def test_batched_references_equal_naive_loops() -> None:
     """The column trick and the factorised W1 complex step agree with one full forward pass per entry."""
     net, p, x, y = problem("multiclass", batch=5)
     pb = Problem(net, p, x, y)
+    theta = dict(p.items())
     for name in PARAM_NAMES:
-        theta = dict(p.items())
 
         def loss_at(t: Any, name: str = name) -> Any:
             return ref.total_loss("tanh", "softmax", "cross_entropy", "mean", **{**theta, name: t}, X=x, Y=y)

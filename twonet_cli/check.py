@@ -91,6 +91,10 @@ def _rows_for_params(pb: Problem, analytic: dict[str, Array], reference: dict[st
     return rows
 
 
+def _size(a: Array) -> float:
+    return float(np.abs(a).max(initial=0.0))
+
+
 def _jacobian_rows(pb: Problem) -> list[Row]:
     """∂z2/∂z1 (its diagonal: f is elementwise), ∂ŷ/∂z3 (full) and ∂ℓ/∂ŷ, each on its own."""
     net, c, y = pb.net, pb.cache, pb.y
@@ -125,11 +129,10 @@ def _jacobian_rows(pb: Problem) -> list[Row]:
     v_cd = ((net.loss.of_yhat(y_hat + moved, y) - net.loss.of_yhat(y_hat - moved, y)) / (2 * step)).reshape(B, K)
 
     f, g = net.f.label(), net.g.label()
-    size = lambda a: float(np.abs(a).max(initial=0.0))  # noqa: E731
     specs = [
-        ("∂z2/∂z1", f"diagonal of M = ∂{f}(z1)/∂z1", m_an, m_cs, m_cd, m_kink, size(c.z2)),
-        ("∂ŷ/∂z3", f"P = ∂{g}(z3)/∂z3, full", j.dyhat_dz3, p_cs, p_cd, p_kink, size(c.y_hat)),
-        ("∂ℓ/∂ŷ", f"V = ∂{net.loss.name}/∂ŷ", j.dloss_dyhat, v_cs, v_cd, None, size(net.loss.of_yhat(y_hat, y))),
+        ("∂z2/∂z1", f"diagonal of M = ∂{f}(z1)/∂z1", m_an, m_cs, m_cd, m_kink, _size(c.z2)),
+        ("∂ŷ/∂z3", f"P = ∂{g}(z3)/∂z3, full", j.dyhat_dz3, p_cs, p_cd, p_kink, _size(c.y_hat)),
+        ("∂ℓ/∂ŷ", f"V = ∂{net.loss.name}/∂ŷ", j.dloss_dyhat, v_cs, v_cd, None, _size(net.loss.of_yhat(y_hat, y))),
     ]
     return [
         Row(name, stage, compare(name, an, cs, dtype, "complex"),
