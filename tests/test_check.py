@@ -234,7 +234,7 @@ def run(*args: str) -> Any:
 def test_cli_check_with_no_arguments_passes() -> None:
     r = run()
     assert r.exit_code == 0, r.stdout + r.stderr
-    assert "PASS: all 65 entries" in r.stdout and "complex step" in r.stdout and "float64 rounding" in r.stdout
+    assert "PASS: all 129 entries" in r.stdout and "complex step" in r.stdout and "float64 rounding" in r.stdout
 
 
 def test_cli_check_names_a_typical_mistake(tmp_path: Path) -> None:
@@ -254,7 +254,7 @@ def test_cli_check_json_float32_and_steps() -> None:
     r = run("-c", "multiclass", "--json", "--dtype", "float32", "--steps")
     assert r.exit_code == 0, r.stdout + r.stderr
     doc = json.loads(r.stdout)
-    assert doc["dtype"] == "float32" and doc["entries"] == 2 * 16 + 16 + 16 * 3 + 3 and len(doc["steps"]) == 7
+    assert doc["dtype"] == "float32" and doc["entries"] == 2 * 64 + 64 + 64 * 3 + 3 and len(doc["steps"]) == 7
     steps = run("--steps").stdout
     assert "◀ best" in steps and "ε^(1/3)" in steps
 

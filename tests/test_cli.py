@@ -161,7 +161,7 @@ def test_bad_config_file_names_file_and_key(tmp_path: Path) -> None:
 def test_params_for_another_architecture(tmp_path: Path) -> None:
     path = tmp_path / "p.npz"
     np.savez(path, **{k: np.array(v) for k, v in HAND.items()})
-    assert "needs (16, 2)" in bad("grads", "-c", "regression", "-p", str(path))
+    assert "needs (32, 2)" in bad("grads", "-c", "regression", "-p", str(path))
 
 
 def _module(*args: str) -> subprocess.CompletedProcess[str]:

@@ -111,6 +111,39 @@ class Activation:
                 return sigmoid(z)
         raise ValueError(f"{self.name} has no diagonal Jacobian")
 
+    def forward_into(self, z: Array, out: Array) -> None:
+        """out[...] = f(z) for an elementwise f, in place where numpy allows (training's fast path)."""
+        match self.name:
+            case "relu":  # c·max(0, z)
+                np.maximum(z, 0, out=out)
+                if self.scale != 1:
+                    out *= self.scale
+            case "tanh":
+                np.tanh(z, out=out)
+            case "identity":
+                np.copyto(out, z)
+            case _:
+                np.copyto(out, self(z))
+
+    def backward_into(self, z: Array, a: Array, upstream: Array, scratch: Array) -> None:
+        """upstream *= f'(z) in place, with ``scratch`` (shape of z) as the only work space."""
+        match self.name:
+            case "relu":  # c·[z > 0]
+                np.greater(z, 0, out=scratch)
+                if self.scale != 1:
+                    scratch *= self.scale
+            case "tanh":  # 1 − a²
+                np.multiply(a, a, out=scratch)
+                np.subtract(1, scratch, out=scratch)
+            case "sigmoid":  # a (1 − a)
+                np.subtract(1, a, out=scratch)
+                scratch *= a
+            case "identity":
+                return
+            case _:
+                np.copyto(scratch, self.derivative(z, a))
+        upstream *= scratch
+
     def jacobian(self, z: Array, a: Array) -> Array:
         """Per-sample ∂a/∂z as full matrices, shape (B, d, d)."""
         eye = np.eye(z.shape[-1], dtype=a.dtype)

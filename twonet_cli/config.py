@@ -10,7 +10,7 @@ import copy
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import yaml
@@ -78,12 +78,51 @@ class ExampleConfig:
     y: Array | None = None  # targets: K numbers per sample, or class indices for cross_entropy
 
 
+Fraction = Annotated[float, Range(low=0, high=0.95)]
+NonNegative = Annotated[float, Range(low=0)]
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    source: str = "surface"  # a generator (sine, surface, xor, circles, moons, blobs, spiral) or a .csv/.npy/.npz
+    n: Positive = 500  # generators: samples drawn
+    noise: NonNegative = 0.1  # generators: noise standard deviation
+    seed: Annotated[int, Range(low=0)] = 0  # generators and the validation split
+    classes: Annotated[int, Range(low=2)] = 3  # blobs and spiral: number of classes
+    features: list[int | str] | None = None  # files: columns of x, by index or header name (default: all but target)
+    target: int | str | None = None  # files: column of y (default: the last)
+    x_key: str = "x"  # .npz: array of features (N, n)
+    y_key: str = "y"  # .npz: array of targets (N,)
+    val_fraction: Fraction = 0.2  # share of rows held out for validation (seeded)
+    standardize: bool = False  # scale features to mean 0, std 1 using the training rows
+    task: Literal["auto", "regression", "classification"] = "auto"  # auto: from the generator or the loss
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: Positive = 100  # passes over the training rows
+    batch_size: Positive | Literal["full"] = 32  # 1 = online SGD, "full" = the whole training set
+    lr: Annotated[float, Range(low=0, open_low=True)] = 0.05  # learning rate η
+    momentum: Annotated[float, Range(low=0, high=0.999)] = 0.0  # μ in v ← μ v + g
+    nesterov: bool = False  # θ ← θ − η (g + μ v) instead of θ − η v
+    weight_decay: NonNegative = 0.0  # L2: g ← g + λ θ
+    schedule: Literal["constant", "step", "cosine"] = "constant"  # learning rate over epochs
+    step_size: Positive = 30  # step schedule: epochs between decays
+    gamma: Annotated[float, Range(low=0, high=1, open_low=True)] = 0.1  # step schedule: decay factor
+    shuffle: bool = True  # reshuffle the training rows every epoch (seeded)
+    patience: Positive | None = None  # stop after this many epochs without a better validation loss
+    seed: Annotated[int, Range(low=0)] = 0  # shuffling
+    dtype: Literal["float64", "float32"] = "float64"  # arithmetic of the whole run
+
+
 @dataclass(frozen=True)
 class Config:
     description: str = ""  # one line shown by `twonet` commands
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: LossConfig = field(default_factory=LossConfig)
-    example: ExampleConfig | None = None  # default input and target for `grads` and `check`
+    example: ExampleConfig | None = None  # default input and target for `grads`
+    data: DataConfig = field(default_factory=DataConfig)  # what `train` learns from
+    train: TrainConfig = field(default_factory=TrainConfig)  # how `train` learns
 
     def net(self) -> Net:
         m = self.model

@@ -83,3 +83,33 @@ class Loss:
         if self.fused(g):
             return (y_hat - y) / self.divisor(y)
         return g.vjp(z3, y_hat, self.dloss_dyhat(y_hat, y))
+
+    def grad_into(self, g: Activation, z3: Array, y: Array, y_hat: Array, dz3: Array, scratch: Array) -> float:
+        """Training's fast path: ŷ = g(z3) into ``y_hat``, ∂ℓ/∂z3 into ``dz3``; returns ℓ.
+
+        The same formulas as ``value`` and ``dloss_dz3``, written into preallocated buffers.
+        """
+        n = self.divisor(y)
+        if self.fused(g):
+            if g.name == "softmax":  # ℓ = Σ (logsumexp(z) − y·z) / N
+                shift = z3.max(axis=1, keepdims=True)
+                np.subtract(z3, shift, out=y_hat)
+                np.exp(y_hat, out=y_hat)
+                total = y_hat.sum(axis=1, keepdims=True)
+                y_hat /= total
+                value = float((shift + np.log(total)).sum() - np.vdot(y, z3))
+            else:  # σ with BCE: ℓ = Σ (softplus(z) − y z) / N
+                g.forward_into(z3, y_hat)
+                value = float(softplus(z3).sum() - np.vdot(y, z3))
+            np.subtract(y_hat, y, out=dz3)  # ∂ℓ/∂z3 = (ŷ − y) / N
+            dz3 *= 1 / n
+            return value / n
+        g.forward_into(z3, y_hat) if g.elementwise else np.copyto(y_hat, g(z3))
+        np.subtract(y_hat, y, out=dz3)  # mse: ℓ = Σ (ŷ − y)² / N, ∂ℓ/∂ŷ = 2 (ŷ − y) / N
+        value = float(np.vdot(dz3, dz3)) / n
+        dz3 *= 2 / n
+        if g.elementwise:
+            g.backward_into(z3, y_hat, dz3, scratch)
+        else:
+            np.copyto(dz3, g.vjp(z3, y_hat, dz3))
+        return value

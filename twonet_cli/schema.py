@@ -98,8 +98,20 @@ def coerce(tp: Any, value: Any, path: str) -> Any:
     if origin in (Union, types.UnionType):
         if value is None and type(None) in args:
             return None
-        (inner,) = [a for a in args if a is not type(None)]
-        return coerce(inner, value, path)
+        options = [a for a in args if a is not type(None)]
+        if len(options) == 1:
+            return coerce(options[0], value, path)
+        problems = []
+        for inner in options:  # the first reading that fits wins: `int | Literal["full"]`
+            try:
+                return coerce(inner, value, path)
+            except ConfigError as e:
+                problems.append(str(e).removeprefix(f"{path}: "))
+        raise ConfigError(f"{path}: {'; or '.join(problems)}")
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{path}: expected a list, got {_kind(value)} {value!r}")
+        return [coerce(args[0], v, f"{path}[{i}]") for i, v in enumerate(value)]
     if origin is Literal:
         if value not in args or isinstance(value, bool):
             options = [str(a) for a in args]
