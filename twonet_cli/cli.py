@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import arrays, config
+from .runs import RunDir
 from .errors import EXIT_MISMATCH, TwonetError
 
 EXIT_CODES = (
@@ -222,6 +223,100 @@ def check(
             if curve is not None:
                 console.print(step_table(curve, r.dtype))
     raise typer.Exit(0 if r.passed else EXIT_MISMATCH)
+
+
+@app.command(epilog=EXIT_CODES)
+def train(
+    config_: ConfigOpt = None,
+    set_: SetOpt = None,
+    print_config: Annotated[bool, typer.Option("--print-config", help="Print the resolved config and exit.")] = False,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="DIR", show_default=False,
+                   help="Save params.npz, best.npz, config.yaml and history.csv here (atomically).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite a run already in --out.")] = False,
+    params: Annotated[Optional[str], typer.Option("--params", "-p", metavar="FILE", show_default=False,
+                      help="Start from W1, b1, W2, b2 in a .npz/.json/.yaml file.")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print a JSON summary to stdout instead of tables.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    plot: Annotated[Optional[Path], typer.Option("--plot", metavar="FILE.png", show_default=False,
+                    help="Save loss curves (and decision regions for 2-D classification); needs the plot extra.")
+                    ] = None,
+) -> None:
+    """Train with SGD on the config's data, showing progress; save the run with --out."""
+    from . import data as datasets
+    from .render_train import loss_curve, save_plot, summary
+    from .session import decision_regions, drive
+    from .train import Training
+
+    with reported():
+        cfg, _ = config.load(config_, set_ or ())
+        if params:
+            cfg = config.with_params(cfg, arrays.load_params(params, cfg.shape))
+        if print_config:
+            sys.stdout.write(cfg.to_yaml())
+            return
+        if plot is not None and plot.suffix.lower() != ".png":
+            raise TwonetError(f"--plot: '{plot}' must end in .png")
+        run_dir = RunDir(out, force) if out is not None else None
+        m = cfg.model
+        dataset, train_rows, val_rows = datasets.from_config(cfg.data, m.in_features, m.out_features, cfg.loss.name)
+        training = Training(cfg.net(), cfg.params(), dataset, train_rows, val_rows, cfg.train)
+        outcome = drive(training, None if quiet else err_console, run_dir, cfg.to_yaml())
+        if plot is not None and training.history:
+            save_plot(plot, training.history, decision_regions(training, dataset, train_rows))
+        _report_training(training, outcome, cfg, out, json_, summary, loss_curve)
+    raise typer.Exit(_training_exit(outcome.reason))
+
+
+def _report_training(training: Any, outcome: Any, cfg: config.Config, out: Path | None, json_: bool,
+                     summary: Any, loss_curve: Any) -> None:
+    """The end of a run: a summary (tables or JSON) on stdout, and the way it stopped on stderr."""
+    task = training.data.task
+    if json_:
+        sys.stdout.write(json.dumps(_training_json(training, outcome, out)) + "\n")
+    elif training.history:
+        console = Console(highlight=False)
+        console.print(summary(training.history, task, outcome.seconds, outcome.message))
+        console.print(loss_curve(training.history))
+        if out is not None:
+            console.print(f"saved params.npz, best.npz, config.yaml, history.csv in {escape(str(out))}")
+    saved = f"; the last finite parameters are in {out / 'params.npz'}" if out is not None else ""
+    if outcome.reason == "diverged":
+        err_console.print(f"[bold red]Error:[/bold red] training diverged: {escape(outcome.message)}; try a smaller "
+                          f"learning rate (train.lr is {cfg.train.lr:g}; e.g. --set train.lr={cfg.train.lr / 10:g})"
+                          f"{escape(saved)}", soft_wrap=True)
+    elif outcome.reason == "interrupted":
+        where = f"; saved what was reached in {out}" if out is not None else ""
+        err_console.print(f"Interrupted: {escape(outcome.message)}{escape(where)}.", soft_wrap=True)
+
+
+def _training_json(training: Any, outcome: Any, out: Path | None) -> dict[str, Any]:
+    from .render_train import metric_name
+
+    h = training.history
+    last = h[-1] if h else None
+    with_val = [e for e in h if e.val_loss is not None]
+    best = min(with_val, key=lambda e: e.val_loss) if with_val else None
+    step_time = sum(e.seconds for e in h)
+    return {
+        "stopped": outcome.reason,
+        "message": outcome.message,
+        "epochs": last.epoch if last else 0,
+        "steps": last.steps if last else 0,
+        "train_loss": last.train_loss if last else None,
+        "val_loss": last.val_loss if last else None,
+        "best_val_loss": best.val_loss if best else None,
+        "best_epoch": best.epoch if best else None,
+        "metric_name": metric_name(training.data.task),
+        "metric": last.metric if last else None,
+        "samples_per_second": sum(e.samples for e in h) / step_time if step_time > 0 else None,
+        "seconds": outcome.seconds,
+        "out": str(out) if out is not None else None,
+        "history": [e.__dict__ for e in h],
+    }
+
+
+def _training_exit(reason: str) -> int:
+    return {"diverged": EXIT_MISMATCH, "interrupted": 130}.get(reason, 0)
 
 
 @app.command()

@@ -7,7 +7,7 @@ used. Every error is one line naming the file (or the override) and the dotted k
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -137,6 +137,11 @@ class Config:
         rng = np.random.default_rng(i.seed)
         return init_params(m.in_features, m.hidden, m.out_features, rng, i.scheme, i.std, i.zero_bias)
 
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(n, m, K) of the model."""
+        return self.model.in_features, self.model.hidden, self.model.out_features
+
     def to_yaml(self) -> str:
         return yaml.safe_dump(to_plain(self), sort_keys=False, allow_unicode=True)
 
@@ -252,3 +257,8 @@ def validate(c: Config) -> None:
             if got != shape:
                 raise ConfigError(f"model.params.{key}: expected shape {shape} for {n} → {h} → {K}, got {got}")
 
+
+def with_params(c: Config, p: Params) -> Config:
+    """``c`` with explicit ``model.params`` (so a saved config reproduces a run started from them)."""
+    explicit = ParamsConfig(*(np.asarray(a, dtype=np.float64) for _, a in p.items()))
+    return replace(c, model=replace(c.model, params=explicit))

@@ -1,0 +1,146 @@
+"""Rich renderables for `twonet train`: the progress bar, the summary, a loss curve in the terminal."""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console, Group, RenderableType
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from .data import Task
+from .errors import InputError
+from .runs import atomic_write
+from .train import Epoch
+
+
+def metric_name(task: Task) -> str:
+    return "accuracy" if task == "classification" else "R²"
+
+
+def fmt_metric(task: Task, value: float | None) -> str:
+    if value is None or math.isnan(value):
+        return "—"
+    return f"{100 * value:.1f}%" if task == "classification" else f"{value:.4f}"
+
+
+def progress_bar(console: Console) -> Progress:
+    """Epochs as the bar; losses and the metric as text; redrawn 4 times a second, not per step."""
+    return Progress(
+        TextColumn("[bold]epoch {task.fields[epoch]}[/bold]"),
+        BarColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        refresh_per_second=4,
+        transient=False,
+    )
+
+
+def status(task: Task, train_loss: float, e: Epoch | None) -> str:
+    text = f"train {train_loss:.4g}"
+    if e is not None and e.val_loss is not None:
+        text += f" · val {e.val_loss:.4g}"
+    if e is not None:
+        text += f" · {metric_name(task)} {fmt_metric(task, e.metric)}"
+    return text
+
+
+def summary(history: Sequence[Epoch], task: Task, seconds: float, reason: str) -> Table:
+    last = history[-1]
+    with_val = [e for e in history if e.val_loss is not None]
+    best = min(with_val, key=lambda e: e.val_loss or math.inf) if with_val else None
+    samples = sum(e.samples for e in history)
+    step_time = sum(e.seconds for e in history)
+    t = Table(title="Training summary", title_justify="left", title_style="bold", show_header=False)
+    t.add_column(style="bold")
+    t.add_column(justify="right")
+    t.add_row("stopped", reason)
+    t.add_row("epochs · steps", f"{last.epoch} · {last.steps:,}")
+    t.add_row("final train loss", f"{last.train_loss:.6g}")
+    if last.val_loss is not None:
+        t.add_row("final validation loss", f"{last.val_loss:.6g}")
+    if best is not None and best.val_loss is not None:
+        t.add_row("best validation loss", f"{best.val_loss:.6g} (epoch {best.epoch})")
+    where = "validation" if last.val_loss is not None else "training"
+    t.add_row(f"{metric_name(task)} ({where})", fmt_metric(task, last.metric))
+    t.add_row("samples/s (SGD steps only)", f"{samples / step_time:,.0f}" if step_time > 0 else "—")
+    t.add_row("time", f"{seconds:.2f} s")
+    return t
+
+
+def loss_curve(history: Sequence[Epoch], width: int = 60, height: int = 10) -> RenderableType:
+    """Train (●) and validation (○) loss per epoch on a log scale, drawn with characters."""
+    train = np.array([e.train_loss for e in history])
+    val = np.array([np.nan if e.val_loss is None else e.val_loss for e in history])
+    values = np.concatenate([train, val[np.isfinite(val)]])
+    values = values[values > 0]
+    if len(history) < 2 or not len(values):
+        return Text("")
+    lo, hi = math.log10(values.min()), math.log10(values.max())
+    hi = hi if hi > lo else lo + 1
+    cols = min(width, len(history))
+    grid = [[" "] * cols for _ in range(height)]
+
+    def row_of(v: float) -> int | None:
+        if not (v > 0 and math.isfinite(v)):
+            return None
+        return height - 1 - round((math.log10(v) - lo) / (hi - lo) * (height - 1))
+
+    for c in range(cols):
+        i = min(len(history) - 1, round(c * (len(history) - 1) / max(cols - 1, 1)))
+        for series, mark in ((val, "○"), (train, "●")):
+            r = row_of(float(series[i]))
+            if r is not None:
+                grid[r][c] = "◉" if grid[r][c] not in (" ", mark) else mark
+    labels = [f"{10 ** (hi - (hi - lo) * r / (height - 1)):9.3g} ┤" for r in range(height)]
+    lines = [Text(label + "".join(row)) for label, row in zip(labels, grid, strict=True)]
+    axis = Text(" " * 10 + "└" + "─" * cols + f"\n{'':11}epoch 1{'':>{max(cols - 14, 1)}}epoch {history[-1].epoch}")
+    return Group(Text("Loss per epoch (log scale): ● train  ○ validation", style="bold"), *lines, axis)
+
+
+Regions = tuple[Any, Any, Any, Any, Any]  # grid x, grid y, predicted class on the grid, data x (N, 2), labels
+
+
+def save_plot(path: Path, history: Sequence[Epoch], regions: Regions | None) -> None:
+    """Loss curves, and for 2-D classification the decision regions with the data (matplotlib)."""
+    plt = _pyplot()
+    panels = 2 if regions is not None else 1
+    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4.2), squeeze=False)
+    ax = axes[0][0]
+    epochs = [e.epoch for e in history]
+    ax.plot(epochs, [e.train_loss for e in history], label="train")
+    if any(e.val_loss is not None for e in history):
+        ax.plot(epochs, [e.val_loss for e in history], label="validation")
+    ax.set(xlabel="epoch", ylabel="loss", yscale="log", title="Loss")
+    ax.legend()
+    if regions is not None:
+        gx, gy, predicted, x, labels = regions
+        ax = axes[0][1]
+        ax.contourf(gx, gy, predicted, alpha=0.3, cmap="viridis")
+        ax.scatter(x[:, 0], x[:, 1], c=labels, s=10, cmap="viridis", edgecolors="k", linewidths=0.2)
+        ax.set(title="Decision regions", xlabel="x1", ylabel="x2")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=120)
+    plt.close(fig)
+    atomic_write(path, buf.getvalue())
+
+
+def _pyplot() -> Any:
+    """matplotlib.pyplot on the Agg backend, or a one-line error naming the extra to install."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise InputError("--plot: needs matplotlib; install it with: pip install 'twonet[plot]'") from None
+    return plt

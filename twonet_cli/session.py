@@ -1,0 +1,87 @@
+"""Drive a training run for the command line: progress on stderr, checkpoints, Ctrl-C, outcome."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+
+from .data import Dataset
+from .render_train import Regions, progress_bar, status
+from .runs import RunDir
+from .train import Epoch, Progress, Stopped, Training
+
+CHECKPOINT_SECONDS = 1.0  # at most one checkpoint a second (plus one at the end)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    reason: str  # done | early_stop | diverged | interrupted
+    message: str
+    seconds: float
+
+
+def drive(training: Training, console: Console | None, run_dir: RunDir | None, config_yaml: str) -> Outcome:
+    """Iterate the run; show progress on ``console`` (None: quiet); save to ``run_dir`` as it goes.
+
+    Ctrl-C stops after saving what was reached. The last checkpoint is always the final state.
+    """
+    t0 = time.perf_counter()
+    last_save = t0
+    stop: Stopped | None = None
+    bar = progress_bar(console) if console is not None else None
+    epochs = training.cfg.epochs
+    task_id = bar.add_task("train", total=epochs, epoch=f"0/{epochs}", status="") if bar else None
+    last_epoch: Epoch | None = None
+    try:
+        if bar is not None:
+            bar.start()
+        for record in training.run():
+            if isinstance(record, Stopped):
+                stop = record
+            elif isinstance(record, Progress) and bar is not None and task_id is not None:
+                done = record.epoch - 1 + record.seen / record.rows
+                bar.update(task_id, completed=done, epoch=f"{record.epoch}/{epochs}",
+                           status=status(training.data.task, record.loss, last_epoch))
+            elif isinstance(record, Epoch):
+                last_epoch = record
+                if bar is not None and task_id is not None:
+                    bar.update(task_id, completed=record.epoch, epoch=f"{record.epoch}/{epochs}",
+                               status=status(training.data.task, record.train_loss, record))
+                if run_dir is not None and time.perf_counter() - last_save >= CHECKPOINT_SECONDS:
+                    run_dir.save(training.current, training.best_params, config_yaml, training.history)
+                    last_save = time.perf_counter()
+    except KeyboardInterrupt:
+        epoch = last_epoch.epoch if last_epoch else 0
+        stop = Stopped("interrupted", epoch, training.history[-1].steps if training.history else 0,
+                       f"interrupted by Ctrl-C after epoch {epoch}")
+    finally:
+        if bar is not None:
+            bar.stop()
+    if run_dir is not None:
+        run_dir.save(training.current, training.best_params, config_yaml, training.history)
+    assert stop is not None  # run() always ends with a Stopped record
+    return Outcome(stop.reason, stop.message, time.perf_counter() - t0)
+
+
+def decision_regions(training: Training, data: Dataset, rows: Any, resolution: int = 200) -> Regions | None:
+    """For 2-D classification: the predicted class on a grid around the data, and the data."""
+    if data.task != "classification" or data.in_features != 2:
+        return None
+    from .model import forward
+
+    x, labels = data.take(np.sort(rows))
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    pad = 0.1 * (hi - lo)
+    gx, gy = np.meshgrid(*(np.linspace(a - d, b + d, resolution) for a, b, d in zip(lo, hi, pad, strict=True)))
+    y_hat = forward(training.net, training.current, np.stack([gx.ravel(), gy.ravel()], axis=1)).y_hat
+    predicted = y_hat.argmax(axis=1) if y_hat.shape[1] > 1 else (y_hat[:, 0] > 0.5).astype(int)
+    return gx, gy, predicted.reshape(gx.shape), x, labels
+
+
+def finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
