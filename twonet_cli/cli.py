@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import arrays, config
-from .runs import RunDir
 from .errors import EXIT_MISMATCH, TwonetError
+from .runs import RunDir
 
 EXIT_CODES = (
     "Exit codes: 0 success · 1 a check found a mismatch (or training diverged) · "

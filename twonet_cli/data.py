@@ -87,6 +87,11 @@ class Rows:
     def __len__(self) -> int:
         return int(self.array.shape[0])
 
+    @property
+    def mapped(self) -> bool:
+        """True when the rows are read from a memory-mapped file rather than held in memory."""
+        return self._mapping is not None
+
     def take(self, idx: Array) -> Array:
         """Rows ``idx`` as an in-memory float array."""
         out = np.asarray(self.array[idx], dtype=np.float64)
@@ -253,7 +258,7 @@ def _read_npz(path: Path, x_key: str, y_key: str) -> Rows:
 def split(n: int, val_fraction: float, rng: np.random.Generator) -> tuple[Array, Array]:
     """Seeded (train, validation) row indices, each sorted (memory-mapped reads stay local)."""
     perm = rng.permutation(n)
-    n_val = int(round(val_fraction * n))
+    n_val = round(val_fraction * n)
     if val_fraction > 0 and n - n_val < 1:
         raise InputError(f"data.val_fraction: {val_fraction} leaves no training rows of {n}")
     return np.sort(perm[n_val:]), np.sort(perm[:n_val])
@@ -295,7 +300,7 @@ def from_config(dc: Any, in_features: int, out_features: int, loss: str) -> tupl
         classes = (K if K > 1 else 2) if task == "classification" else 0
         d = Dataset(rows, cols, y_col, task, classes)
     elif source in GENERATORS:
-        features, task = GENERATORS[source]
+        _, task = GENERATORS[source]
         classes = (dc.classes if source in ("blobs", "spiral") else 2) if task == "classification" else 0
         x, y = generate(source, dc.n, dc.noise, np.random.default_rng(dc.seed), classes)
         task = dc.task if dc.task != "auto" else task

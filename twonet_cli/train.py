@@ -148,7 +148,7 @@ class Training:
         self.batch = rows if self.cfg.batch_size == "full" else min(int(self.cfg.batch_size), rows)
         self.sgd = SGD(self.net, self.params, self.cfg, self.batch, np.dtype(self.cfg.dtype))
         K = self.params.shape[2]
-        self._in_memory = self.data.rows._mapping is None  # noqa: SLF001
+        self._in_memory = not self.data.rows.mapped
         if self._in_memory:  # take every training row once, in the run's dtype
             x, raw = self.data.take(self.train_rows)
             self._x = x.astype(self.sgd.dtype)
