@@ -40,7 +40,7 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 def params_bytes(p: Params) -> bytes:
     buf = io.BytesIO()
-    np.savez(buf, **dict(p.items()))
+    np.savez(buf, W1=p.W1, b1=p.b1, W2=p.W2, b2=p.b2)
     return buf.getvalue()
 
 

@@ -34,15 +34,20 @@ class SGD:
         self.grad = np.zeros_like(self.theta)
         cuts = np.cumsum([0, *sizes])
         shapes = [a.shape for _, a in params.items()]
-        view = lambda flat, i: flat[cuts[i]:cuts[i + 1]].reshape(shapes[i])  # noqa: E731
-        self.W1, self.b1, self.W2, self.b2 = (view(self.theta, i) for i in range(4))
-        self.dW1, self.db1, self.dW2, self.db2 = (view(self.grad, i) for i in range(4))
+
+        def views(flat: Array) -> list[Array]:  # W1, b1, W2, b2 as views into one flat vector
+            return [flat[cuts[i]:cuts[i + 1]].reshape(shapes[i]) for i in range(4)]
+
+        self.W1, self.b1, self.W2, self.b2 = views(self.theta)
+        self.dW1, self.db1, self.dW2, self.db2 = views(self.grad)
         self.velocity = np.zeros_like(self.theta) if cfg.momentum else None
         self.work = np.empty_like(self.theta) if cfg.momentum or cfg.weight_decay else None
-        buf = lambda *shape: np.empty(shape, dtype=self.dtype)  # noqa: E731
-        self.x, self.y = buf(batch, n), buf(batch, K)
-        self.z1, self.z2, self.dz2, self.scratch = buf(batch, m), buf(batch, m), buf(batch, m), buf(batch, m)
-        self.z3, self.y_hat, self.dz3, self.scratch3 = buf(batch, K), buf(batch, K), buf(batch, K), buf(batch, K)
+        self.x, self.y = self._buffer(batch, n), self._buffer(batch, K)
+        self.z1, self.z2, self.dz2, self.scratch = (self._buffer(batch, m) for _ in range(4))
+        self.z3, self.y_hat, self.dz3, self.scratch3 = (self._buffer(batch, K) for _ in range(4))
+
+    def _buffer(self, *shape: int) -> Array:
+        return np.empty(shape, dtype=self.dtype)
 
     @property
     def params(self) -> Params:
