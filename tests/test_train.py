@@ -1,0 +1,273 @@
+"""Training: it learns the exercise's tasks, its SGD step is torch.optim.SGD's, runs reproduce
+bit for bit, and the command line saves complete runs and stops cleanly on faults."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from twonet_cli import config, data
+from twonet_cli.cli import app
+from twonet_cli.config import TrainConfig
+from twonet_cli.errors import TwonetError
+from twonet_cli.model import backward, forward, init_params
+from twonet_cli.train import SGD, Stopped, Training
+
+# The qualities README.md promises, on the validation rows of each shipped config.
+TARGETS = {
+    "regression": 0.95,  # R² on the 2-D surface
+    "classification-mse": 0.95,  # accuracy on xor
+    "classification-bce": 0.95,  # accuracy on circles
+    "classification-relu": 0.95,  # accuracy on two moons
+    "multiclass": 0.90,  # accuracy on a 3-class spiral
+}
+
+
+def fit(name: str, sets: tuple[str, ...] = ()) -> tuple[Training, Stopped]:
+    cfg, _ = config.load(name, sets)
+    m = cfg.model
+    d, tr, va = data.from_config(cfg.data, m.in_features, m.out_features, cfg.loss.name)
+    t = Training(cfg.net(), cfg.params(), d, tr, va, cfg.train)
+    records = list(t.run())
+    stop = records[-1]
+    assert isinstance(stop, Stopped)
+    return t, stop
+
+
+@pytest.mark.parametrize("name", TARGETS)
+def test_shipped_configs_learn(name: str) -> None:
+    t, stop = fit(name)
+    assert stop.reason == "done"
+    assert t.history[-1].metric is not None and t.history[-1].metric >= TARGETS[name], t.history[-1]
+
+
+def test_float32_learns_too() -> None:
+    t, _ = fit("multiclass", ("train.dtype=float32",))
+    assert t.sgd.theta.dtype == np.float32 and t.history[-1].metric >= TARGETS["multiclass"]
+
+
+def test_overfits_twenty_examples() -> None:
+    rng = np.random.default_rng(0)
+    d = data.from_arrays(rng.normal(size=(20, 2)), rng.normal(size=20), "regression", 0)
+    cfg, _ = config.load("regression", ["model.hidden=128", "model.f=tanh", "loss.reduction=mean",
+                                        "train.batch_size=full", "train.epochs=3000", "train.lr=0.1",
+                                        "train.momentum=0.9", "train.schedule=constant"])
+    t = Training(cfg.net(), cfg.params(), d, np.arange(20), np.arange(0), cfg.train)
+    list(t.run())
+    assert t.history[-1].train_loss < 1e-8
+
+
+# ---- the SGD step --------------------------------------------------------------------------
+
+def sgd_reference(theta: dict[str, Any], grads: list[dict[str, Any]], lr: float, mu: float, wd: float,
+                  nesterov: bool) -> dict[str, Any]:
+    """torch.optim.SGD's documented update, written out: g ← g + λθ; b ← μb + g (b₁ = g);
+    g ← g + μb if Nesterov else b; θ ← θ − ηg."""
+    theta = {k: v.copy() for k, v in theta.items()}
+    buf: dict[str, Any] = {}
+    for g_t in grads:
+        for k in theta:
+            g = g_t[k] + wd * theta[k]
+            if mu:
+                buf[k] = g if k not in buf else mu * buf[k] + g
+                g = g + mu * buf[k] if nesterov else buf[k]
+            theta[k] = theta[k] - lr * g
+    return theta
+
+
+@pytest.mark.parametrize("mu,wd,nesterov", [(0.0, 0.0, False), (0.9, 0.0, False), (0.9, 1e-3, True),
+                                            (0.0, 0.01, False)])
+def test_step_is_torch_sgd(mu: float, wd: float, nesterov: bool) -> None:
+    cfg, _ = config.load("multiclass")
+    net = cfg.net()
+    rng = np.random.default_rng(1)
+    p = init_params(2, 5, 3, rng)
+    batches = [(rng.normal(size=(4, 2)), np.eye(3)[rng.integers(0, 3, 4)]) for _ in range(4)]
+    sgd = SGD(net, p, TrainConfig(momentum=mu, weight_decay=wd, nesterov=nesterov), 4)
+    theta, grads = dict(p.items()), []
+    for x, y in batches:  # each gradient at the parameters SGD has reached, from model.backward
+        current = sgd.params
+        grads.append(dict(backward(net, current, forward(net, current, x), y).grads.items()))
+        sgd.step(x, y, 0.1)
+    expected = sgd_reference(theta, grads, 0.1, mu, wd, nesterov)
+    for k, v in sgd.params.items():
+        np.testing.assert_allclose(v, expected[k], rtol=1e-13, atol=1e-15, err_msg=k)
+
+
+def test_step_matches_torch_when_installed() -> None:
+    torch = pytest.importorskip("torch")
+    cfg, _ = config.load("classification-bce")
+    net = cfg.net()
+    rng = np.random.default_rng(2)
+    p = init_params(2, 6, 1, rng)
+    t = {k: torch.tensor(v, requires_grad=True) for k, v in p.items()}
+    opt = torch.optim.SGD(list(t.values()), lr=0.2, momentum=0.9, nesterov=True, weight_decay=1e-3)
+    sgd = SGD(net, p, TrainConfig(momentum=0.9, nesterov=True, weight_decay=1e-3), 8)
+    for _ in range(5):
+        x, y = rng.normal(size=(8, 2)), rng.integers(0, 2, (8, 1)).astype(float)
+        sgd.step(x, y, 0.2)
+        opt.zero_grad()
+        z3 = torch.tanh(torch.tensor(x) @ t["W1"].T + t["b1"]) @ t["W2"].T + t["b2"]
+        torch.nn.functional.binary_cross_entropy(torch.sigmoid(z3), torch.tensor(y)).backward()
+        opt.step()
+    for k, v in sgd.params.items():
+        np.testing.assert_allclose(v, t[k].detach().numpy(), rtol=1e-12, atol=1e-14, err_msg=k)
+
+
+def test_schedules() -> None:
+    cfg, _ = config.load("regression", ["train.schedule=step", "train.step_size=10", "train.gamma=0.5",
+                                        "train.epochs=30", "train.lr=0.1"])
+    t = Training(cfg.net(), cfg.params(), *fit_data(cfg), cfg.train)
+    assert [t.lr(e) for e in (1, 10, 11, 21)] == [0.1, 0.1, 0.05, 0.025]
+    cfg, _ = config.load("regression", ["train.schedule=cosine", "train.epochs=4", "train.lr=0.2"])
+    t = Training(cfg.net(), cfg.params(), *fit_data(cfg), cfg.train)
+    assert [round(t.lr(e), 12) for e in (1, 3)] == [0.2, 0.1]
+
+
+def fit_data(cfg: config.Config) -> tuple[Any, Any, Any]:
+    m = cfg.model
+    return data.from_config(cfg.data, m.in_features, m.out_features, cfg.loss.name)
+
+
+def test_early_stopping_and_batch_sizes() -> None:
+    t, stop = fit("classification-bce", ("train.patience=3", "train.epochs=500", "train.lr=0.5"))
+    assert stop.reason == "early_stop" and len(t.history) < 500
+    t, _ = fit("classification-bce", ("train.batch_size=full", "train.epochs=3"))
+    assert t.history[-1].steps == 3
+    t, _ = fit("classification-bce", ("train.batch_size=1", "train.epochs=1"))
+    assert t.history[-1].steps == 400  # online: one step per training row
+
+
+def test_divergence_stops_with_finite_params() -> None:
+    t, stop = fit("regression", ("train.lr=5",))
+    assert stop.reason == "diverged" and "epoch 1" in stop.message
+    assert np.isfinite(t.sgd.theta).all()
+
+
+def test_runs_are_bit_identical() -> None:
+    a, _ = fit("multiclass", ("train.epochs=20",))
+    b, _ = fit("multiclass", ("train.epochs=20",))
+    assert a.sgd.theta.tobytes() == b.sgd.theta.tobytes()
+    c, _ = fit("multiclass", ("train.epochs=20", "train.seed=1"))
+    assert a.sgd.theta.tobytes() != c.sgd.theta.tobytes()
+
+
+# ---- data ----------------------------------------------------------------------------------
+
+def test_csv_by_column_names_npy_memory_mapped_and_npz(tmp_path: Path) -> None:
+    x, labels = data.generate("circles", 300, 0.05, np.random.default_rng(0))
+    table = np.column_stack([labels, x])  # target first
+    (tmp_path / "d.csv").write_text("label,a,b\n" + "\n".join(",".join(map(repr, r)) for r in table.tolist()))
+    np.save(tmp_path / "d.npy", table)
+    np.savez(tmp_path / "d.npz", x=x, y=labels)
+    common = ["model.hidden=16", "train.epochs=60", "train.lr=0.2", "train.momentum=0.9"]
+    for src, extra in [("d.csv", ["data.features=[a, b]", "data.target=label"]),
+                       ("d.npy", ["data.target=0", "data.standardize=true"]), ("d.npz", [])]:
+        t, _ = fit("classification-bce", (f"data.source={tmp_path / src}", *common, *extra))
+        assert t.history[-1].metric >= 0.95, src
+        assert t.data.rows.mapped == (src == "d.npy")
+
+
+@pytest.mark.parametrize("sets,fragment", [
+    (("data.source=spiral",), "spiral has 3 classes; one output fits 2 classes only"),
+    (("data.source=blobs", "data.classes=4", "model.out_features=3", "model.g=softmax", "loss.name=cross_entropy"),
+     "4 classes, so out_features must be 4"),
+    (("data.source=sine",), "gives 1 feature(s), but model.in_features is 2"),
+    (("data.source=nope",), "neither a generator"),
+    (("data.source=missing.csv",), "not found"),
+])
+def test_data_mismatches_are_named(sets: tuple[str, ...], fragment: str) -> None:
+    cfg, _ = config.load("classification-bce", sets)
+    with pytest.raises(TwonetError) as info:
+        fit_data(cfg)
+    assert fragment in str(info.value) and info.value.exit_code == 2
+
+
+# ---- the command line ----------------------------------------------------------------------
+
+def cli(*args: str) -> Any:
+    return CliRunner().invoke(app, ["train", *args])
+
+
+def test_cli_saves_a_complete_reproducible_run(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    r = cli("-c", "classification-bce", "--out", str(out), "--quiet", "--set", "train.epochs=30")
+    assert r.exit_code == 0, r.stdout + r.stderr
+    assert {p.name for p in out.iterdir()} == {"params.npz", "best.npz", "config.yaml", "history.csv"}
+    assert "Training summary" in r.stdout and "Loss per epoch" in r.stdout
+    history = (out / "history.csv").read_text().splitlines()
+    assert history[0].startswith("epoch,steps,train_loss,val_loss,metric") and len(history) == 31
+    again = tmp_path / "again"
+    assert cli("-c", str(out / "config.yaml"), "--out", str(again), "-q").exit_code == 0
+    first, second = np.load(out / "params.npz"), np.load(again / "params.npz")
+    assert all(first[k].tobytes() == second[k].tobytes() for k in ("W1", "b1", "W2", "b2"))
+    # the saved params feed the other commands
+    for cmd in (["grads", "-c", "classification-bce"], ["check", "-c", "classification-bce"]):
+        res = CliRunner().invoke(app, [*cmd, "--params", str(out / "params.npz"), "--json"])
+        assert res.exit_code == 0, res.stdout + res.stderr
+    # an existing run is not overwritten silently
+    r = cli("-c", "classification-bce", "--out", str(out), "-q")
+    assert r.exit_code == 2 and "already holds a run" in r.stderr and "--force" in r.stderr
+    assert cli("-c", "classification-bce", "--out", str(out), "-q", "--force", "--set", "train.epochs=2").exit_code == 0
+
+
+def test_cli_print_config_json_and_params(tmp_path: Path) -> None:
+    r = cli("--print-config", "--set", "train.lr=0.5")
+    assert r.exit_code == 0 and "lr: 0.5" in r.stdout and "source: surface" in r.stdout
+    r = cli("-c", "multiclass", "--json", "-q", "--set", "train.epochs=5")
+    doc = json.loads(r.stdout)
+    assert doc["stopped"] == "done" and doc["epochs"] == 5 and doc["metric_name"] == "accuracy"
+    assert len(doc["history"]) == 5 and doc["samples_per_second"] > 0
+    p = init_params(2, 64, 3, np.random.default_rng(5))
+    np.savez(tmp_path / "start.npz", **dict(p.items()))
+    r = cli("-c", "multiclass", "--params", str(tmp_path / "start.npz"), "--print-config")
+    assert "params:" in r.stdout and repr(float(p.W1[0, 0]))[:8] in r.stdout
+
+
+def test_cli_divergence_is_exit_1_with_one_line(tmp_path: Path) -> None:
+    r = cli("--set", "train.lr=5", "--out", str(tmp_path / "run"), "-q")
+    assert r.exit_code == 1
+    line = r.stderr.strip()
+    assert line.count("\n") == 0 and "diverged" in line and "epoch 1" in line and "train.lr" in line
+    saved = np.load(tmp_path / "run" / "params.npz")
+    assert all(np.isfinite(saved[k]).all() for k in saved.files)
+
+
+def test_ctrl_c_saves_and_says_so(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "twonet_cli", "train", "-c", "multiclass", "--set", "train.epochs=100000",
+         "--set", "train.batch_size=1", "--out", str(out), "-q"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.time() + 30
+    while not (out / "history.csv").exists() and time.time() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert "Interrupted" in stderr and str(out) in stderr and "Traceback" not in stderr
+    saved = np.load(out / "params.npz")
+    assert set(saved.files) == {"W1", "b1", "W2", "b2"}
+    assert len((out / "history.csv").read_text().splitlines()) >= 2
+
+
+def test_plot_without_matplotlib_is_a_clear_error(tmp_path: Path) -> None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        r = cli("-q", "--set", "train.epochs=2", "--plot", str(tmp_path / "p.png"))
+        assert r.exit_code == 2 and "pip install 'twonet[plot]'" in r.stderr
+        return
+    r = cli("-c", "classification-bce", "-q", "--set", "train.epochs=2", "--plot", str(tmp_path / "p.png"))
+    assert r.exit_code == 0 and (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+
