@@ -23,6 +23,9 @@ from .losses import Loss
 from .model import Net, Params, forward
 
 
+SHUFFLED_COPY_BYTES = 64 << 20  # training sets up to this size are copied in shuffled order each epoch
+
+
 class SGD:
     """Minibatch SGD with buffers for batches of up to ``batch`` rows, in ``dtype``."""
 
@@ -69,20 +72,21 @@ class SGD:
         f, g = self.net.f, self.net.g
         z1, z2, dz2, s = self.z1[:b], self.z2[:b], self.dz2[:b], self.scratch[:b]
         z3, y_hat, dz3 = self.z3[:b], self.y_hat[:b], self.dz3[:b]
-        np.matmul(x, self.W1.T, out=z1)  # z1 = x W1ᵀ + b1
+        # np.dot with out= is matmul for 2-D arrays, with less call overhead on tiny batches
+        np.dot(x, self.W1.T, out=z1)  # z1 = x W1ᵀ + b1
         z1 += self.b1
         f.forward_into(z1, z2)  # z2 = f(z1)
-        np.matmul(z2, self.W2.T, out=z3)  # z3 = z2 W2ᵀ + b2
+        np.dot(z2, self.W2.T, out=z3)  # z3 = z2 W2ᵀ + b2
         z3 += self.b2
         loss = self.net.loss.grad_into(g, z3, y, y_hat, dz3, self.scratch3[:b])  # ŷ, ℓ, ∂ℓ/∂z3
         if not math.isfinite(loss):
             return loss
-        np.matmul(dz3.T, z2, out=self.dW2)  # ∂ℓ/∂W2 = Σ (∂ℓ/∂z3)ᵀ z2ᵀ
-        np.sum(dz3, axis=0, out=self.db2)  # ∂ℓ/∂b2 = Σ ∂ℓ/∂z3
-        np.matmul(dz3, self.W2, out=dz2)  # ∂ℓ/∂z2 = ∂ℓ/∂z3 · W2
+        np.dot(dz3.T, z2, out=self.dW2)  # ∂ℓ/∂W2 = Σ (∂ℓ/∂z3)ᵀ z2ᵀ
+        np.add.reduce(dz3, axis=0, out=self.db2)  # ∂ℓ/∂b2 = Σ ∂ℓ/∂z3
+        np.dot(dz3, self.W2, out=dz2)  # ∂ℓ/∂z2 = ∂ℓ/∂z3 · W2
         f.backward_into(z1, z2, dz2, s)  # ∂ℓ/∂z1 = ∂ℓ/∂z2 · ∂z2/∂z1, in place
-        np.matmul(dz2.T, x, out=self.dW1)  # ∂ℓ/∂W1 = Σ (∂ℓ/∂z1)ᵀ xᵀ
-        np.sum(dz2, axis=0, out=self.db1)  # ∂ℓ/∂b1 = Σ ∂ℓ/∂z1
+        np.dot(dz2.T, x, out=self.dW1)  # ∂ℓ/∂W1 = Σ (∂ℓ/∂z1)ᵀ xᵀ
+        np.add.reduce(dz2, axis=0, out=self.db1)  # ∂ℓ/∂b1 = Σ ∂ℓ/∂z1
         return loss
 
     def _update(self, lr: float) -> None:
@@ -175,8 +179,15 @@ class Training:
         return c.lr
 
     def _batches(self, order: Array) -> Iterator[tuple[Array, Array]]:
+        """The epoch's batches, in ``order``: views of a shuffled copy when the training rows are
+        small (cheapest per step), else rows gathered into the optimiser's buffers."""
         K, B = self.params.shape[2], self.batch
         sgd = self.sgd
+        if self._in_memory and self._x.nbytes + self._y.nbytes <= SHUFFLED_COPY_BYTES:
+            x, y = self._x[order], self._y[order]
+            for start in range(0, len(order), B):
+                yield x[start:start + B], y[start:start + B]
+            return
         for start in range(0, len(order), B):
             idx = order[start:start + B]
             b = len(idx)
@@ -188,6 +199,10 @@ class Training:
                 sgd.x[:b] = x
                 sgd.y[:b] = targets(raw, K, self.net.loss.name, self.data.task)
             yield sgd.x[:b], sgd.y[:b]
+
+    def _unit(self, y: Array) -> float:
+        """Factor from the configured reduction to "mean": N_config / N_mean for targets y."""
+        return self.net.loss.divisor(y) / self._mean.divisor(y)
 
     def evaluate(self, rows: Array) -> tuple[float, float]:
         """(mean loss, metric) over ``rows``, in chunks, in float64."""
@@ -210,6 +225,7 @@ class Training:
         local = np.arange(rows)
         report_every = max(1, math.ceil(rows / self.batch / 25))
         steps, best, waited = 0, math.inf, 0
+        full_unit = self._unit(np.empty((self.batch, self.params.shape[2])))
         for epoch in range(1, cfg.epochs + 1):
             order = rng.permutation(rows) if cfg.shuffle else local
             lr, total, seen, t0 = self.lr(epoch), 0.0, 0, time.perf_counter()
@@ -223,7 +239,8 @@ class Training:
                     yield Stopped("diverged", epoch, steps, f"the loss became {loss} at epoch {epoch}, step {steps}")
                     return
                 b = len(x)
-                total += loss * self.net.loss.divisor(y) / self._mean.divisor(y) * b  # in "mean" units
+                # the batch loss in "mean" units (per element, or per sample for cross-entropy)
+                total += loss * (full_unit if b == self.batch else self._unit(y)) * b
                 seen += b
                 if i % report_every == 0:
                     yield Progress(epoch, seen, rows, total / seen)

@@ -1,0 +1,256 @@
+"""Training speed: twonet against PyTorch eager, scikit-learn's MLP (solver="sgd") and a plain
+hand-written numpy loop — the same network, data, batch size and dtype, in one run.
+
+    python benchmarks/bench_train.py                 # tiny, mid and large networks
+    python benchmarks/bench_train.py --only tiny     # one of them
+
+Reports steps/s, samples/s, achieved GFLOP/s (6·B·(n·m + m·K) per step, the multiply-adds of
+forward and backward) and ratios, plus the bound set by numpy's own matrix multiplies on the
+same shapes. Peers that are not installed are skipped (torch: `pip install torch==2.13.0`;
+scikit-learn: `pip install scikit-learn`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from twonet_cli import data
+from twonet_cli.activations import Activation
+from twonet_cli.config import TrainConfig
+from twonet_cli.losses import Loss
+from twonet_cli.model import Net, init_params
+from twonet_cli.train import Training
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    n: int
+    m: int
+    K: int
+    batch: int
+    rows: int  # training rows; steps per epoch = rows / batch
+    epochs: int
+    task: str  # regression (relu, identity, mse) or classification (relu, softmax, cross-entropy)
+
+    def flops(self) -> float:
+        return 6.0 * self.batch * (self.n * self.m + self.m * self.K)
+
+
+CASES = {
+    "tiny": Case("tiny 2→20→1, batch 1 (online)", 2, 20, 1, 1, 2000, 2, "regression"),
+    "mid": Case("mid 784→256→10, batch 128", 784, 256, 10, 128, 128 * 60, 2, "classification"),
+    "large": Case("large 1024→4096→1024, batch 512", 1024, 4096, 1024, 512, 512 * 6, 2, "classification"),
+}
+LR = 0.01
+
+
+def make_data(c: Case, rng: np.random.Generator) -> tuple[Any, Any, Any]:
+    """x (N, n), the raw target column (labels or values), and targets (N, K) for the loss."""
+    x = rng.normal(size=(c.rows, c.n))
+    if c.task == "classification":
+        labels = rng.integers(0, c.K, c.rows)
+        return x, labels, np.eye(c.K)[labels]
+    y = rng.normal(size=(c.rows, c.K))
+    return x, y[:, 0], y
+
+
+def best_of(repeats: int, fn: Callable[[], int]) -> tuple[float, int]:
+    """(best seconds, steps) of ``repeats`` runs of ``fn``, which returns the steps it took."""
+    best, steps = np.inf, 0
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        steps = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, steps
+
+
+def twonet_run(c: Case, x: Any, raw: Any, dtype: Any) -> Callable[[], int]:
+    """The product as users run it: Training.run over an in-memory dataset (fetch, step, records)."""
+    classify = c.task == "classification"
+    net = Net(Activation("relu"), Activation("softmax" if classify else "identity"),
+              Loss("cross_entropy" if classify else "mse", "mean"))
+    d = data.from_arrays(x, raw, "classification" if classify else "regression", c.K if classify else 0)
+    params = init_params(c.n, c.m, c.K, np.random.default_rng(0))
+    cfg = TrainConfig(epochs=c.epochs, batch_size=c.batch, lr=LR, dtype=np.dtype(dtype).name)  # type: ignore[arg-type]
+
+    def run() -> int:
+        t = Training(net, params, d, np.arange(c.rows), np.arange(0), cfg)
+        t.evaluate = lambda rows: (0.0, 0.0)  # type: ignore[method-assign]  # time the steps, not the metric
+        for _ in t.run():
+            pass
+        return t.history[-1].steps
+    return run
+
+
+def numpy_loop(c: Case, x: Any, y: Any, dtype: Any) -> Callable[[], int]:
+    """What a user would write by hand: the textbook loop, allocating as it goes."""
+    rng0 = np.random.default_rng(0)
+    b1 = 1 / np.sqrt(c.n)
+    b2 = 1 / np.sqrt(c.m)
+    X, Y = x.astype(dtype), y.astype(dtype)
+
+    def run() -> int:
+        W1 = rng0.uniform(-b1, b1, (c.m, c.n)).astype(dtype)
+        c1 = np.zeros(c.m, dtype)
+        W2 = rng0.uniform(-b2, b2, (c.K, c.m)).astype(dtype)
+        c2 = np.zeros(c.K, dtype)
+        rng = np.random.default_rng(0)
+        steps = 0
+        for _ in range(c.epochs):
+            order = rng.permutation(c.rows)
+            for s in range(0, c.rows, c.batch):
+                idx = order[s:s + c.batch]
+                xb, yb = X[idx], Y[idx]
+                z1 = xb @ W1.T + c1
+                z2 = np.maximum(z1, 0)
+                z3 = z2 @ W2.T + c2
+                if c.task == "classification":
+                    e = np.exp(z3 - z3.max(axis=1, keepdims=True))
+                    dz3 = (e / e.sum(axis=1, keepdims=True) - yb) / len(xb)
+                else:
+                    dz3 = 2 * (z3 - yb) / yb.size
+                dW2, db2 = dz3.T @ z2, dz3.sum(0)
+                dz1 = (dz3 @ W2) * (z1 > 0)
+                dW1, db1 = dz1.T @ xb, dz1.sum(0)
+                W1 -= LR * dW1
+                c1 -= LR * db1
+                W2 -= LR * dW2
+                c2 -= LR * db2
+                steps += 1
+        return steps
+    return run
+
+
+def torch_loop(c: Case, x: Any, y: Any, dtype: Any) -> Callable[[], int] | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    tdt = torch.float64 if np.dtype(dtype) == np.float64 else torch.float32
+    X = torch.tensor(x, dtype=tdt)
+    Y = torch.tensor(y.argmax(axis=1)) if c.task == "classification" else torch.tensor(y, dtype=tdt)
+    loss_fn = torch.nn.CrossEntropyLoss() if c.task == "classification" else torch.nn.MSELoss()
+
+    def run() -> int:
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(c.n, c.m), torch.nn.ReLU(), torch.nn.Linear(c.m, c.K)).to(tdt)
+        opt = torch.optim.SGD(model.parameters(), lr=LR)
+        g = torch.Generator().manual_seed(0)
+        steps = 0
+        for _ in range(c.epochs):
+            order = torch.randperm(c.rows, generator=g)
+            for s in range(0, c.rows, c.batch):
+                idx = order[s:s + c.batch]
+                opt.zero_grad()
+                loss_fn(model(X[idx]), Y[idx]).backward()
+                opt.step()
+                steps += 1
+        return steps
+    return run
+
+
+def sklearn_loop(c: Case, x: Any, raw: Any, dtype: Any) -> Callable[[], int] | None:
+    try:
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.neural_network import MLPClassifier, MLPRegressor
+    except ImportError:
+        return None
+    kind = MLPClassifier if c.task == "classification" else MLPRegressor
+    X = x.astype(dtype)
+    target = raw if c.task == "classification" else raw.astype(dtype)
+
+    def run() -> int:
+        model = kind(hidden_layer_sizes=(c.m,), activation="relu", solver="sgd", batch_size=c.batch,
+                     learning_rate_init=LR, momentum=0.0, alpha=0.0, max_iter=c.epochs, shuffle=True,
+                     tol=0.0, n_iter_no_change=10**9, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, target)
+        return c.epochs * -(-c.rows // c.batch)
+    return run
+
+
+def matmul_bound(c: Case, dtype: Any, repeats: int = 5) -> float:
+    """Seconds per step spent in numpy's matrix multiplies alone, on one step's shapes."""
+    rng = np.random.default_rng(0)
+    B, n, m, K = c.batch, c.n, c.m, c.K
+    a = {k: rng.normal(size=s).astype(dtype) for k, s in
+         {"x": (B, n), "W1": (m, n), "z2": (B, m), "W2": (K, m), "dz3": (B, K), "dz2": (B, m)}.items()}
+    out = {k: np.empty(s, dtype) for k, s in
+           {"z1": (B, m), "z3": (B, K), "dW2": (K, m), "dz2": (B, m), "dW1": (m, n)}.items()}
+
+    def step() -> int:
+        np.matmul(a["x"], a["W1"].T, out=out["z1"])
+        np.matmul(a["z2"], a["W2"].T, out=out["z3"])
+        np.matmul(a["dz3"].T, a["z2"], out=out["dW2"])
+        np.matmul(a["dz3"], a["W2"], out=out["dz2"])
+        np.matmul(a["dz2"].T, a["x"], out=out["dW1"])
+        return 1
+
+    count = max(1, int(0.2 / max(best_of(1, step)[0], 1e-9)))
+    seconds, _ = best_of(repeats, lambda: sum(step() for _ in range(count)))
+    return seconds / count
+
+
+def bench(c: Case, dtype: Any, console: Console, repeats: int) -> dict[str, float]:
+    rng = np.random.default_rng(1)
+    x, raw, y = make_data(c, rng)
+    peers: list[tuple[str, Callable[[], int] | None]] = [
+        ("twonet", twonet_run(c, x, raw, dtype)),
+        ("numpy loop (hand-written)", numpy_loop(c, x, y, dtype)),
+        ("PyTorch eager (nn.Linear + optim.SGD)", torch_loop(c, x, y, dtype)),
+        ("scikit-learn MLP (solver='sgd')", sklearn_loop(c, x, raw, dtype)),
+    ]
+    bound = matmul_bound(c, dtype)
+    rates: dict[str, float] = {}
+    table = Table("method", "steps/s", "samples/s", "GFLOP/s", "× PyTorch", "share of matmul bound",
+                  title=f"{c.name}, {np.dtype(dtype).name}", title_justify="left")
+    rows = []
+    for name, run in peers:
+        if run is None:
+            console.print(f"[dim]{name}: not installed, skipped[/dim]")
+            continue
+        run()  # warm up
+        seconds, steps = best_of(repeats, run)
+        rates[name] = steps / seconds
+        rows.append((name, steps / seconds))
+    torch_rate = next((r for n, r in rows if n.startswith("PyTorch")), None)
+    for name, rate in rows:
+        table.add_row(name, f"{rate:,.0f}", f"{rate * c.batch:,.0f}", f"{rate * c.flops() / 1e9:.2f}",
+                      f"{rate / torch_rate:.2f}×" if torch_rate else "—", f"{rate * bound:.0%}")
+    table.add_row("[dim]matmul bound (numpy's matmuls alone)[/dim]", f"{1 / bound:,.0f}", f"{c.batch / bound:,.0f}",
+                  f"{c.flops() / bound / 1e9:.2f}", "", "100%")
+    console.print(table)
+    rates["bound"] = 1 / bound
+    return rates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=list(CASES), action="append", help="run only these cases")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per method (best is kept)")
+    args = parser.parse_args()
+    console = Console()
+    results = {}
+    for key in args.only or list(CASES):
+        dtypes = [np.float64] if key == "tiny" else [np.float64, np.float32]
+        for dtype in dtypes:
+            results[(key, np.dtype(dtype).name)] = bench(CASES[key], dtype, console, args.repeats)
+    for key in ("mid", "large"):
+        if (key, "float64") in results and (key, "float32") in results:
+            ratio = results[(key, "float32")]["twonet"] / results[(key, "float64")]["twonet"]
+            console.print(f"{key}: float32 / float64 throughput of twonet = {ratio:.2f}×")
+
+
+if __name__ == "__main__":
+    main()
