@@ -236,13 +236,49 @@ def bench(c: Case, dtype: Any, console: Console, repeats: int) -> dict[str, floa
         rows.append((name, steps / seconds))
     torch_rate = next((r for n, r in rows if n.startswith("PyTorch")), None)
     for name, rate in rows:
-        table.add_row(name, f"{rate:,.0f}", f"{rate * c.batch:,.0f}", f"{rate * c.flops() / 1e9:.2f}",
+        table.add_row(name, _rate(rate), f"{rate * c.batch:,.0f}", f"{rate * c.flops() / 1e9:.2f}",
                       f"{rate / torch_rate:.2f}×" if torch_rate else "—", f"{rate * bound:.0%}")
-    table.add_row("[dim]matmul bound (numpy's matmuls alone)[/dim]", f"{1 / bound:,.0f}", f"{c.batch / bound:,.0f}",
+    table.add_row("[dim]matmul bound (numpy's matmuls alone)[/dim]", _rate(1 / bound), f"{c.batch / bound:,.0f}",
                   f"{c.flops() / bound / 1e9:.2f}", "", "100%")
     console.print(table)
     rates["bound"] = 1 / bound
     return rates
+
+
+def _rate(steps_per_second: float) -> str:
+    return f"{steps_per_second:,.0f}" if steps_per_second >= 100 else f"{steps_per_second:.3g}"
+
+
+def targets_table(results: dict[tuple[str, str], dict[str, float]]) -> Table:
+    """The issue's targets against what this run measured."""
+    t = Table("target", "measured", title="Targets", title_justify="left")
+    torch, numpy_, sk = "PyTorch eager (nn.Linear + optim.SGD)", "numpy loop (hand-written)", \
+        "scikit-learn MLP (solver='sgd')"
+
+    def ratio(key: tuple[str, str], peer: str) -> str:
+        r = results.get(key, {})
+        return f"{r['twonet'] / r[peer]:.2f}×" if peer in r and "twonet" in r else "—"
+
+    def share(key: tuple[str, str]) -> str:
+        r = results.get(key, {})
+        return f"{r['twonet'] / r['bound']:.0%}" if r else "—"
+
+    rows = [
+        ("tiny: ≥ 8× PyTorch", ratio(("tiny", "float64"), torch)),
+        ("tiny: ≥ 1× the plain numpy loop", ratio(("tiny", "float64"), numpy_)),
+        ("mid: ≥ 1.3× PyTorch", ratio(("mid", "float64"), torch)),
+        ("mid: ≥ 70% of the matmul bound", share(("mid", "float64"))),
+        ("large: ≥ 80% of the matmul bound", share(("large", "float64"))),
+    ]
+    rows += [(f"{k} {d}: ahead of scikit-learn", ratio((k, d), sk)) for k, d in results]
+    for k in ("mid", "large"):
+        if (k, "float32") in results and (k, "float64") in results:
+            speedup = results[(k, "float32")]["twonet"] / results[(k, "float64")]["twonet"]
+            rows.append((f"{k}: float32 ≈ 2× float64", f"{speedup:.2f}×"))
+    for target, measured in rows:
+        if measured != "—":
+            t.add_row(target, measured)
+    return t
 
 
 def main() -> None:
@@ -256,10 +292,7 @@ def main() -> None:
         dtypes = [np.float64] if key == "tiny" else [np.float64, np.float32]
         for dtype in dtypes:
             results[(key, np.dtype(dtype).name)] = bench(CASES[key], dtype, console, args.repeats)
-    for key in ("mid", "large"):
-        if (key, "float64") in results and (key, "float32") in results:
-            ratio = results[(key, "float32")]["twonet"] / results[(key, "float64")]["twonet"]
-            console.print(f"{key}: float32 / float64 throughput of twonet = {ratio:.2f}×")
+    console.print(targets_table(results))
 
 
 if __name__ == "__main__":

@@ -76,13 +76,16 @@ def generate(name: str, n: int, noise: float, rng: np.random.Generator, classes:
 class Rows:
     """A 2-D table of rows, in memory or memory-mapped, read by row indices.
 
-    Memory-mapped pages that were read are released every ``release_bytes`` so that the
-    process never holds more than that of the file at once.
+    Rows of a memory-mapped file are read a few at a time, and the file's pages released from
+    this process after each group (they stay in the kernel's page cache): the kernel maps a whole
+    page-cache folio — up to 2 MB — around every row touched, so a batch of 128 scattered rows
+    read at once could map 256 MB, and an epoch the whole file. Releasing costs ~1 µs a group.
     """
 
-    def __init__(self, array: Array, mapping: mmap.mmap | None = None, release_bytes: int = 64 << 20):
+    ROWS_PER_RELEASE = 8  # at most ~16 MB of a mapped file resident at any moment
+
+    def __init__(self, array: Array, mapping: mmap.mmap | None = None):
         self.array, self._mapping = array, mapping
-        self._read, self._release = 0, release_bytes
 
     def __len__(self) -> int:
         return int(self.array.shape[0])
@@ -94,12 +97,13 @@ class Rows:
 
     def take(self, idx: Array) -> Array:
         """Rows ``idx`` as an in-memory float array."""
-        out = np.asarray(self.array[idx], dtype=np.float64)
-        if self._mapping is not None:
-            self._read += out.nbytes
-            if self._read >= self._release:
-                self._mapping.madvise(mmap.MADV_DONTNEED)
-                self._read = 0
+        if self._mapping is None:
+            return np.asarray(self.array[idx], dtype=np.float64)
+        out = np.empty((len(idx), self.array.shape[1]), dtype=np.float64)
+        for start in range(0, len(idx), self.ROWS_PER_RELEASE):
+            stop = start + self.ROWS_PER_RELEASE
+            out[start:stop] = self.array[idx[start:stop]]
+            self._mapping.madvise(mmap.MADV_DONTNEED)
         return out
 
 
@@ -130,7 +134,9 @@ class Dataset:
             x = (x - self.mean) / self.std
         return x, block[:, self.target]
 
-    def chunks(self, idx: Array, size: int = 8192) -> Iterator[tuple[Array, Array]]:
+    def chunks(self, idx: Array, chunk_bytes: int = 16 << 20) -> Iterator[tuple[Array, Array]]:
+        """(x, y) for rows ``idx``, a few MB at a time."""
+        size = max(1, chunk_bytes // (8 * self.rows.array.shape[1]))
         for start in range(0, len(idx), size):
             yield self.take(idx[start:start + size])
 
@@ -232,6 +238,8 @@ def _memory_mapped(path: Path) -> Rows:
     if len(shape) != 2 or fortran or dtype.kind not in "iuf" or mapping is None:
         raise InputError(f"{path}: expected a 2-D numeric array in C order (rows of features and target), "
                          f"got shape {shape} of {dtype}")
+    # batches read scattered rows: no read-ahead, which would map neighbouring pages into memory too
+    mapping.madvise(mmap.MADV_RANDOM)
     return Rows(np.ndarray(shape, dtype=dtype, buffer=mapping, offset=offset), mapping)
 
 
