@@ -122,10 +122,13 @@ def _jacobian_rows(pb: Problem) -> list[Row]:
     B = y.shape[0]
     y_hat = c.y_hat
     room = {"mse": np.maximum(1, np.abs(y_hat)), "bce": np.minimum(y_hat, 1 - y_hat)}.get(net.loss.name, y_hat)
-    step = hc * room.reshape(-1)
+    room = np.where(room > 0, room, 1.0).reshape(-1)  # ŷ exactly 0 or 1: log is −∞ there anyway
+    step = hc * room
     flat = np.eye(B * K).reshape(B * K, B, K)
     moved = step[:, None, None] * flat
-    v_cs = (net.loss.of_yhat(y_hat.astype(cdt) + 1j * h * flat, y).imag / h).reshape(B, K)
+    # the complex step too is scaled to ŷ: log ŷ is only linear in ih while h ≪ ŷ
+    hv = h * room
+    v_cs = (net.loss.of_yhat(y_hat.astype(cdt) + 1j * hv[:, None, None] * flat, y).imag / hv).reshape(B, K)
     v_cd = ((net.loss.of_yhat(y_hat + moved, y) - net.loss.of_yhat(y_hat - moved, y)) / (2 * step)).reshape(B, K)
 
     f, g = net.f.label(), net.g.label()

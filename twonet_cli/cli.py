@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,8 +73,14 @@ def reported() -> Iterator[None]:
         with np.errstate(all="ignore"):  # overflow is detected by checking results, not by warnings
             yield
     except TwonetError as e:
-        err_console.print(f"[bold red]Error:[/bold red] {escape(str(e))}", soft_wrap=True)
+        error_line(str(e))
         raise typer.Exit(e.exit_code) from None
+
+
+def error_line(message: str) -> None:
+    """One line on stderr, whatever the message quotes: control characters are shown escaped."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    err_console.print(f"[bold red]Error:[/bold red] {escape(text)}", soft_wrap=True)
 
 
 def version_callback(value: bool) -> None:
@@ -94,7 +101,7 @@ def main(
 
 
 def _load_problem(
-    cfg: config.Config, input_: str | None, target: str | None, params: str | None
+    cfg: config.Config, input_: str | None, target: str | None, params: str | None, source: Path
 ) -> tuple[Any, Any, Any]:
     """(params, x (B, n), y (B, K)) from the options, falling back to the config."""
     m = cfg.model
@@ -107,14 +114,14 @@ def _load_problem(
         y = arrays.as_targets(arrays.load_array(target, "--target"), K, x.shape[0], cfg.loss.name, "--target")
         return p, x, y
     if cfg.example is None:
-        raise TwonetError("--input: needed, since the config has no example section")
-    x = arrays.as_inputs(cfg.example.x, n, "example.x")
+        raise TwonetError(f"--input: needed, since {source} has no example section")
+    x = arrays.as_inputs(cfg.example.x, n, f"{source}: example.x")
     if target is not None:
         y = arrays.as_targets(arrays.load_array(target, "--target"), K, x.shape[0], cfg.loss.name, "--target")
     elif cfg.example.y is not None:
-        y = arrays.as_targets(cfg.example.y, K, x.shape[0], cfg.loss.name, "example.y")
+        y = arrays.as_targets(cfg.example.y, K, x.shape[0], cfg.loss.name, f"{source}: example.y")
     else:
-        raise TwonetError("--target: needed, since the config's example has no y")
+        raise TwonetError(f"--target: needed, since {source} has no example.y")
     return p, x, y
 
 
@@ -137,7 +144,7 @@ def grads(
 
     with reported():
         cfg, path = config.load(config_, set_ or ())
-        p, x, y = _load_problem(cfg, input_, target, params)
+        p, x, y = _load_problem(cfg, input_, target, params, path)
         if sample >= x.shape[0]:
             raise TwonetError(f"--sample: {sample} is out of range for a batch of {x.shape[0]}")
         e = explain(cfg.net(), p, x, y)
@@ -201,7 +208,7 @@ def check(
         cfg, path = config.load(config_, set_ or ())
         m = cfg.model
         if input_ is not None:
-            p, x, y = _load_problem(cfg, input_, target, params)
+            p, x, y = _load_problem(cfg, input_, target, params, path)
         elif target is not None:
             raise TwonetError("--target: needs --input (without both, check uses a random batch)")
         else:
@@ -311,7 +318,8 @@ def _training_json(training: Any, outcome: Any, out: Path | None) -> dict[str, A
         "samples_per_second": sum(e.samples for e in h) / step_time if step_time > 0 else None,
         "seconds": outcome.seconds,
         "out": str(out) if out is not None else None,
-        "history": [e.__dict__ for e in h],
+        "history": [{k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in e.__dict__.items()}
+                    for e in h],
     }
 
 
@@ -341,7 +349,7 @@ def run() -> None:
     except typer.exceptions.TyperException as e:  # Typer's usage errors (bad option, bad value)
         ctx = getattr(e, "ctx", None)
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-        err_console.print(f"[bold red]Error:[/bold red] {escape(e.format_message())}{hint}", soft_wrap=True)
+        error_line(f"{e.format_message()}{hint}")
         code = e.exit_code
     except typer.Abort:
         err_console.print("Aborted.")

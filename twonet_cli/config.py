@@ -113,6 +113,7 @@ class TrainConfig:
     patience: Positive | None = None  # stop after this many epochs without a better validation loss
     seed: Annotated[int, Range(low=0)] = 0  # shuffling
     dtype: Literal["float64", "float32"] = "float64"  # arithmetic of the whole run
+    checkpoint_seconds: NonNegative = 1.0  # --out: least time between checkpoints (one is always written at the end)
 
 
 @dataclass(frozen=True)
@@ -177,12 +178,26 @@ def read_yaml(path: Path, what: str = "config") -> Any:
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: cannot read {what}: {getattr(e, 'strerror', None) or e}") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 — a SafeLoader, see below
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise ConfigError(f"{path}: invalid YAML{where}: {problem}") from None
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that refuses a key given twice in one mapping (SafeLoader keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def parse_override(text: str) -> tuple[str, Any]:

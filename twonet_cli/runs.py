@@ -65,13 +65,19 @@ class RunDir:
         if existing and not force:
             raise InputError(f"--out: '{path}' already holds a run ({', '.join(existing)}); "
                              "choose another directory or pass --force to overwrite it")
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise InputError(f"--out: cannot create '{path}': {e.strerror}") from None
 
     def save(self, params: Params, best: Params | None, config_yaml: str, history: Sequence[Epoch]) -> None:
-        """A complete checkpoint: each file replaced atomically, config and history first."""
+        """A complete checkpoint: each file replaced atomically, config and history first, params last.
+
+        The directory is created on the first save, so a run refused before training leaves nothing.
+        """
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InputError(f"--out: cannot create '{self.path}': {e.strerror}") from None
+        for stale in self.path.glob(".*.tmp"):  # left by a run that was killed mid-write
+            if stale.name.split(".")[1] in {f.split(".")[0] for f in FILES}:
+                stale.unlink(missing_ok=True)
         atomic_write(self.path / "config.yaml", config_yaml.encode())
         atomic_write(self.path / "history.csv", history_bytes(history))
         if best is not None:

@@ -15,8 +15,6 @@ from .render_train import Regions, progress_bar, status
 from .runs import RunDir
 from .train import Epoch, Progress, Stopped, Training
 
-CHECKPOINT_SECONDS = 1.0  # at most one checkpoint a second (plus one at the end)
-
 
 @dataclass(frozen=True)
 class Outcome:
@@ -52,7 +50,7 @@ def drive(training: Training, console: Console | None, run_dir: RunDir | None, c
                 if bar is not None and task_id is not None:
                     bar.update(task_id, completed=record.epoch, epoch=f"{record.epoch}/{epochs}",
                                status=status(training.data.task, record.train_loss, record))
-                if run_dir is not None and time.perf_counter() - last_save >= CHECKPOINT_SECONDS:
+                if run_dir is not None and time.perf_counter() - last_save >= training.cfg.checkpoint_seconds:
                     run_dir.save(training.current, training.best_params, config_yaml, training.history)
                     last_save = time.perf_counter()
     except KeyboardInterrupt:
