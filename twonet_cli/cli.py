@@ -18,12 +18,12 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import arrays, config
-from .errors import EXIT_MISMATCH, TwonetError
+from .errors import EXIT_INTERRUPTED, EXIT_MISMATCH, TwonetError
 from .runs import RunDir
 
 EXIT_CODES = (
     "Exit codes: 0 success · 1 a check found a mismatch (or training diverged) · "
-    "2 bad input (usage, config, data, shapes), with one line on stderr."
+    "2 bad input (usage, config, data, shapes), with one line on stderr · 130 interrupted."
 )
 
 app = typer.Typer(
@@ -324,7 +324,7 @@ def _training_json(training: Any, outcome: Any, out: Path | None) -> dict[str, A
 
 
 def _training_exit(reason: str) -> int:
-    return {"diverged": EXIT_MISMATCH, "interrupted": 130}.get(reason, 0)
+    return {"diverged": EXIT_MISMATCH, "interrupted": EXIT_INTERRUPTED}.get(reason, 0)
 
 
 @app.command()
@@ -353,7 +353,7 @@ def run() -> None:
         code = e.exit_code
     except typer.Abort:
         err_console.print("Aborted.")
-        code = 130
+        code = EXIT_INTERRUPTED
     sys.exit(code if isinstance(code, int) else 0)
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_MISMATCH = 1  # a check found a mismatch, or training diverged
 EXIT_BAD_INPUT = 2  # usage, config, data or shape error
+EXIT_INTERRUPTED = 130  # Ctrl-C, after saving what was reached (the shell's 128 + SIGINT)
 
 
 class TwonetError(Exception):
