@@ -99,3 +99,15 @@ def test_sigkill_at_random_moments_never_leaves_a_truncated_file(tmp_path: Path)
     r = subprocess.run([sys.executable, "-m", "twonet_cli", "check", "-c", "multiclass", "--params",
                         str(out / "params.npz")], capture_output=True, text=True, check=False)
     assert r.returncode == 0, r.stderr
+
+
+def test_writes_only_where_asked(tmp_path: Path) -> None:
+    """A run writes its --out directory (and --plot file) and nothing else in the working directory."""
+    work = tmp_path / "work"
+    work.mkdir()
+    for args in (["train", "-q", "--set", "train.epochs=2", "--out", "run"], ["check"], ["grads"],
+                 ["train", "-q", "--set", "train.lr=100", "--out", "diverged"]):
+        subprocess.run([sys.executable, "-m", "twonet_cli", *args], cwd=work, capture_output=True, check=False)
+    assert sorted(p.name for p in work.iterdir()) == ["diverged", "run"]
+    assert sorted(p.name for p in (work / "run").iterdir()) == ["best.npz", "config.yaml", "history.csv",
+                                                                 "params.npz"]

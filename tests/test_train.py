@@ -249,11 +249,15 @@ def test_ctrl_c_saves_and_says_so(tmp_path: Path) -> None:
          "--set", "train.batch_size=1", "--out", str(out), "-q"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    deadline = time.time() + 30
-    while not (out / "history.csv").exists() and time.time() < deadline:
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=30)
+    try:
+        deadline = time.time() + 30
+        while not (out / "history.csv").exists() and time.time() < deadline:
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        proc.communicate()
     assert proc.returncode == 130, stderr
     assert "Interrupted" in stderr and str(out) in stderr and "Traceback" not in stderr
     saved = np.load(out / "params.npz")

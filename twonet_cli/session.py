@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import signal
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +30,10 @@ def drive(training: Training, console: Console | None, run_dir: RunDir | None, c
 
     Ctrl-C stops after saving what was reached. The last checkpoint is always the final state.
     """
+    # Ctrl-C must stop a run cleanly even when the shell started it with SIGINT ignored (a
+    # background job), so that `kill -INT` also saves and exits
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     t0 = time.perf_counter()
     last_save = t0
     stop: Stopped | None = None
