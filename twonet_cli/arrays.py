@@ -49,14 +49,17 @@ def parse_inline(text: str, where: str) -> Array:
     return _finite(a, where)
 
 
-def _read_csv(path: Path) -> Array:
+def read_csv(path: Path) -> tuple[list[str] | None, Array]:
+    """(header or None, rows as a finite float64 table) of a CSV file; a first row that is not all
+    numbers is the header. Ragged rows, non-numbers, NaN and infinity are one-line errors."""
     try:
         with path.open(newline="", encoding="utf-8") as fh:
             rows = [r for r in csv.reader(fh) if any(c.strip() for c in r)]
     except UnicodeDecodeError:
         raise InputError(f"{path}: not a text CSV file") from None
-    if rows and not _is_number(rows[0][0]):  # a header row
-        rows = rows[1:]
+    header = None
+    if rows and not all(_is_number(c) for c in rows[0]):
+        header, rows = [c.strip() for c in rows[0]], rows[1:]
     if not rows:
         raise InputError(f"{path}: no data rows")
     width = len(rows[0])
@@ -65,7 +68,7 @@ def _read_csv(path: Path) -> Array:
         if len(r) != width:
             raise InputError(f"{path}: data row {i} has {len(r)} values, row 1 has {width}")
         values.append([_float(c, f"{path}: data row {i}") for c in r])
-    return np.asarray(values, dtype=np.float64)
+    return header, _finite(np.asarray(values, dtype=np.float64), str(path))
 
 
 def _first_line(e: Exception) -> str:
@@ -120,7 +123,7 @@ def load_array(spec: str, where: str) -> Array:
     try:
         match path.suffix.lower():
             case ".csv":
-                a = _read_csv(path)
+                a = read_csv(path)[1]
             case ".npy":
                 a = _numeric(np.load(path, allow_pickle=False), str(path))
             case _:

@@ -7,7 +7,6 @@ columns standardised if asked. Pure numpy; errors are ``InputError`` naming file
 
 from __future__ import annotations
 
-import csv
 import math
 import mmap
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .activations import Array
+from .arrays import read_csv
 from .errors import ConfigError, InputError
 
 Task = Literal["regression", "classification"]
@@ -176,7 +176,7 @@ def load_file(path: Path, features: list[int | str] | None, target: int | str | 
     header: list[str] | None = None
     match path.suffix.lower():
         case ".csv":
-            header, table = _read_csv_table(path)
+            header, table = read_csv(path)
             rows = Rows(table)
         case ".npy":
             rows = _memory_mapped(path)
@@ -189,38 +189,6 @@ def load_file(path: Path, features: list[int | str] | None, target: int | str | 
     if y_col in cols:
         raise InputError(f"data.features: column {y_col} is also the target")
     return rows, cols, y_col
-
-
-def _read_csv_table(path: Path) -> tuple[list[str] | None, Array]:
-    try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            lines = [r for r in csv.reader(fh) if any(c.strip() for c in r)]
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a text CSV file") from None
-    header = None
-    if lines and not all(_is_float(c) for c in lines[0]):
-        header, lines = [c.strip() for c in lines[0]], lines[1:]
-    if not lines:
-        raise InputError(f"{path}: no data rows")
-    width = len(lines[0])
-    for i, r in enumerate(lines, start=1):
-        if len(r) != width:
-            raise InputError(f"{path}: data row {i} has {len(r)} values, row 1 has {width}")
-        bad = next((c for c in r if not _is_float(c)), None)
-        if bad is not None:
-            raise InputError(f"{path}: data row {i}: '{bad.strip()}' is not a number")
-    table = np.asarray(lines, dtype=np.float64)
-    if not np.isfinite(table).all():
-        raise InputError(f"{path}: contains NaN or infinity")
-    return header, table
-
-
-def _is_float(s: str) -> bool:
-    try:
-        float(s)
-        return True
-    except ValueError:
-        return False
 
 
 def _memory_mapped(path: Path) -> Rows:
