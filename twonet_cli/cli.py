@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -250,8 +249,8 @@ def train(
 ) -> None:
     """Train with SGD on the config's data, showing progress; save the run with --out."""
     from . import data as datasets
-    from .render_train import loss_curve, save_plot, summary
-    from .session import decision_regions, drive
+    from .render_train import save_plot
+    from .session import decision_regions, drive, report
     from .train import Training
 
     with reported():
@@ -270,57 +269,8 @@ def train(
         outcome = drive(training, None if quiet else err_console, run_dir, cfg.to_yaml())
         if plot is not None and training.history:
             save_plot(plot, training.history, decision_regions(training, dataset, train_rows))
-        _report_training(training, outcome, cfg, out, json_, summary, loss_curve)
+        report(training, outcome, cfg.train.lr, out, json_, Console(highlight=False), error_line)
     raise typer.Exit(_training_exit(outcome.reason))
-
-
-def _report_training(training: Any, outcome: Any, cfg: config.Config, out: Path | None, json_: bool,
-                     summary: Any, loss_curve: Any) -> None:
-    """The end of a run: a summary (tables or JSON) on stdout, and the way it stopped on stderr."""
-    task = training.data.task
-    if json_:
-        sys.stdout.write(json.dumps(_training_json(training, outcome, out)) + "\n")
-    elif training.history:
-        console = Console(highlight=False)
-        console.print(summary(training.history, task, outcome.seconds, outcome.message))
-        console.print(loss_curve(training.history))
-        if out is not None:
-            console.print(f"saved params.npz, best.npz, config.yaml, history.csv in {escape(str(out))}")
-    saved = f"; the last finite parameters are in {out / 'params.npz'}" if out is not None else ""
-    if outcome.reason == "diverged":
-        err_console.print(f"[bold red]Error:[/bold red] training diverged: {escape(outcome.message)}; try a smaller "
-                          f"learning rate (train.lr is {cfg.train.lr:g}; e.g. --set train.lr={cfg.train.lr / 10:g})"
-                          f"{escape(saved)}", soft_wrap=True)
-    elif outcome.reason == "interrupted":
-        where = f"; saved what was reached in {out}" if out is not None else ""
-        err_console.print(f"Interrupted: {escape(outcome.message)}{escape(where)}.", soft_wrap=True)
-
-
-def _training_json(training: Any, outcome: Any, out: Path | None) -> dict[str, Any]:
-    from .render_train import metric_name
-
-    h = training.history
-    last = h[-1] if h else None
-    with_val = [e for e in h if e.val_loss is not None]
-    best = min(with_val, key=lambda e: e.val_loss) if with_val else None
-    step_time = sum(e.seconds for e in h)
-    return {
-        "stopped": outcome.reason,
-        "message": outcome.message,
-        "epochs": last.epoch if last else 0,
-        "steps": last.steps if last else 0,
-        "train_loss": last.train_loss if last else None,
-        "val_loss": last.val_loss if last else None,
-        "best_val_loss": best.val_loss if best else None,
-        "best_epoch": best.epoch if best else None,
-        "metric_name": metric_name(training.data.task),
-        "metric": last.metric if last else None,
-        "samples_per_second": sum(e.samples for e in h) / step_time if step_time > 0 else None,
-        "seconds": outcome.seconds,
-        "out": str(out) if out is not None else None,
-        "history": [{k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in e.__dict__.items()}
-                    for e in h],
-    }
 
 
 def _training_exit(reason: str) -> int:

@@ -262,9 +262,6 @@ def metric(task: Task, y_hat: Array, y: Array) -> float:
     return 1.0 - float(((y - y_hat) ** 2).sum()) / ss_tot if ss_tot > 0 else float("nan")
 
 
-def describe(d: Dataset) -> dict[str, Any]:
-    return {"rows": len(d), "features": d.in_features, "task": d.task, "classes": d.classes}
-
 
 def from_config(dc: Any, in_features: int, out_features: int, loss: str) -> tuple[Dataset, Array, Array]:
     """The dataset a config's ``data`` section describes, and its (train, validation) rows."""

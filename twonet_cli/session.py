@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import math
 import signal
+import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 
 from .data import Dataset
-from .render_train import Regions, progress_bar, status
+from .render_train import Regions, loss_curve, metric_name, progress_bar, status, summary
 from .runs import RunDir
 from .train import Epoch, Progress, Stopped, Training
 
@@ -87,5 +92,48 @@ def decision_regions(training: Training, data: Dataset, rows: Any, resolution: i
     return gx, gy, predicted.reshape(gx.shape), x, labels
 
 
-def finite(value: float | None) -> bool:
-    return value is not None and math.isfinite(value)
+def report(training: Training, outcome: Outcome, lr: float, out: Path | None, as_json: bool, console: Console,
+           error_line: Callable[[str], None]) -> None:
+    """The end of a run: a summary (tables, or JSON) on stdout, and how it stopped on stderr."""
+    task = training.data.task
+    if as_json:
+        sys.stdout.write(json.dumps(outcome_json(training, outcome, out)) + "\n")
+    elif training.history:
+        console.print(summary(training.history, task, outcome.seconds, outcome.message))
+        console.print(loss_curve(training.history))
+        if out is not None:
+            console.print(f"saved params.npz, best.npz, config.yaml, history.csv in {escape(str(out))}")
+    saved = f"; the last finite parameters are in {out / 'params.npz'}" if out is not None else ""
+    if outcome.reason == "diverged":
+        error_line(f"training diverged: {outcome.message}; try a smaller learning rate (train.lr is {lr:g}; "
+                   f"e.g. --set train.lr={lr / 10:g}){saved}")
+    elif outcome.reason == "interrupted":
+        where = f"; saved what was reached in {out}" if out is not None else ""
+        Console(stderr=True, highlight=False).print(f"Interrupted: {escape(outcome.message)}{escape(where)}.",
+                                                    soft_wrap=True)
+
+
+def outcome_json(training: Training, outcome: Outcome, out: Path | None) -> dict[str, Any]:
+    """A finished run as plain JSON values (non-finite numbers as null)."""
+    h = training.history
+    last = h[-1] if h else None
+    with_val = [e for e in h if e.val_loss is not None]
+    best = min(with_val, key=lambda e: e.val_loss or math.inf) if with_val else None
+    step_time = sum(e.seconds for e in h)
+    return {
+        "stopped": outcome.reason,
+        "message": outcome.message,
+        "epochs": last.epoch if last else 0,
+        "steps": last.steps if last else 0,
+        "train_loss": last.train_loss if last else None,
+        "val_loss": last.val_loss if last else None,
+        "best_val_loss": best.val_loss if best else None,
+        "best_epoch": best.epoch if best else None,
+        "metric_name": metric_name(training.data.task),
+        "metric": last.metric if last else None,
+        "samples_per_second": sum(e.samples for e in h) / step_time if step_time > 0 else None,
+        "seconds": outcome.seconds,
+        "out": str(out) if out is not None else None,
+        "history": [{k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in e.__dict__.items()}
+                    for e in h],
+    }
