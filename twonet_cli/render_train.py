@@ -17,7 +17,7 @@ from rich.text import Text
 from .data import Task
 from .errors import InputError
 from .runs import atomic_write
-from .train import Epoch
+from .train import Epoch, best_epoch
 
 
 def metric_name(task: Task) -> str:
@@ -55,8 +55,7 @@ def status(task: Task, train_loss: float, e: Epoch | None) -> str:
 
 def summary(history: Sequence[Epoch], task: Task, seconds: float, reason: str) -> Table:
     last = history[-1]
-    with_val = [e for e in history if e.val_loss is not None]
-    best = min(with_val, key=lambda e: e.val_loss or math.inf) if with_val else None
+    best = best_epoch(history)
     samples = sum(e.samples for e in history)
     step_time = sum(e.seconds for e in history)
     t = Table(title="Training summary", title_justify="left", title_style="bold", show_header=False)

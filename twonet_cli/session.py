@@ -20,7 +20,7 @@ from rich.markup import escape
 from .data import Dataset
 from .render_train import Regions, loss_curve, metric_name, progress_bar, status, summary
 from .runs import RunDir
-from .train import Epoch, Progress, Stopped, Training
+from .train import Epoch, Progress, Stopped, Training, best_epoch
 
 
 @dataclass(frozen=True)
@@ -117,8 +117,7 @@ def outcome_json(training: Training, outcome: Outcome, out: Path | None) -> dict
     """A finished run as plain JSON values (non-finite numbers as null)."""
     h = training.history
     last = h[-1] if h else None
-    with_val = [e for e in h if e.val_loss is not None]
-    best = min(with_val, key=lambda e: e.val_loss or math.inf) if with_val else None
+    best = best_epoch(h)
     step_time = sum(e.seconds for e in h)
     return {
         "stopped": outcome.reason,

@@ -149,6 +149,12 @@ class Epoch:
     best: bool  # validation loss improved (or, without validation, train loss)
 
 
+def best_epoch(history: list[Epoch]) -> Epoch | None:
+    """The epoch with the lowest validation loss (None without validation)."""
+    scored = [e for e in history if e.val_loss is not None]
+    return min(scored, key=lambda e: e.val_loss if e.val_loss is not None else math.inf) if scored else None
+
+
 @dataclass(frozen=True)
 class Stopped:
     reason: str  # "done" | "early_stop" | "diverged"
