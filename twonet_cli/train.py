@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,7 +149,7 @@ class Epoch:
     best: bool  # validation loss improved (or, without validation, train loss)
 
 
-def best_epoch(history: list[Epoch]) -> Epoch | None:
+def best_epoch(history: Sequence[Epoch]) -> Epoch | None:
     """The epoch with the lowest validation loss (None without validation)."""
     scored = [e for e in history if e.val_loss is not None]
     return min(scored, key=lambda e: e.val_loss if e.val_loss is not None else math.inf) if scored else None
