@@ -153,12 +153,7 @@ def grads(
             return
         console = Console(highlight=False)
         view = View(precision, max_size, full, sample, width=console.width)
-        console.print(explanation(e, view, _source_name(path), cfg.description))
-
-
-def _source_name(path: Path) -> str:
-    """A shipped config by its name, any other by its path."""
-    return path.stem if path.parent == config.shipped_dir() else str(path)
+        console.print(explanation(e, view, config.name_of(path), cfg.description))
 
 
 def _require_finite(doc: dict[str, Any]) -> None:
@@ -225,7 +220,7 @@ def check(
             sys.stdout.write(json.dumps(doc) + "\n")
         else:
             console = Console(highlight=False)
-            console.print(report(r, _source_name(path), cfg.description, p.shape, x.shape[0], failures))
+            console.print(report(r, config.name_of(path), cfg.description, p.shape, x.shape[0], failures))
             if curve is not None:
                 console.print(step_table(curve, r.dtype))
     raise typer.Exit(0 if r.passed else EXIT_MISMATCH)

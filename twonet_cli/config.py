@@ -246,10 +246,32 @@ def load(name_or_path: str | None = None, overrides: list[str] | tuple[str, ...]
         config = build(Config, raw)
         validate(config)
     except ConfigError as e:
-        key = str(e).split(":", 1)[0]
-        source = next((o for k, o in origin.items() if key == k or key.startswith(k + ".")), str(path))
-        raise ConfigError(f"{source}: {e}") from None
+        raise ConfigError(f"{_blame(str(e), origin, path)}: {e}") from None
     return config, path
+
+
+def name_of(path: Path) -> str:
+    """A shipped config by its name, any other by its path."""
+    return path.stem if path.parent == shipped_dir() else str(path)
+
+
+def display_name(path: Path) -> str:
+    """How error messages name a config file."""
+    return f"{path.stem} (shipped config)" if path.parent == shipped_dir() else str(path)
+
+
+def _blame(message: str, origin: dict[str, str], path: Path) -> str:
+    """The override that caused an error at a dotted key, or else the file.
+
+    A key an override set (or set inside) is its; so is a key missing from a section that an
+    override brought into being (`--set model.params.W1=...` leaves b1 missing)."""
+    key = message.split(":", 1)[0]
+    parent = key.rpartition(".")[0]
+    for k, o in origin.items():
+        if key == k or key.startswith(k + ".") or (message.endswith("missing required key") and parent
+                                                    and k.startswith(parent + ".")):
+            return o
+    return display_name(path)
 
 
 def validate(c: Config) -> None:
