@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -46,8 +47,9 @@ class Problem:
     x: Array  # (B, n)
     y: Array  # (B, K)
 
-    @property
+    @cached_property
     def cache(self) -> Cache:
+        """The forward pass at these parameters, computed once (every reference starts from it)."""
         return forward(self.net, self.params, self.x)
 
     def loss_of_z3(self, z3: Array) -> Array:
