@@ -20,12 +20,11 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from twonet_cli import arrays
-from twonet_cli.activations import Activation
-from twonet_cli.check import run_check
-from twonet_cli.gradcheck import Problem, numeric_grads
-from twonet_cli.losses import Loss
-from twonet_cli.model import PARAM_NAMES, Net, Params, forward, init_params, loss
+from twonet_cli.check.numeric import Problem, numeric_grads
+from twonet_cli.check.report import random_batch, run_check
+from twonet_cli.core.activations import Activation
+from twonet_cli.core.losses import Loss
+from twonet_cli.core.model import PARAM_NAMES, Net, Params, forward, init_params, loss
 
 N_IN, HIDDEN, K, BATCH = 784, 256, 10, 32
 
@@ -89,7 +88,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     net = Net(Activation("tanh"), Activation("softmax"), Loss("cross_entropy", "mean"))
     p = init_params(N_IN, HIDDEN, K, rng)
-    x, y = arrays.random_batch(N_IN, K, "cross_entropy", BATCH, rng)
+    x, y = random_batch(N_IN, K, "cross_entropy", BATCH, rng)
     total = sum(a.size for _, a in p.items())
     console = Console()
     console.print(f"network {N_IN} → {HIDDEN} → {K}, batch {BATCH}, float64, tanh/softmax/cross-entropy: "

@@ -23,12 +23,12 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from twonet_cli import data
-from twonet_cli.activations import Activation
-from twonet_cli.config import TrainConfig
-from twonet_cli.losses import Loss
-from twonet_cli.model import Net, init_params
-from twonet_cli.train import Training
+from twonet_cli.core.activations import Activation
+from twonet_cli.core.losses import Loss
+from twonet_cli.core.model import Net, init_params
+from twonet_cli.data.dataset import Split, from_arrays
+from twonet_cli.io.config import TrainConfig
+from twonet_cli.train.loop import Training
 
 
 @dataclass(frozen=True)
@@ -89,12 +89,13 @@ def twonet_run(c: Case, x: Any, raw: Any, dtype: Any) -> Callable[[], Callable[[
     classify = c.task == "classification"
     net = Net(Activation("relu"), Activation("softmax" if classify else "identity"),
               Loss("cross_entropy" if classify else "mse", "mean"))
-    d = data.from_arrays(x, raw, "classification" if classify else "regression", c.K if classify else 0)
+    d = from_arrays(x, raw, "classification" if classify else "regression", c.K if classify else 0)
     params = init_params(c.n, c.m, c.K, np.random.default_rng(0))
     cfg = TrainConfig(epochs=c.epochs, batch_size=c.batch, lr=LR, dtype=np.dtype(dtype).name)
 
     def prepare() -> Callable[[], int]:
-        t = Training(net, params, d, np.arange(c.rows), np.arange(0), cfg)  # takes the rows, in dtype
+        split = Split(d, np.arange(c.rows), np.arange(0), c.K, net.loss.name)
+        t = Training(net, params, split, cfg)  # takes the rows, in dtype
         t.evaluate = lambda rows: (0.0, 0.0)  # type: ignore[method-assign]  # time the steps, not the metric
 
         def run() -> int:

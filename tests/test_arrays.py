@@ -8,15 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from twonet_cli import arrays
 from twonet_cli.errors import InputError
+from twonet_cli.io import inputs
 
 
 def test_inline_forms() -> None:
-    assert arrays.parse_inline("0.5,-1.2", "--input").tolist() == [0.5, -1.2]
-    assert arrays.parse_inline("1,2;3,4", "--input").tolist() == [[1, 2], [3, 4]]
-    assert arrays.parse_inline(" 1 2 ", "--input").tolist() == [1, 2]
-    assert arrays.parse_inline("7", "--target").tolist() == [7.0]
+    assert inputs.parse_inline("0.5,-1.2", "--input").tolist() == [0.5, -1.2]
+    assert inputs.parse_inline("1,2;3,4", "--input").tolist() == [[1, 2], [3, 4]]
+    assert inputs.parse_inline(" 1 2 ", "--input").tolist() == [1, 2]
+    assert inputs.parse_inline("7", "--target").tolist() == [7.0]
 
 
 @pytest.mark.parametrize(
@@ -26,7 +26,7 @@ def test_inline_forms() -> None:
 )
 def test_inline_errors(text: str, fragment: str) -> None:
     with pytest.raises(InputError, match=fragment):
-        arrays.parse_inline(text, "--input")
+        inputs.parse_inline(text, "--input")
 
 
 def test_files(tmp_path: Path) -> None:
@@ -35,7 +35,7 @@ def test_files(tmp_path: Path) -> None:
     np.save(tmp_path / "x.npy", np.array([[1, 2], [3, 4]], dtype=np.int32))
     (tmp_path / "x.json").write_text(json.dumps([[1, 2], [3, 4]]))
     for name in ("h.csv", "n.csv", "x.npy", "x.json"):
-        a = arrays.load_array(str(tmp_path / name), "--input")
+        a = inputs.load_array(str(tmp_path / name), "--input")
         assert a.tolist() == [[1, 2], [3, 4]] and a.dtype == np.float64, name
 
 
@@ -54,40 +54,40 @@ def test_file_errors(tmp_path: Path, name: str, content: str | None, fragment: s
     if content is not None:
         (tmp_path / name).write_text(content)
     with pytest.raises(InputError, match=fragment):
-        arrays.load_array(str(tmp_path / name), "--input")
+        inputs.load_array(str(tmp_path / name), "--input")
 
 
 def test_npy_with_objects_or_strings_is_refused(tmp_path: Path) -> None:
     np.save(tmp_path / "o.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     np.save(tmp_path / "s.npy", np.array(["1", "2"]))
     with pytest.raises(InputError, match="cannot read"):
-        arrays.load_array(str(tmp_path / "o.npy"), "--input")
+        inputs.load_array(str(tmp_path / "o.npy"), "--input")
     with pytest.raises(InputError, match="expected numbers"):
-        arrays.load_array(str(tmp_path / "s.npy"), "--input")
+        inputs.load_array(str(tmp_path / "s.npy"), "--input")
 
 
 def test_batch_shapes() -> None:
-    assert arrays.as_inputs(np.array([1.0, 2.0]), 2, "x").shape == (1, 2)
-    assert arrays.as_inputs(np.array([1.0, 2.0, 3.0]), 1, "x").shape == (3, 1)
+    assert inputs.as_inputs(np.array([1.0, 2.0]), 2, "x").shape == (1, 2)
+    assert inputs.as_inputs(np.array([1.0, 2.0, 3.0]), 1, "x").shape == (3, 1)
     with pytest.raises(InputError, match="expected 2 value"):
-        arrays.as_inputs(np.array([1.0, 2.0, 3.0]), 2, "--input")
+        inputs.as_inputs(np.array([1.0, 2.0, 3.0]), 2, "--input")
 
 
 def test_targets() -> None:
-    assert arrays.as_targets(np.array(2.0), 3, 1, "cross_entropy", "y").tolist() == [[0, 0, 1]]
-    assert arrays.as_targets(np.array([2.0, 0.0]), 3, 2, "cross_entropy", "y").tolist() == [[0, 0, 1], [1, 0, 0]]
-    assert arrays.as_targets(np.array([0.0, 1.0, 0.0]), 3, 1, "cross_entropy", "y").tolist() == [[0, 1, 0]]
-    assert arrays.as_targets(np.array([0.5, 1.0]), 1, 2, "bce", "y").tolist() == [[0.5], [1.0]]
+    assert inputs.as_targets(np.array(2.0), 3, 1, "cross_entropy", "y").tolist() == [[0, 0, 1]]
+    assert inputs.as_targets(np.array([2.0, 0.0]), 3, 2, "cross_entropy", "y").tolist() == [[0, 0, 1], [1, 0, 0]]
+    assert inputs.as_targets(np.array([0.0, 1.0, 0.0]), 3, 1, "cross_entropy", "y").tolist() == [[0, 1, 0]]
+    assert inputs.as_targets(np.array([0.5, 1.0]), 1, 2, "bce", "y").tolist() == [[0.5], [1.0]]
     with pytest.raises(InputError, match=r"class indices must be integers in 0\.\.2"):
-        arrays.as_targets(np.array(3.0), 3, 1, "cross_entropy", "--target")
+        inputs.as_targets(np.array(3.0), 3, 1, "cross_entropy", "--target")
     with pytest.raises(InputError, match="class indices"):
-        arrays.as_targets(np.array(1.5), 3, 1, "cross_entropy", "--target")
+        inputs.as_targets(np.array(1.5), 3, 1, "cross_entropy", "--target")
     with pytest.raises(InputError, match=r"bce targets must lie in \[0, 1\], got 3"):
-        arrays.as_targets(np.array(3.0), 1, 1, "bce", "--target")
+        inputs.as_targets(np.array(3.0), 1, 1, "bce", "--target")
     with pytest.raises(InputError, match="one-hot"):
-        arrays.as_targets(np.array([[0.5, 0.9, 0.0]]), 3, 1, "cross_entropy", "--target")
+        inputs.as_targets(np.array([[0.5, 0.9, 0.0]]), 3, 1, "cross_entropy", "--target")
     with pytest.raises(InputError, match="expected 2 target"):
-        arrays.as_targets(np.array([1.0]), 1, 2, "mse", "--target")
+        inputs.as_targets(np.array([1.0]), 1, 2, "mse", "--target")
 
 
 def test_params_files(tmp_path: Path) -> None:
@@ -96,15 +96,15 @@ def test_params_files(tmp_path: Path) -> None:
     (tmp_path / "p.json").write_text(json.dumps(p))
     (tmp_path / "p.yaml").write_text("\n".join(f"{k}: {v}" for k, v in p.items()))
     for name in ("p.npz", "p.json", "p.yaml"):
-        got = arrays.load_params(str(tmp_path / name), (2, 1, 1))
+        got = inputs.load_params(str(tmp_path / name), (2, 1, 1))
         assert got.W1.tolist() == [[1.0, 2.0]] and got.b2.tolist() == [-1.0], name
     with pytest.raises(InputError, match=r"W1 has shape \(1, 2\), but the network 3 → 1 → 1 needs \(1, 3\)"):
-        arrays.load_params(str(tmp_path / "p.npz"), (3, 1, 1))
+        inputs.load_params(str(tmp_path / "p.npz"), (3, 1, 1))
     (tmp_path / "q.json").write_text(json.dumps({**p, "W3": [1]}))
     with pytest.raises(InputError, match="unexpected key"):
-        arrays.load_params(str(tmp_path / "q.json"), (2, 1, 1))
+        inputs.load_params(str(tmp_path / "q.json"), (2, 1, 1))
     (tmp_path / "bad.npz").write_text("not a zip")
     with pytest.raises(InputError, match=r"not a readable \.npz"):
-        arrays.load_params(str(tmp_path / "bad.npz"), (2, 1, 1))
+        inputs.load_params(str(tmp_path / "bad.npz"), (2, 1, 1))
     with pytest.raises(InputError, match=r"not a \.npz, \.json or \.yaml"):
-        arrays.load_params(str(tmp_path / "p.txt"), (2, 1, 1))
+        inputs.load_params(str(tmp_path / "p.txt"), (2, 1, 1))

@@ -17,13 +17,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from twonet_cli import arrays, config
-from twonet_cli.activations import Activation
-from twonet_cli.check import Report, run_check, step_curve
+from twonet_cli.check.numeric import Problem, kinks, numeric_grad
+from twonet_cli.check.report import CheckReport, random_batch, run_check, step_curve
 from twonet_cli.cli import app
-from twonet_cli.gradcheck import Problem, kinks, numeric_grad
-from twonet_cli.losses import Loss
-from twonet_cli.model import PARAM_NAMES, Net, Params, backward, forward, init_params
+from twonet_cli.core.activations import Activation
+from twonet_cli.core.losses import Loss
+from twonet_cli.core.model import PARAM_NAMES, Net, Params, backward, forward, init_params
+from twonet_cli.io import config_files
 
 from . import reference as ref
 
@@ -31,9 +31,9 @@ SHIPPED = ["regression", "classification-mse", "classification-bce", "classifica
 
 
 def problem(name: str, batch: int = 8, seed: int = 0) -> tuple[Net, Params, Any, Any]:
-    cfg = config.load(name)[0]
+    cfg = config_files.load(name)[0]
     m = cfg.model
-    x, y = arrays.random_batch(m.in_features, m.out_features, cfg.loss.name, batch, np.random.default_rng(seed))
+    x, y = random_batch(m.in_features, m.out_features, cfg.loss.name, batch, np.random.default_rng(seed))
     return cfg.net(), cfg.params(), x, y
 
 
@@ -41,11 +41,11 @@ def own_grads(net: Net, p: Params, x: Any, y: Any) -> dict[str, Any]:
     return dict(backward(net, p, forward(net, p, x), y).grads.items())
 
 
-def failing(r: Report) -> set[str]:
+def failing(r: CheckReport) -> set[str]:
     return {row.name for row in r.params + r.jacobians if not r.row_passed(row)}
 
 
-def kinds(r: Report) -> dict[str, str]:
+def kinds(r: CheckReport) -> dict[str, str]:
     return {f.param: f.kind for f in r.findings}
 
 
@@ -55,7 +55,7 @@ def kinds(r: Report) -> dict[str, str]:
 def test_own_gradients_pass_on_every_shipped_config(name: str) -> None:
     r = run_check(*problem(name))
     assert r.passed, failing(r)
-    assert r.entries == sum(a.size for _, a in config.load(name)[0].params().items())  # every entry
+    assert r.entries == sum(a.size for _, a in config_files.load(name)[0].params().items())  # every entry
     for row in r.params:  # errors at the scale of float64 rounding of the largest gradient entry
         c = row.primary
         assert c.abs_err.max() <= 1e-13 * np.abs(c.numeric).max(), row.name
@@ -73,7 +73,7 @@ def test_own_gradients_pass_on_random_combinations(f: str, g: str, lo: str, seed
     K = int(rng.integers(2, 5))
     net = Net(Activation(f, scale=5.0), Activation(g), Loss(lo, "mean"))  # type: ignore[arg-type]
     p = init_params(n, m, K, rng)
-    x, y = arrays.random_batch(n, K, lo, B, rng)  # type: ignore[arg-type]
+    x, y = random_batch(n, K, lo, B, rng)  # type: ignore[arg-type]
     r = run_check(net, p, x, y)
     assert r.passed, failing(r)
 
@@ -159,7 +159,7 @@ def test_transposed_w_is_named() -> None:
     # a square W: same shape, so the values must reveal it
     net = Net(Activation("tanh"), Activation("sigmoid"), Loss("bce", "mean"))
     p = init_params(3, 3, 3, np.random.default_rng(1))
-    x, y = arrays.random_batch(3, 3, "bce", 4, np.random.default_rng(2))
+    x, y = random_batch(3, 3, "bce", 4, np.random.default_rng(2))
     g = own_grads(net, p, x, y)
     r = run_check(net, p, x, y, grads={**g, "W1": g["W1"].T})
     assert failing(r) == {"W1"} and kinds(r) == {"W1": "transposed"}
@@ -172,7 +172,7 @@ def test_swapped_w1_w2_is_named() -> None:
     assert failing(r) >= {"W1", "W2"} and kinds(r) == {"W1": "swapped", "W2": "swapped"}
     net = Net(Activation("relu"), Activation("identity"), Loss("mse", "sum"))  # n = m = K: same shapes
     p = init_params(2, 2, 2, np.random.default_rng(3))
-    x, y = arrays.random_batch(2, 2, "mse", 4, np.random.default_rng(4))
+    x, y = random_batch(2, 2, "mse", 4, np.random.default_rng(4))
     g = own_grads(net, p, x, y)
     r = run_check(net, p, x, y, grads={**g, "W1": g["W2"], "W2": g["W1"]})
     assert kinds(r) == {"W1": "swapped", "W2": "swapped"} and "equals ∂ℓ/∂W2" in r.findings[0].message
@@ -194,15 +194,18 @@ def test_a_wrong_stage_fails_its_jacobian_row(monkeypatch: pytest.MonkeyPatch) -
     net, p, x, y = problem("regression")
     original = Activation.derivative
 
-    def forgot_scale(self: Activation, z: Any, a: Any) -> Any:
-        return (z.real > 0) * 1.0 if self.name == "relu" else original(self, z, a)
+    def forgot_scale(self: Activation, z: Any, a: Any, out: Any = None) -> Any:
+        return np.multiply(z.real > 0, 1.0, out=out) if self.name == "relu" else original(self, z, a, out)
 
     monkeypatch.setattr(Activation, "derivative", forgot_scale)
     r = run_check(net, p, x, y)
     assert failing(r) == {"W1", "b1", "∂z2/∂z1"}
 
     monkeypatch.setattr(Activation, "derivative", original)
-    monkeypatch.setattr(Loss, "dloss_dyhat", lambda self, y_hat, y: (y_hat - y) / self.divisor(y))  # forgot the 2
+    def forgot_the_2(self: Loss, y_hat: Any, y: Any) -> Any:
+        return (y_hat - y) / self.divisor(*y.shape)
+
+    monkeypatch.setattr(Loss, "dloss_dyhat", forgot_the_2)
     r = run_check(net, p, x, y)
     assert "∂ℓ/∂ŷ" in failing(r) and {"W1", "W2", "b1", "b2"} <= failing(r)
 
@@ -238,7 +241,7 @@ def test_cli_check_with_no_arguments_passes() -> None:
 
 
 def test_cli_check_names_a_typical_mistake(tmp_path: Path) -> None:
-    net, p, x, y = problem("regression", seed=config.load("regression")[0].model.init.seed)
+    net, p, x, y = problem("regression", seed=config_files.load("regression")[0].model.init.seed)
     g = own_grads(net, p, x, y)
     path = tmp_path / "mine.npz"
     np.savez(path, **{**g, "W1": g["W1"] / 5, "b1": g["b1"] / 5})

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from twonet_cli import config
 from twonet_cli.errors import ConfigError
-from twonet_cli.schema import to_plain
+from twonet_cli.io import config_files
+from twonet_cli.io.schema import to_plain
 
 SHIPPED = ["regression", "classification-mse", "classification-bce", "classification-relu", "multiclass"]
 
@@ -23,7 +23,7 @@ def write(tmp_path: Path, text: str) -> str:
 
 def refused(tmp_path: Path, text: str, *fragments: str, overrides: tuple[str, ...] = ()) -> str:
     with pytest.raises(ConfigError) as info:
-        config.load(write(tmp_path, text), overrides)
+        config_files.load(write(tmp_path, text), overrides)
     message = str(info.value)
     assert "\n" not in message
     for fragment in fragments:
@@ -32,9 +32,9 @@ def refused(tmp_path: Path, text: str, *fragments: str, overrides: tuple[str, ..
 
 
 def test_every_shipped_config_loads_and_is_frozen() -> None:
-    assert set(SHIPPED) <= set(config.shipped_configs())
+    assert set(SHIPPED) <= set(config_files.shipped_configs())
     for name in SHIPPED:
-        cfg, path = config.load(name)
+        cfg, path = config_files.load(name)
         assert path.name == f"{name}.yaml"
         assert cfg.description
         with pytest.raises(dataclasses.FrozenInstanceError):
@@ -42,16 +42,16 @@ def test_every_shipped_config_loads_and_is_frozen() -> None:
 
 
 def test_multiclass_is_softmax_cross_entropy() -> None:
-    cfg, _ = config.load("multiclass")
+    cfg, _ = config_files.load("multiclass")
     assert (cfg.model.g.name, cfg.loss.name, cfg.model.out_features) == ("softmax", "cross_entropy", 3)
 
 
 def test_default_config_is_regression() -> None:
-    assert config.load(None)[1].stem == config.DEFAULT_CONFIG == "regression"
+    assert config_files.load(None)[1].stem == config_files.DEFAULT_CONFIG == "regression"
 
 
 def test_shorthand_and_full_activation_forms(tmp_path: Path) -> None:
-    cfg, _ = config.load(write(tmp_path, "model: {f: tanh, g: {name: relu, scale: 5}}\n"))
+    cfg, _ = config_files.load(write(tmp_path, "model: {f: tanh, g: {name: relu, scale: 5}}\n"))
     assert cfg.model.f.name == "tanh" and cfg.model.g.scale == 5.0
 
 
@@ -63,14 +63,14 @@ model:
   out_features: 1
   params: {W1: [[1, 2]], b1: [0.5], W2: [[3]], b2: [-1]}
 """
-    p = config.load(write(tmp_path, text))[0].params()
+    p = config_files.load(write(tmp_path, text))[0].params()
     assert p.W1.tolist() == [[1.0, 2.0]] and p.b2.tolist() == [-1.0] and p.W1.dtype == np.float64
 
 
 def test_seeded_init_is_reproducible(tmp_path: Path) -> None:
-    a = config.load("regression")[0].params()
-    b = config.load("regression")[0].params()
-    c = config.load("regression", ["model.init.seed=1"])[0].params()
+    a = config_files.load("regression")[0].params()
+    b = config_files.load("regression")[0].params()
+    c = config_files.load("regression", ["model.init.seed=1"])[0].params()
     assert np.array_equal(a.W1, b.W1) and not np.array_equal(a.W1, c.W1)
 
 
@@ -113,9 +113,9 @@ def test_bad_configs_are_refused_with_the_file_and_key(tmp_path: Path, text: str
 
 def test_overrides_precedence_and_errors(tmp_path: Path) -> None:
     path = write(tmp_path, "model: {hidden: 4, f: tanh}\n")
-    cfg, _ = config.load(path, ["model.hidden=8", "model.f.name=relu", "model.f.scale=2"])
+    cfg, _ = config_files.load(path, ["model.hidden=8", "model.f.name=relu", "model.f.scale=2"])
     assert cfg.model.hidden == 8 and cfg.model.f.name == "relu" and cfg.model.f.scale == 2.0
-    assert config.load(path, ["model.f.scale=3"])[0].model.f.name == "tanh"  # refines the shorthand
+    assert config_files.load(path, ["model.f.scale=3"])[0].model.f.name == "tanh"  # refines the shorthand
     refused(tmp_path, "{}\n", "--set model.hiden=8", "unknown key", overrides=("model.hiden=8",))
     refused(tmp_path, "{}\n", "--set model.hidden", "expected key.path=value", overrides=("model.hidden",))
     refused(tmp_path, "{}\n", "--set model.hidden=x", "model.hidden", "integer", overrides=("model.hidden=x",))
@@ -124,10 +124,10 @@ def test_overrides_precedence_and_errors(tmp_path: Path) -> None:
 
 def test_unknown_config_name_lists_the_shipped_ones() -> None:
     with pytest.raises(ConfigError, match=r"no shipped config.*regression"):
-        config.load("regresion")
+        config_files.load("regresion")
 
 
 def test_resolved_config_round_trips_through_yaml(tmp_path: Path) -> None:
-    cfg, _ = config.load("regression")
-    again, _ = config.load(write(tmp_path, cfg.to_yaml()))
+    cfg, _ = config_files.load("regression")
+    again, _ = config_files.load(write(tmp_path, cfg.to_yaml()))
     assert to_plain(again) == to_plain(cfg)

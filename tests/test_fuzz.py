@@ -28,9 +28,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from twonet_cli import config
 from twonet_cli.cli import app
-from twonet_cli.schema import hints
+from twonet_cli.io import config, config_files
+from twonet_cli.io.schema import hints
 
 FUZZ = settings()  # the loaded profile's examples, seed and deadline (conftest.py)
 runner = CliRunner()
@@ -77,7 +77,7 @@ def one_error_line(result: Any, *, allow_ok: bool = False) -> str:
 
 
 def base_config() -> dict[str, Any]:
-    return typing.cast(dict[str, Any], yaml.safe_load(Path(config.resolve("classification-bce")).read_text()))
+    return typing.cast(dict[str, Any], yaml.safe_load(Path(config_files.resolve("classification-bce")).read_text()))
 
 
 def set_key(raw: dict[str, Any], dotted: str, value: Any) -> None:

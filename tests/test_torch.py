@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from twonet_cli import arrays
-from twonet_cli.activations import Activation
-from twonet_cli.losses import Loss
-from twonet_cli.model import Net, backward, forward, init_params, loss
+from twonet_cli.check.report import random_batch
+from twonet_cli.core.activations import Activation
+from twonet_cli.core.losses import Loss
+from twonet_cli.core.model import Net, backward, forward, init_params, loss
 
 from . import reference as ref
 
@@ -49,7 +49,7 @@ def test_matches_torch_autograd(f: str, g: str, lo: str, red: str) -> None:
     net = Net(Activation(f, scale=ref.SCALE, slope=ref.SLOPE), Activation(g, scale=ref.SCALE, slope=ref.SLOPE),
               Loss(lo, red))  # type: ignore[arg-type]
     p = init_params(n, m, K, rng)
-    x, y = arrays.random_batch(n, K, lo, B, rng)  # type: ignore[arg-type]
+    x, y = random_batch(n, K, lo, B, rng)  # type: ignore[arg-type]
     c = forward(net, p, x)
     grads = backward(net, p, c, y).grads
 

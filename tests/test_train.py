@@ -15,12 +15,15 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from twonet_cli import config, data
 from twonet_cli.cli import app
-from twonet_cli.config import TrainConfig
+from twonet_cli.core.model import backward, forward, init_params
+from twonet_cli.data.dataset import Split, from_arrays, from_config
+from twonet_cli.data.generators import generate
 from twonet_cli.errors import TwonetError
-from twonet_cli.model import backward, forward, init_params
-from twonet_cli.train import SGD, Stopped, Training
+from twonet_cli.io import config, config_files
+from twonet_cli.io.config import TrainConfig
+from twonet_cli.train.loop import Stopped, Training, learning_rate
+from twonet_cli.train.sgd import SGD
 
 # The qualities README.md promises, on the validation rows of each shipped config.
 TARGETS = {
@@ -33,10 +36,10 @@ TARGETS = {
 
 
 def fit(name: str, sets: tuple[str, ...] = ()) -> tuple[Training, Stopped]:
-    cfg, _ = config.load(name, sets)
+    cfg, _ = config_files.load(name, sets)
     m = cfg.model
-    d, tr, va = data.from_config(cfg.data, m.in_features, m.out_features, cfg.loss.name)
-    t = Training(cfg.net(), cfg.params(), d, tr, va, cfg.train)
+    split = from_config(cfg.data, m.in_features, m.out_features, cfg.loss.name)
+    t = Training(cfg.net(), cfg.params(), split, cfg.train)
     records = list(t.run())
     stop = records[-1]
     assert isinstance(stop, Stopped)
@@ -57,11 +60,11 @@ def test_float32_learns_too() -> None:
 
 def test_overfits_twenty_examples() -> None:
     rng = np.random.default_rng(0)
-    d = data.from_arrays(rng.normal(size=(20, 2)), rng.normal(size=20), "regression", 0)
-    cfg, _ = config.load("regression", ["model.hidden=128", "model.f=tanh", "loss.reduction=mean",
+    d = from_arrays(rng.normal(size=(20, 2)), rng.normal(size=20), "regression", 0)
+    cfg, _ = config_files.load("regression", ["model.hidden=128", "model.f=tanh", "loss.reduction=mean",
                                         "train.batch_size=full", "train.epochs=3000", "train.lr=0.1",
                                         "train.momentum=0.9", "train.schedule=constant"])
-    t = Training(cfg.net(), cfg.params(), d, np.arange(20), np.arange(0), cfg.train)
+    t = Training(cfg.net(), cfg.params(), Split(d, np.arange(20), np.arange(0), 1, "mse"), cfg.train)
     list(t.run())
     assert t.history[-1].train_loss < 1e-8
 
@@ -87,7 +90,7 @@ def sgd_reference(theta: dict[str, Any], grads: list[dict[str, Any]], lr: float,
 @pytest.mark.parametrize("mu,wd,nesterov", [(0.0, 0.0, False), (0.9, 0.0, False), (0.9, 1e-3, True),
                                             (0.0, 0.01, False)])
 def test_step_is_torch_sgd(mu: float, wd: float, nesterov: bool) -> None:
-    cfg, _ = config.load("multiclass")
+    cfg, _ = config_files.load("multiclass")
     net = cfg.net()
     rng = np.random.default_rng(1)
     p = init_params(2, 5, 3, rng)
@@ -105,7 +108,7 @@ def test_step_is_torch_sgd(mu: float, wd: float, nesterov: bool) -> None:
 
 def test_step_matches_torch_when_installed() -> None:
     torch = pytest.importorskip("torch")
-    cfg, _ = config.load("classification-bce")
+    cfg, _ = config_files.load("classification-bce")
     net = cfg.net()
     rng = np.random.default_rng(2)
     p = init_params(2, 6, 1, rng)
@@ -124,18 +127,18 @@ def test_step_matches_torch_when_installed() -> None:
 
 
 def test_schedules() -> None:
-    cfg, _ = config.load("regression", ["train.schedule=step", "train.step_size=10", "train.gamma=0.5",
+    cfg, _ = config_files.load("regression", ["train.schedule=step", "train.step_size=10", "train.gamma=0.5",
                                         "train.epochs=30", "train.lr=0.1"])
-    t = Training(cfg.net(), cfg.params(), *fit_data(cfg), cfg.train)
-    assert [t.lr(e) for e in (1, 10, 11, 21)] == [0.1, 0.1, 0.05, 0.025]
-    cfg, _ = config.load("regression", ["train.schedule=cosine", "train.epochs=4", "train.lr=0.2"])
-    t = Training(cfg.net(), cfg.params(), *fit_data(cfg), cfg.train)
-    assert [round(t.lr(e), 12) for e in (1, 3)] == [0.2, 0.1]
+    t = Training(cfg.net(), cfg.params(), fit_data(cfg), cfg.train)
+    assert [learning_rate(t.cfg, e) for e in (1, 10, 11, 21)] == [0.1, 0.1, 0.05, 0.025]
+    cfg, _ = config_files.load("regression", ["train.schedule=cosine", "train.epochs=4", "train.lr=0.2"])
+    t = Training(cfg.net(), cfg.params(), fit_data(cfg), cfg.train)
+    assert [round(learning_rate(t.cfg, e), 12) for e in (1, 3)] == [0.2, 0.1]
 
 
-def fit_data(cfg: config.Config) -> tuple[Any, Any, Any]:
+def fit_data(cfg: config.Config) -> Split:
     m = cfg.model
-    return data.from_config(cfg.data, m.in_features, m.out_features, cfg.loss.name)
+    return from_config(cfg.data, m.in_features, m.out_features, cfg.loss.name)
 
 
 def test_early_stopping_and_batch_sizes() -> None:
@@ -164,7 +167,7 @@ def test_runs_are_bit_identical() -> None:
 # ---- data ----------------------------------------------------------------------------------
 
 def test_csv_by_column_names_npy_memory_mapped_and_npz(tmp_path: Path) -> None:
-    x, labels = data.generate("circles", 300, 0.05, np.random.default_rng(0))
+    x, labels = generate("circles", 300, 0.05, np.random.default_rng(0))
     table = np.column_stack([labels, x])  # target first
     (tmp_path / "d.csv").write_text("label,a,b\n" + "\n".join(",".join(map(repr, r)) for r in table.tolist()))
     np.save(tmp_path / "d.npy", table)
@@ -174,7 +177,7 @@ def test_csv_by_column_names_npy_memory_mapped_and_npz(tmp_path: Path) -> None:
                        ("d.npy", ["data.target=0", "data.standardize=true"]), ("d.npz", [])]:
         t, _ = fit("classification-bce", (f"data.source={tmp_path / src}", *common, *extra))
         assert t.history[-1].metric >= 0.95, src
-        assert t.data.rows.mapped == (src == "d.npy")
+        assert t.split.data.rows.mapped == (src == "d.npy")
 
 
 @pytest.mark.parametrize("sets,fragment", [
@@ -186,7 +189,7 @@ def test_csv_by_column_names_npy_memory_mapped_and_npz(tmp_path: Path) -> None:
     (("data.source=missing.csv",), "not found"),
 ])
 def test_data_mismatches_are_named(sets: tuple[str, ...], fragment: str) -> None:
-    cfg, _ = config.load("classification-bce", sets)
+    cfg, _ = config_files.load("classification-bce", sets)
     with pytest.raises(TwonetError) as info:
         fit_data(cfg)
     assert fragment in str(info.value) and info.value.exit_code == 2

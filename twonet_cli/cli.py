@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import numpy as np
 import typer
@@ -16,9 +17,11 @@ import typer.exceptions
 from rich.console import Console
 from rich.markup import escape
 
-from . import arrays, config
 from .errors import EXIT_INTERRUPTED, EXIT_MISMATCH, TwonetError
-from .runs import RunDir
+from .io import config, config_files, inputs
+
+if TYPE_CHECKING:
+    from .train.session import Outcome
 
 EXIT_CODES = (
     "Exit codes: 0 success · 1 a check found a mismatch (or training diverged) · "
@@ -37,7 +40,7 @@ app = typer.Typer(
 ConfigOpt = Annotated[
     Optional[str],
     typer.Option("--config", "-c", metavar="NAME|FILE", help="Config file, or the name of a shipped config "
-                 f"(default: {config.DEFAULT_CONFIG}). See `twonet configs`.", show_default=False),
+                 f"(default: {config_files.DEFAULT_CONFIG}). See `twonet configs`.", show_default=False),
 ]
 SetOpt = Annotated[
     Optional[list[str]],
@@ -62,7 +65,7 @@ ParamsOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout instead of tables.")]
 
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False)  # every message on stderr goes through this console
 
 
 @contextmanager
@@ -83,6 +86,7 @@ def error_line(message: str) -> None:
 
 
 def version_callback(value: bool) -> None:
+    """--version: print it and exit."""
     if value:
         from importlib.metadata import version
 
@@ -99,31 +103,6 @@ def main(
     """Train and inspect the two-layer network x → Linear₁ → f → Linear₂ → g → loss."""
 
 
-def _load_problem(
-    cfg: config.Config, input_: str | None, target: str | None, params: str | None, source: Path
-) -> tuple[Any, Any, Any]:
-    """(params, x (B, n), y (B, K)) from the options, falling back to the config."""
-    m = cfg.model
-    n, K = m.in_features, m.out_features
-    p = arrays.load_params(params, (n, m.hidden, K)) if params else cfg.params()
-    if input_ is not None:
-        if target is None:
-            raise TwonetError("--target: needed with --input (K numbers per sample, or class indices)")
-        x = arrays.as_inputs(arrays.load_array(input_, "--input"), n, "--input")
-        y = arrays.as_targets(arrays.load_array(target, "--target"), K, x.shape[0], cfg.loss.name, "--target")
-        return p, x, y
-    if cfg.example is None:
-        raise TwonetError(f"--input: needed, since {source} has no example section")
-    x = arrays.as_inputs(cfg.example.x, n, f"{source}: example.x")
-    if target is not None:
-        y = arrays.as_targets(arrays.load_array(target, "--target"), K, x.shape[0], cfg.loss.name, "--target")
-    elif cfg.example.y is not None:
-        y = arrays.as_targets(cfg.example.y, K, x.shape[0], cfg.loss.name, f"{source}: example.y")
-    else:
-        raise TwonetError(f"--target: needed, since {source} has no example.y")
-    return p, x, y
-
-
 @app.command(epilog=EXIT_CODES)
 def grads(
     config_: ConfigOpt = None,
@@ -138,40 +117,29 @@ def grads(
     sample: Annotated[int, typer.Option(min=0, help="Which sample of a batch the per-sample tables show.")] = 0,
 ) -> None:
     """Show one forward and backward pass: z1, z2, z3, ŷ, the loss, every Jacobian and gradient."""
-    from .explain import explain
-    from .render import View, explanation
+    from .core.explain import explain
+    from .ui import json
+    from .ui.grads import View, explanation
 
     with reported():
-        cfg, path = config.load(config_, set_ or ())
-        p, x, y = _load_problem(cfg, input_, target, params, path)
+        cfg, path = config_files.load(config_, set_ or ())
+        p, x, y = inputs.load_problem(cfg, input_, target, params, path)
         if sample >= x.shape[0]:
             raise TwonetError(f"--sample: {sample} is out of range for a batch of {x.shape[0]}")
         e = explain(cfg.net(), p, x, y)
-        _require_finite(e.as_json())
+        doc = json.grads_json(e)
+        json.refuse_non_finite(doc)
         if json_:
-            sys.stdout.write(json.dumps(e.as_json()) + "\n")
+            sys.stdout.write(json.dumps(doc))
             return
         console = Console(highlight=False)
         view = View(precision, max_size, full, sample, width=console.width)
-        console.print(explanation(e, view, config.name_of(path), cfg.description))
-
-
-def _require_finite(doc: dict[str, Any]) -> None:
-    """Refuse to print NaN or infinity as a result; name where it first appears."""
-    def walk(v: Any, where: str) -> None:
-        if isinstance(v, dict):
-            for k, item in v.items():
-                walk(item, f"{where}.{k}" if where else k)
-        elif isinstance(v, list):
-            for item in v:
-                walk(item, where)
-        elif isinstance(v, float) and not np.isfinite(v):
-            raise TwonetError(f"{where} is not finite: the inputs or parameters are too large for float64")
-
-    walk(doc, "")
+        console.print(explanation(e, view, config_files.config_name(path), cfg.description))
 
 
 class DType(str, Enum):
+    """The precisions `check` runs in."""
+
     float64 = "float64"
     float32 = "float32"
 
@@ -195,32 +163,30 @@ def check(
     json_: JsonOpt = False,
 ) -> None:
     """Check every gradient entry against the complex step and central differences; name what is wrong."""
-    from .check import report_json, run_check, step_curve
-    from .render_check import report, step_table
+    from .check.report import random_batch, run_check, step_curve
+    from .ui import json
+    from .ui.check import check_report, step_table
 
     with reported():
-        cfg, path = config.load(config_, set_ or ())
-        m = cfg.model
+        cfg, path = config_files.load(config_, set_ or ())
         if input_ is not None:
-            p, x, y = _load_problem(cfg, input_, target, params, path)
+            p, x, y = inputs.load_problem(cfg, input_, target, params, path)
         elif target is not None:
             raise TwonetError("--target: needs --input (without both, check uses a random batch)")
         else:
-            p = arrays.load_params(params, (m.in_features, m.hidden, m.out_features)) if params else cfg.params()
-            rng = np.random.default_rng(m.init.seed)
-            x, y = arrays.random_batch(m.in_features, m.out_features, cfg.loss.name, batch, rng)
-        user = arrays.load_param_arrays(grads, "--grads") if grads else None
-        source = grads or "twonet's backward pass"
-        r = run_check(cfg.net(), p, x, y, dtype=np.dtype(dtype.value), grads=user, source=source)
-        curve = step_curve(cfg.net(), p, x, y, dtype=np.dtype(dtype.value)) if steps else None
+            p = inputs.load_params(params, cfg.shape) if params else cfg.params()
+            m = cfg.model
+            x, y = random_batch(m.in_features, m.out_features, cfg.loss.name, batch, np.random.default_rng(m.init.seed))
+        user = inputs.load_param_arrays(grads, "--grads") if grads else None
+        precision = np.dtype(dtype.value)
+        r = run_check(cfg.net(), p, x, y, dtype=precision, grads=user, source=grads or "twonet's backward pass")
+        curve = step_curve(cfg.net(), p, x, y, dtype=precision) if steps else None
         if json_:
-            doc = report_json(r, failures)
-            if curve is not None:
-                doc["steps"] = [{"h": h, "max_rel_error": mx, "median_rel_error": md} for h, mx, md in curve]
-            sys.stdout.write(json.dumps(doc) + "\n")
+            sys.stdout.write(json.dumps(json.check_json(r, failures, curve)))
         else:
             console = Console(highlight=False)
-            console.print(report(r, config.name_of(path), cfg.description, p.shape, x.shape[0], failures))
+            console.print(check_report(r, config_files.config_name(path), cfg.description, p.shape, x.shape[0],
+                                       failures))
             if curve is not None:
                 console.print(step_table(curve, r.dtype))
     raise typer.Exit(0 if r.passed else EXIT_MISMATCH)
@@ -243,29 +209,63 @@ def train(
                     ] = None,
 ) -> None:
     """Train with SGD on the config's data, showing progress; save the run with --out."""
-    from . import data as datasets
-    from .render_train import save_plot
-    from .session import decision_regions, drive, report
-    from .train import Training
+    from .data.dataset import from_config
+    from .io.runs import RunDir, atomic_write
+    from .train.loop import Training
+    from .train.session import run_session
+    from .ui import json, plots
+    from .ui.train import TrainingProgress, training_report
 
     with reported():
-        cfg, _ = config.load(config_, set_ or ())
+        cfg, _ = config_files.load(config_, set_ or ())
         if params:
-            cfg = config.with_params(cfg, arrays.load_params(params, cfg.shape))
+            cfg = config.with_params(cfg, inputs.load_params(params, cfg.shape))
         if print_config:
             sys.stdout.write(cfg.to_yaml())
             return
-        if plot is not None and plot.suffix.lower() != ".png":
-            raise TwonetError(f"--plot: '{plot}' must end in .png")
+        if plot is not None:
+            if plot.suffix.lower() != ".png":
+                raise TwonetError(f"--plot: '{plot}' must end in .png")
+            plots.require_matplotlib()
         run_dir = RunDir(out, force) if out is not None else None
         m = cfg.model
-        dataset, train_rows, val_rows = datasets.from_config(cfg.data, m.in_features, m.out_features, cfg.loss.name)
-        training = Training(cfg.net(), cfg.params(), dataset, train_rows, val_rows, cfg.train)
-        outcome = drive(training, None if quiet else err_console, run_dir, cfg.to_yaml())
+        split = from_config(cfg.data, m.in_features, m.out_features, cfg.loss.name)
+        training = Training(cfg.net(), cfg.params(), split, cfg.train)
+        config_yaml = cfg.to_yaml()
+        save = (lambda t: run_dir.save(t.current, t.best_params, config_yaml, t.history)) if run_dir else None
+        _stop_on_sigint()
+        if quiet:
+            outcome = run_session(training, None, save)
+        else:
+            with TrainingProgress(err_console, split.data.task, cfg.train.epochs) as progress:
+                outcome = run_session(training, progress, save)
         if plot is not None and training.history:
-            save_plot(plot, training.history, decision_regions(training, dataset, train_rows))
-        report(training, outcome, cfg.train.lr, out, json_, Console(highlight=False), error_line)
+            regions = plots.decision_regions(training.net, training.current, split)
+            atomic_write(plot, plots.training_plot(training.history, regions))
+        if json_:
+            sys.stdout.write(json.dumps(json.train_json(training, outcome, out)))
+        else:
+            Console(highlight=False).print(training_report(training, outcome, out))
+        _report_stop(outcome, cfg.train.lr, out)
     raise typer.Exit(_training_exit(outcome.reason))
+
+
+def _stop_on_sigint() -> None:
+    """Ctrl-C must stop a run cleanly even when the shell started it with SIGINT ignored (a
+    background job), so that `kill -INT` also saves and exits."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _report_stop(outcome: Outcome, lr: float, out: Path | None) -> None:
+    """How a run stopped, on stderr, when it did not simply finish."""
+    if outcome.reason == "diverged":
+        saved = f"; the last finite parameters are in {out / 'params.npz'}" if out is not None else ""
+        error_line(f"training diverged: {outcome.message}; try a smaller learning rate (train.lr is {lr:g}; "
+                   f"e.g. --set train.lr={lr / 10:g}){saved}")
+    elif outcome.reason == "interrupted":
+        where = f"; saved what was reached in {out}" if out is not None else ""
+        err_console.print(f"Interrupted: {escape(outcome.message)}{escape(where)}.", soft_wrap=True)
 
 
 def _training_exit(reason: str) -> int:
@@ -279,8 +279,8 @@ def configs() -> None:
 
     with reported():
         t = Table("name", "description", title="Shipped configs", title_justify="left")
-        for name, path in config.shipped_configs().items():
-            cfg, _ = config.load(str(path))
+        for name, path in config_files.shipped_configs().items():
+            cfg, _ = config_files.load(str(path))
             t.add_row(name, escape(cfg.description))
         Console().print(t)
 

@@ -25,3 +25,7 @@ class InputError(TwonetError):
 
 class ShapeError(InputError):
     """Arrays do not fit the network's architecture."""
+
+
+class MissingExtraError(TwonetError):
+    """An option needs an optional dependency that is not installed (e.g. --plot needs matplotlib)."""

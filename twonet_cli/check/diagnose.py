@@ -11,14 +11,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import Array
-from .model import PARAM_NAMES, Net
+from ..core.activations import Array
+from ..core.model import PARAM_NAMES, Net
 
 CLOSE = 1e-6  # relative residual under which two arrays count as the same up to the named change
 
 
 @dataclass(frozen=True)
 class Finding:
+    """One named mistake in the gradients given, and which parameter it concerns."""
+
     param: str  # "W1" ... or "all"
     kind: str  # transposed | swapped | factor | sign | entries | shape | pattern
     message: str
@@ -42,7 +44,7 @@ def _factor(g: Array, r: Array) -> float | None:
 
 def _causes(c: float, name: str, net: Net, B: int, K: int) -> list[str]:
     """Known reasons for a gradient that is c times the right one."""
-    n_mean = B if net.loss.name == "cross_entropy" else B * K
+    n_mean = net.loss.mean_divisor(B, K)
     known: list[tuple[float, str]] = [(-1.0, "sign flipped: ŷ − y written as y − ŷ, or the step added instead of "
                                              "subtracted")]
     scale = net.f.scale if net.f.name == "relu" else 1.0

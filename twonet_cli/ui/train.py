@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from rich.console import Console, Group, RenderableType
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from .data import Task
-from .errors import InputError
-from .runs import atomic_write
-from .train import Epoch, best_epoch
-
-
-def metric_name(task: Task) -> str:
-    return "accuracy" if task == "classification" else "R²"
+from ..core.metrics import Task, metric_name
+from ..train.loop import Epoch, EpochProgress, Record, Training, best_epoch
+from ..train.session import Outcome
 
 
 def fmt_metric(task: Task, value: float | None) -> str:
@@ -30,18 +23,42 @@ def fmt_metric(task: Task, value: float | None) -> str:
     return f"{100 * value:.1f}%" if task == "classification" else f"{value:.4f}"
 
 
-def progress_bar(console: Console) -> Progress:
-    """Epochs as the bar; losses and the metric as text; redrawn 4 times a second, not per step."""
-    return Progress(
-        TextColumn("[bold]epoch {task.fields[epoch]}[/bold]"),
-        BarColumn(),
-        TextColumn("{task.fields[status]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        refresh_per_second=4,
-        transient=False,
-    )
+class TrainingProgress:
+    """The live progress bar of a run on ``console`` (stderr): epochs as the bar, losses and the
+    metric as text, redrawn 4 times a second, not per step. Use as a context manager; call it
+    with each record."""
+
+    def __init__(self, console: Console, task: Task, epochs: int):
+        self.task, self.epochs = task, epochs
+        self.bar = Progress(
+            TextColumn("[bold]epoch {task.fields[epoch]}[/bold]"),
+            BarColumn(),
+            TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            refresh_per_second=4,
+            transient=False,
+        )
+        self.id: TaskID = self.bar.add_task("train", total=epochs, epoch=f"0/{epochs}", status="")
+        self.last: Epoch | None = None
+
+    def __enter__(self) -> TrainingProgress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.stop()
+
+    def __call__(self, record: Record) -> None:
+        """Show a record of the training loop."""
+        if isinstance(record, EpochProgress):
+            self.bar.update(self.id, completed=record.epoch - 1 + record.seen / record.rows,
+                            epoch=f"{record.epoch}/{self.epochs}", status=status(self.task, record.loss, self.last))
+        elif isinstance(record, Epoch):
+            self.last = record
+            self.bar.update(self.id, completed=record.epoch, epoch=f"{record.epoch}/{self.epochs}",
+                            status=status(self.task, record.train_loss, record))
 
 
 def status(task: Task, train_loss: float, e: Epoch | None) -> str:
@@ -53,7 +70,7 @@ def status(task: Task, train_loss: float, e: Epoch | None) -> str:
     return text
 
 
-def summary(history: Sequence[Epoch], task: Task, seconds: float, reason: str) -> Table:
+def training_summary(history: Sequence[Epoch], task: Task, seconds: float, reason: str) -> Table:
     last = history[-1]
     best = best_epoch(history)
     samples = sum(e.samples for e in history)
@@ -105,41 +122,14 @@ def loss_curve(history: Sequence[Epoch], width: int = 60, height: int = 10) -> R
     return Group(Text("Loss per epoch (log scale): ● train  ○ validation", style="bold"), *lines, axis)
 
 
-Regions = tuple[Any, Any, Any, Any, Any]  # grid x, grid y, predicted class on the grid, data x (N, 2), labels
-
-
-def save_plot(path: Path, history: Sequence[Epoch], regions: Regions | None) -> None:
-    """Loss curves, and for 2-D classification the decision regions with the data (matplotlib)."""
-    plt = _pyplot()
-    panels = 2 if regions is not None else 1
-    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4.2), squeeze=False)
-    ax = axes[0][0]
-    epochs = [e.epoch for e in history]
-    ax.plot(epochs, [e.train_loss for e in history], label="train")
-    if any(e.val_loss is not None for e in history):
-        ax.plot(epochs, [e.val_loss for e in history], label="validation")
-    ax.set(xlabel="epoch", ylabel="loss", yscale="log", title="Loss")
-    ax.legend()
-    if regions is not None:
-        gx, gy, predicted, x, labels = regions
-        ax = axes[0][1]
-        ax.contourf(gx, gy, predicted, alpha=0.3, cmap="viridis")
-        ax.scatter(x[:, 0], x[:, 1], c=labels, s=10, cmap="viridis", edgecolors="k", linewidths=0.2)
-        ax.set(title="Decision regions", xlabel="x1", ylabel="x2")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120)
-    plt.close(fig)
-    atomic_write(path, buf.getvalue())
-
-
-def _pyplot() -> Any:
-    """matplotlib.pyplot on the Agg backend, or a one-line error naming the extra to install."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise InputError("--plot: needs matplotlib; install it with: pip install 'twonet[plot]'") from None
-    return plt
+def training_report(training: Training, outcome: Outcome, out: Path | None) -> RenderableType:
+    """The end of a run on stdout: the summary table, the loss curve, and where the run was saved."""
+    if not training.history:
+        return Group()
+    parts: list[RenderableType] = [
+        training_summary(training.history, training.split.data.task, outcome.seconds, outcome.message),
+        loss_curve(training.history),
+    ]
+    if out is not None:
+        parts.append(Text(f"saved params.npz, best.npz, config.yaml, history.csv in {out}"))
+    return Group(*parts)

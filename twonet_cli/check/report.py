@@ -1,5 +1,5 @@
 """`twonet check` as a computation: every parameter and local Jacobian against numerical
-derivatives, and a verdict (pure numpy; render.py shows it, cli.py runs it)."""
+derivatives, and a verdict (pure numpy; ui/check.py shows it, ui/json.py writes it as JSON)."""
 
 from __future__ import annotations
 
@@ -8,27 +8,21 @@ from typing import Any
 
 import numpy as np
 
-from .activations import Array
+from ..core.activations import Array
+from ..core.jacobians import jacobians
+from ..core.losses import LossName
+from ..core.model import PARAM_NAMES, Net, Params, backward, forward
+from .compare import Comparison, compare
 from .diagnose import Finding, diagnose
-from .gradcheck import (
-    COMPLEX_H,
-    Comparison,
-    Problem,
-    central_sample,
-    central_step,
-    compare,
-    complex_dtype,
-    kinks,
-    numeric_grad,
-)
-from .model import PARAM_NAMES, Net, Params, backward, forward, jacobians
+from .numeric import COMPLEX_H, Problem, central_sample, central_step, complex_dtype, kinks, numeric_grad
 
 CENTRAL_BUDGET = 1 << 22  # perturbed values for central differences before W1 is sampled
+StepCurve = list[tuple[float, float, float]]  # (h, max relative error, median relative error)
 
 
 @dataclass(frozen=True)
-class Row:
-    """One line of the report: a parameter's gradient or a local Jacobian."""
+class ArrayCheck:
+    """One line of the report: a parameter's gradient or a local Jacobian, against both references."""
 
     name: str
     stage: str  # what this entry of the chain rule is, for the reader
@@ -37,14 +31,16 @@ class Row:
 
 
 @dataclass(frozen=True)
-class Report:
+class CheckReport:
+    """Every array checked, and what the diagnosis of a hand-written gradient found."""
+
     dtype: str
     source: str  # "twonet" or the --grads file
-    params: list[Row]
-    jacobians: list[Row]
+    params: list[ArrayCheck]
+    jacobians: list[ArrayCheck]
     findings: list[Finding] = field(default_factory=list)
 
-    def row_passed(self, row: Row) -> bool:
+    def row_passed(self, row: ArrayCheck) -> bool:
         """Both references agree, and no finding (e.g. a transposed layout) names this row."""
         names = (row.name, "all") if row.name in PARAM_NAMES else (row.name,)
         named = any(f.fatal and f.param in names for f in self.findings)
@@ -52,16 +48,19 @@ class Report:
 
     @property
     def passed(self) -> bool:
+        """Every array passes and no finding is fatal."""
         return all(self.row_passed(r) for r in self.params + self.jacobians) and not any(
             f.fatal for f in self.findings
         )
 
     @property
     def entries(self) -> int:
+        """Parameter entries checked."""
         return sum(r.primary.entries for r in self.params)
 
     @property
     def kinks(self) -> int:
+        """Parameter entries at a ReLU kink, left to the complex step."""
         return sum(int(r.central.kinks.sum()) for r in self.params)
 
 
@@ -74,7 +73,7 @@ STAGES = {
 
 
 def _rows_for_params(pb: Problem, analytic: dict[str, Array], reference: dict[str, Array],
-                     rng: np.random.Generator) -> list[Row]:
+                     rng: np.random.Generator) -> list[ArrayCheck]:
     dtype = pb.params.W1.dtype
     loss = float(np.abs(pb.loss_of_z3(pb.cache.z3)))
     kink = kinks(pb)
@@ -86,7 +85,7 @@ def _rows_for_params(pb: Problem, analytic: dict[str, Array], reference: dict[st
         cd = numeric_grad(pb, name, "central", only=only)
         checked = None if only is None else np.isfinite(cd)
         a = analytic[name]
-        rows.append(Row(name, STAGES[name], compare(name, a, cs, dtype, "complex"),
+        rows.append(ArrayCheck(name, STAGES[name], compare(name, a, cs, dtype, "complex"),
                         compare(name, a, cd, dtype, "central", kink[name], checked, loss)))
     return rows
 
@@ -95,7 +94,7 @@ def _size(a: Array) -> float:
     return float(np.abs(a).max(initial=0.0))
 
 
-def _jacobian_rows(pb: Problem) -> list[Row]:
+def _jacobian_rows(pb: Problem) -> list[ArrayCheck]:
     """∂z2/∂z1 (its diagonal: f is elementwise), ∂ŷ/∂z3 (full) and ∂ℓ/∂ŷ, each on its own."""
     net, c, y = pb.net, pb.cache, pb.y
     dtype = c.z1.dtype
@@ -105,10 +104,11 @@ def _jacobian_rows(pb: Problem) -> list[Row]:
     # ∂z2/∂z1: diagonal entries Mᵢᵢ per sample (B, m)
     m_cs = net.f(c.z1.astype(cdt) + 1j * h).imag / h
     m_cd = (net.f(c.z1 + hc) - net.f(c.z1 - hc)) / (2 * hc)
-    m_an = np.diagonal(j.dz2_dz1, axis1=1, axis2=2)
+    m_an = j.dz2_dz1  # elementwise f: the diagonal
     m_kink = np.abs(c.z1) <= hc if net.f.has_kink else None
 
     # ∂ŷ/∂z3: column k of each sample's K×K matrix from moving z3[:, k]; shape (B, K, K)
+    p_an = j.dyhat_dz3 if j.dyhat_dz3.ndim == 3 else j.dyhat_dz3[:, :, None] * np.eye(c.z3.shape[1])
     K = c.z3.shape[1]
     eye = np.eye(K)
     p_cs = np.stack([net.g(c.z3.astype(cdt) + 1j * h * eye[k]).imag / h for k in range(K)], axis=-1)
@@ -134,18 +134,18 @@ def _jacobian_rows(pb: Problem) -> list[Row]:
     f, g = net.f.label(), net.g.label()
     specs = [
         ("∂z2/∂z1", f"diagonal of M = ∂{f}(z1)/∂z1", m_an, m_cs, m_cd, m_kink, _size(c.z2)),
-        ("∂ŷ/∂z3", f"P = ∂{g}(z3)/∂z3, full", j.dyhat_dz3, p_cs, p_cd, p_kink, _size(c.y_hat)),
+        ("∂ŷ/∂z3", f"P = ∂{g}(z3)/∂z3, full", p_an, p_cs, p_cd, p_kink, _size(c.y_hat)),
         ("∂ℓ/∂ŷ", f"V = ∂{net.loss.name}/∂ŷ", j.dloss_dyhat, v_cs, v_cd, None, _size(net.loss.of_yhat(y_hat, y))),
     ]
     return [
-        Row(name, stage, compare(name, an, cs, dtype, "complex"),
+        ArrayCheck(name, stage, compare(name, an, cs, dtype, "complex"),
             compare(name, an, cd, dtype, "central", kink, value=value))
         for name, stage, an, cs, cd, kink, value in specs
     ]
 
 
 def run_check(net: Net, params: Params, x: Array, y: Array, *, dtype: Any = np.float64,
-              grads: dict[str, Array] | None = None, source: str = "twonet", seed: int = 0) -> Report:
+              grads: dict[str, Array] | None = None, source: str = "twonet", seed: int = 0) -> CheckReport:
     """Check twonet's gradients (or ``grads``, e.g. hand-written) of ℓ(x, y) at ``params``.
 
     Everything runs in ``dtype``; numerical references are the complex step (primary) and
@@ -160,11 +160,11 @@ def run_check(net: Net, params: Params, x: Array, y: Array, *, dtype: Any = np.f
     if grads is not None:
         findings, analytic = diagnose(grads, reference, net, params.shape, x.shape[0])
     rows = _rows_for_params(pb, analytic, reference, rng)
-    return Report(np.dtype(dtype).name, source, rows, _jacobian_rows(pb), findings)
+    return CheckReport(np.dtype(dtype).name, source, rows, _jacobian_rows(pb), findings)
 
 
 def step_curve(net: Net, params: Params, x: Array, y: Array, *,
-               dtype: Any = np.float64) -> list[tuple[float, float, float]]:
+               dtype: Any = np.float64) -> StepCurve:
     """Central-difference error against the complex step for steps h = 10⁻¹ … 10⁻¹³:
     (h, max relative error, median relative error) over all entries of b1, W2, b2 and a sample of W1."""
     params, x, y = params.astype(dtype), np.asarray(x, dtype), np.asarray(y, dtype)
@@ -187,33 +187,15 @@ def step_curve(net: Net, params: Params, x: Array, y: Array, *,
     return out
 
 
-def report_json(r: Report, failures: int = 5) -> dict[str, Any]:
-    def comp(c: Comparison) -> dict[str, Any]:
-        worst = c.worst()
-        return {
-            "entries": c.entries,
-            "kinks": int(c.kinks.sum()),
-            "max_abs_error": float(np.where(c.counted, c.abs_err, 0).max(initial=0.0)),
-            "max_rel_error": float(np.where(c.counted, c.rel_err, 0).max(initial=0.0)),
-            "worst": {"index": list(worst), "analytic": float(c.analytic[worst]), "numeric": float(c.numeric[worst])}
-            if worst else None,
-            "rtol": c.rtol,
-            "atol": c.atol,
-            "passed": c.passed,
-            "failures": [{"index": list(i), "analytic": a, "numeric": n, "rel_error": e}
-                         for i, a, n, e in c.top_failures(failures)],
-        }
-
-    def row(x: Row) -> dict[str, Any]:
-        return {"name": x.name, "stage": x.stage, "complex_step": comp(x.primary), "central": comp(x.central)}
-
-    return {
-        "passed": r.passed,
-        "dtype": r.dtype,
-        "gradients": r.source,
-        "entries": r.entries,
-        "kinks": r.kinks,
-        "params": [row(x) for x in r.params],
-        "jacobians": [row(x) for x in r.jacobians],
-        "findings": [{"param": f.param, "kind": f.kind, "message": f.message} for f in r.findings],
-    }
+def random_batch(n: int, K: int, loss: LossName, batch: int, rng: np.random.Generator) -> tuple[Array, Array]:
+    """x ~ N(0, 1) of shape (B, n), and targets that suit the loss: N(0, 1) for mse,
+    U(0, 1) for bce, one-hot random classes for cross_entropy."""
+    x = rng.normal(size=(batch, n))
+    match loss:
+        case "mse":
+            y = rng.normal(size=(batch, K))
+        case "bce":
+            y = rng.uniform(size=(batch, K))
+        case _:
+            y = np.eye(K)[rng.integers(0, K, size=batch)]
+    return x, y

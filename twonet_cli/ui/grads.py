@@ -1,4 +1,4 @@
-"""Rich renderables for twonet's output. Returns things to print; never prints itself."""
+"""Rich renderables for `twonet grads`: every intermediate, Jacobian and gradient. Never prints."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .activations import Activation, Array
-from .explain import Explanation
+from ..core.activations import Activation, Array
+from ..core.explain import Explanation
+from ..core.jacobians import as_matrix
 
-Row = tuple[str, ...]  # label cells, then the array in the last column
+Cells = tuple[str, ...]  # the label cells of a table row (the array is the last column)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ def fmt_array(a: Array, view: View, width: int | None = None) -> str:
 
 
 def shape_of(a: Array) -> str:
+    """'3×2', or 'scalar'."""
     return "×".join(map(str, np.shape(a))) or "scalar"
 
 
@@ -53,7 +55,7 @@ def _longest_line(s: str) -> int:
     return max(map(len, s.splitlines() or [""]))
 
 
-def array_table(title: str, columns: Row, rows: Sequence[tuple[Row, Array]], view: View) -> Table:
+def array_table(title: str, columns: Cells, rows: Sequence[tuple[Cells, Array]], view: View) -> Table:
     """A table of labelled arrays; the arrays wrap to the width the label columns leave free."""
     labels = [max([len(c), *(_longest_line(r[i]) for r, _ in rows)]) + 3 for i, c in enumerate(columns[:-1])]
     width = max(36, view.width - sum(labels) - 4)
@@ -100,20 +102,41 @@ def forward_table(e: Explanation, view: View) -> Table:
 
 def loss_line(e: Explanation, view: View) -> Text:
     loss = e.net.loss
-    over = "B samples" if loss.name == "cross_entropy" else "B·K elements"
+    over = "B samples" if loss.unit == "sample" else "B·K elements"
     how = f"{'mean' if loss.reduction == 'mean' else 'sum'} over the {over}"
     value = np.format_float_positional(e.loss, precision=max(view.precision, 1), trim="-")
     return Text.from_markup(f"[bold]loss[/bold]  ℓ = {value}   ({loss.name}, {how}, B = {e.batch})")
 
 
-def _jacobian(fn: Activation, full: Array, view: View) -> Array:
-    return np.diagonal(full) if fn.elementwise and not view.full else full
+def _jacobian(jacobian: Array, view: View) -> Array:
+    """One sample's Jacobian as shown: a diagonal as its diagonal, unless --full asks for the matrix."""
+    return as_matrix(jacobian) if view.full else jacobian
 
 
 def _kind(fn: Activation, view: View) -> str:
     if not fn.elementwise:
         return "full"
     return "diagonal" if view.full else "diagonal,\nshown: its diagonal"
+
+
+def formula(fn: Activation, out: str, inp: str, sym: str) -> str:
+    """The Jacobian's entries as text, e.g. 'Mᵢᵢ = 5·[z1ᵢ > 0]' for ``sym='M'``."""
+    d = f"{sym}ᵢᵢ ="
+    match fn.name:
+        case "identity":
+            return f"{sym} = I"
+        case "relu":
+            c = "" if fn.scale == 1 else f"{fn.scale:g}·"
+            return f"{d} {c}[{inp}ᵢ > 0]"
+        case "leaky_relu":
+            return f"{d} 1 if {inp}ᵢ > 0 else {fn.slope:g}"
+        case "tanh":
+            return f"{d} 1 − {out}ᵢ²"
+        case "sigmoid":
+            return f"{d} {out}ᵢ (1 − {out}ᵢ)"
+        case "softplus":
+            return f"{d} σ({inp}ᵢ)"
+    return f"{sym} = diag({out}) − {out} {out}ᵀ"
 
 
 def dloss_dyhat_formula(e: Explanation) -> str:
@@ -126,10 +149,10 @@ def jacobian_table(e: Explanation, view: View) -> Table:
     j, i, net = e.jac, view.sample, e.net
     m, K = j.dz2_dz1.shape[-1], j.dyhat_dz3.shape[-1]
     rows = [
-        ((f"∂z2/∂z1 = M\n{m}×{m}, {_kind(net.f, view)}", net.f.formula("z2", "z1", "M")),
-         _jacobian(net.f, j.dz2_dz1[i], view)),
-        ((f"∂ŷ/∂z3 = P\n{K}×{K}, {_kind(net.g, view)}", net.g.formula("ŷ", "z3", "P")),
-         _jacobian(net.g, j.dyhat_dz3[i], view)),
+        ((f"∂z2/∂z1 = M\n{m}×{m}, {_kind(net.f, view)}", formula(net.f, "z2", "z1", "M")),
+         _jacobian(j.dz2_dz1[i], view)),
+        ((f"∂ŷ/∂z3 = P\n{K}×{K}, {_kind(net.g, view)}", formula(net.g, "ŷ", "z3", "P")),
+         _jacobian(j.dyhat_dz3[i], view)),
         ((f"∂ℓ/∂ŷ = V\n1×{K}", dloss_dyhat_formula(e)), j.dloss_dyhat[i]),
     ]
     return array_table(f"Local Jacobians (sample {i})", ("Jacobian", "formula", "value"), rows, view)
@@ -158,7 +181,7 @@ def grads_table(e: Explanation, view: View) -> Table:
 def notes(e: Explanation) -> list[str]:
     net, out = e.net, []
     if net.loss.reduction == "mean":
-        out.append(f"N = {net.loss.divisor(e.y)}: reduction mean divides ℓ and every derivative by N.")
+        out.append(f"N = {net.loss.divisor(*e.y.shape)}: reduction mean divides ℓ and every derivative by N.")
     if net.loss.name == "bce":
         out.append("V = (ŷ − y)/max(ŷ(1 − ŷ), 1e-12), as PyTorch's BCELoss backward: finite where ŷ rounds to 0 or 1.")
     if net.loss.fused(net.g):

@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 import numpy as np
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 T = TypeVar("T")
 
@@ -32,6 +32,7 @@ class Range:
     open_low: bool = False
 
     def check(self, v: float) -> str | None:
+        """The problem with ``v`` as a sentence fragment, or None when it is in range."""
         if self.low is not None and (v < self.low or (self.open_low and v == self.low)):
             return f"must be {'>' if self.open_low else '≥'} {self.low:g}, got {v!r}"
         if self.high is not None and v > self.high:
@@ -50,6 +51,7 @@ def _kind(v: Any) -> str:
 
 
 def hints(cls: type) -> dict[str, Any]:
+    """A dataclass's field annotations, resolved, with Annotated extras kept."""
     return typing.get_type_hints(cls, include_extras=True)
 
 
@@ -142,15 +144,16 @@ def coerce(tp: Any, value: Any, path: str) -> Any:
     raise TypeError(f"unsupported annotation {tp!r} at {path}")  # a bug in a schema, not user input
 
 
+def is_numbers(value: Any) -> bool:
+    """True for a number, or (nested) lists of numbers — booleans and strings are not numbers."""
+    if isinstance(value, list):
+        return all(is_numbers(v) for v in value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _array(value: Any, path: str) -> np.ndarray[Any, Any]:
     """A finite float64 array from a number or nested lists of numbers."""
-
-    def numeric(v: Any) -> bool:
-        if isinstance(v, list):
-            return all(numeric(e) for e in v)
-        return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-    if not numeric(value):
+    if not is_numbers(value):
         raise ConfigError(f"{path}: expected a number or a list of numbers, got {_kind(value)}")
     try:
         a = np.asarray(value, dtype=np.float64)

@@ -10,8 +10,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .check import Report, Row
-from .gradcheck import COMPLEX_H, Comparison, central_step, tolerances
+from ..check.compare import Comparison, tolerances
+from ..check.numeric import COMPLEX_H, central_step
+from ..check.report import ArrayCheck, CheckReport
 
 
 def _g(v: float) -> str:
@@ -34,20 +35,20 @@ def _worst(c: Comparison) -> str:
     return f"[{', '.join(map(str, i))}] {c.analytic[i]:.5g} / {c.numeric[i]:.5g}"
 
 
-def _verdict(r: Report, row: Row) -> Text:
+def _verdict(r: CheckReport, row: ArrayCheck) -> Text:
     if r.row_passed(row):
         return Text("✓ pass", style="green")
     return Text("✗ FAIL", style="bold red")
 
 
-def _row(t: Table, r: Report, row: Row) -> None:
+def _row(t: Table, r: CheckReport, row: ArrayCheck) -> None:
     p, c = row.primary, row.central
     sampled = "" if c.checked is None else f" ({c.entries:,})"
     t.add_row(Text(row.name), f"{p.entries:,}", _g(_max(p, "abs")), _g(_max(p, "rel")),
               _g(_max(c, "rel")) + sampled, str(int(c.kinks.sum())), Text(_worst(p)), _verdict(r, row))
 
 
-def results_table(r: Report) -> Table:
+def results_table(r: CheckReport) -> Table:
     t = Table(title="Analytic gradients vs the complex step (primary) and central differences",
               title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
     t.add_column("check", no_wrap=True, min_width=7)
@@ -63,7 +64,7 @@ def results_table(r: Report) -> Table:
     return t
 
 
-def failures(r: Report, count: int) -> list[Text]:
+def failures(r: CheckReport, count: int) -> list[Text]:
     out = []
     for row in r.params + r.jacobians:
         if not np.isfinite(row.primary.analytic).all():
@@ -81,7 +82,7 @@ def failures(r: Report, count: int) -> list[Text]:
     return out
 
 
-def thresholds(r: Report) -> list[str]:
+def thresholds(r: CheckReport) -> list[str]:
     dtype = np.dtype(r.dtype)
     eps = float(np.finfo(dtype).eps)
     rc, ac = tolerances(dtype, "complex")
@@ -105,7 +106,7 @@ def thresholds(r: Report) -> list[str]:
     return lines
 
 
-def summary(r: Report) -> Text:
+def verdict_line(r: CheckReport) -> Text:
     worst = max(_max(row.primary, "rel") for row in r.params)
     eps = float(np.finfo(np.dtype(r.dtype)).eps)
     if r.passed:
@@ -117,7 +118,7 @@ def summary(r: Report) -> Text:
     return Text(f"FAIL: {', '.join(bad)} do not match the numerical derivatives (exit code 1).", style="bold red")
 
 
-def report(r: Report, source: str, description: str, shape: tuple[int, int, int], batch: int,
+def check_report(r: CheckReport, source: str, description: str, shape: tuple[int, int, int], batch: int,
            failures_shown: int) -> RenderableType:
     n, m, K = shape
     head = Panel(
@@ -126,7 +127,7 @@ def report(r: Report, source: str, description: str, shape: tuple[int, int, int]
         title=f"[bold]{escape(source)}[/bold]" + (f" — {escape(description)}" if description else ""),
         title_align="left", expand=False,
     )
-    parts: list[RenderableType] = [head, results_table(r), summary(r)]
+    parts: list[RenderableType] = [head, results_table(r), verdict_line(r)]
     if r.findings:
         parts.append(Panel("\n".join(f"• {escape(f.message)}" for f in r.findings), title="[bold]Diagnosis[/bold]",
                            title_align="left", border_style="red", expand=False))

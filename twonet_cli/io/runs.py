@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
-from .model import Params
-from .train import Epoch
+from ..core.model import Params
+from ..errors import InputError
+from ..train.loop import Epoch
 
 FILES = ("params.npz", "best.npz", "config.yaml", "history.csv")
 HISTORY_COLUMNS = ("epoch", "steps", "train_loss", "val_loss", "metric", "lr", "seconds", "samples")

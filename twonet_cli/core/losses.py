@@ -2,7 +2,8 @@
 
 Shapes: ŷ, y and z3 are (B, K). ``sum`` adds over all elements; ``mean`` divides that sum by
 B·K for ``mse`` and ``bce`` and by B for ``cross_entropy`` (already summed over classes), exactly
-as ``torch.nn.MSELoss``, ``BCELoss`` and ``CrossEntropyLoss``.
+as ``torch.nn.MSELoss``, ``BCELoss`` and ``CrossEntropyLoss``. This module is the one home of
+that rule: every divisor, and every loss reported "per element" (or per sample), comes from here.
 """
 
 from __future__ import annotations
@@ -27,11 +28,23 @@ class Loss:
     name: LossName
     reduction: Reduction = "mean"
 
-    def divisor(self, y: Array) -> int:
-        """N with ℓ = (Σ elementwise losses) / N: 1 for sum, B·K or B for mean."""
-        if self.reduction == "sum":
-            return 1
-        return y.shape[0] if self.name == "cross_entropy" else y.size
+    @property
+    def unit(self) -> str:
+        """What ``mean`` averages over: 'sample' for cross-entropy (summed over classes), else 'element'."""
+        return "sample" if self.name == "cross_entropy" else "element"
+
+    def mean_divisor(self, B: int, K: int) -> int:
+        """The N of the ``mean`` reduction for a (B, K) batch: B for cross-entropy, B·K otherwise."""
+        return B if self.name == "cross_entropy" else B * K
+
+    def divisor(self, B: int, K: int) -> int:
+        """N with ℓ = (Σ elementwise losses) / N for a (B, K) batch: 1 for sum, the mean's N for mean."""
+        return 1 if self.reduction == "sum" else self.mean_divisor(B, K)
+
+    def per_unit(self, value: float, B: int, K: int) -> float:
+        """ℓ of a (B, K) batch as its mean per element (or per sample), whatever the reduction:
+        the scale on which training reports losses, so batch sizes and reductions compare."""
+        return value * self.divisor(B, K) / self.mean_divisor(B, K)
 
     def fused(self, g: Activation) -> bool:
         """True when ℓ∘g has the stable closed form ∂ℓ/∂z3 = (ŷ − y)/N (σ+BCE, softmax+CE)."""
@@ -40,7 +53,7 @@ class Loss:
     def value(self, g: Activation, z3: Array, y: Array, y_hat: Array | None = None) -> Any:
         """The reduced loss ℓ of logits z3 (..., B, K) and targets y (B, K): a scalar, or one per
         leading index. ŷ = g(z3) is used if given; the fused losses need only z3."""
-        n = self.divisor(y)
+        n = self.divisor(*y.shape)
         match self.name:
             case "mse":  # Σ (ŷ − y)²
                 y_hat = g(z3) if y_hat is None else y_hat
@@ -62,11 +75,11 @@ class Loss:
                 total = -(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat)).sum(axis=(-2, -1))
             case _:  # −Σ yᵢ log ŷᵢ, skipping the classes with yᵢ = 0
                 total = -(y * np.log(np.where(y != 0, y_hat, 1))).sum(axis=(-2, -1))
-        return total / self.divisor(y)
+        return total / self.divisor(*y.shape)
 
     def dloss_dyhat(self, y_hat: Array, y: Array) -> Array:
         """∂ℓ/∂ŷ, one row per sample (B, K); finite even where ŷ is 0 or 1 (see each case)."""
-        n = self.divisor(y)
+        n = self.divisor(*y.shape)
         match self.name:
             case "mse":  # V = 2 (ŷ − y)
                 return 2 * (y_hat - y) / n
@@ -78,38 +91,10 @@ class Loss:
                 return np.where(y != 0, -y / safe, 0) / n
         raise ValueError(self.name)
 
-    def dloss_dz3(self, g: Activation, z3: Array, y_hat: Array, y: Array) -> Array:
-        """∂ℓ/∂z3 (B, K): the fused (ŷ − y)/N where it exists, else ∂ℓ/∂ŷ · ∂ŷ/∂z3."""
+    def dloss_dz3(self, g: Activation, z3: Array, y_hat: Array, y: Array, out: Array | None = None) -> Array:
+        """∂ℓ/∂z3 (B, K): the fused (ŷ − y)/N where it exists, else ∂ℓ/∂ŷ · ∂ŷ/∂z3; into ``out`` if given."""
         if self.fused(g):
-            return (y_hat - y) / self.divisor(y)
-        return g.vjp(z3, y_hat, self.dloss_dyhat(y_hat, y))
-
-    def grad_into(self, g: Activation, z3: Array, y: Array, y_hat: Array, dz3: Array, scratch: Array) -> float:
-        """Training's fast path: ŷ = g(z3) into ``y_hat``, ∂ℓ/∂z3 into ``dz3``; returns ℓ.
-
-        The same formulas as ``value`` and ``dloss_dz3``, written into preallocated buffers.
-        """
-        n = self.divisor(y)
-        if self.fused(g):
-            if g.name == "softmax":  # ℓ = Σ (logsumexp(z) − y·z) / N
-                shift = z3.max(axis=1, keepdims=True)
-                np.subtract(z3, shift, out=y_hat)
-                np.exp(y_hat, out=y_hat)
-                total = y_hat.sum(axis=1, keepdims=True)
-                y_hat /= total
-                value = float((shift + np.log(total)).sum() - np.vdot(y, z3))
-            else:  # σ with BCE: ℓ = Σ (softplus(z) − y z) / N
-                g.forward_into(z3, y_hat)
-                value = float(softplus(z3).sum() - np.vdot(y, z3))
-            np.subtract(y_hat, y, out=dz3)  # ∂ℓ/∂z3 = (ŷ − y) / N
-            dz3 *= 1 / n
-            return value / n
-        g.forward_into(z3, y_hat) if g.elementwise else np.copyto(y_hat, g(z3))
-        np.subtract(y_hat, y, out=dz3)  # mse: ℓ = Σ (ŷ − y)² / N, ∂ℓ/∂ŷ = 2 (ŷ − y) / N
-        value = float(np.vdot(dz3, dz3)) / n
-        dz3 *= 2 / n
-        if g.elementwise:
-            g.backward_into(z3, y_hat, dz3, scratch)
-        else:
-            np.copyto(dz3, g.vjp(z3, y_hat, dz3))
-        return value
+            d = np.subtract(y_hat, y, out=out)
+            d /= self.divisor(*y.shape)
+            return d
+        return g.vjp(z3, y_hat, self.dloss_dyhat(y_hat, y), out)

@@ -1,8 +1,10 @@
-"""Reading inputs, targets and parameters from the command line or from files.
+"""Every input as arrays: inline values and .csv/.npy/.json/.npz/.yaml files → checked float64
+arrays; x as (B, n); targets as (B, K) by one converter; parameters checked by one shape rule.
 
 Inline values are ``0.5,-1.2`` (one sample) or ``0.5,-1.2;1,0`` (rows separated by ``;``).
 Files are ``.csv`` (optional header), ``.npy``, ``.json``; parameters also ``.npz`` and ``.yaml``.
-Every failure is an ``InputError`` whose one-line message names the option or file.
+Datasets (data/) read their files with the same readers. Every failure is an ``InputError``
+whose one-line message names the option or file.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from .activations import Array
-from .errors import ConfigError, InputError, ShapeError
-from .losses import LossName
-from .model import PARAM_NAMES, Params
+from ..core.activations import Array
+from ..core.losses import LossName
+from ..core.model import PARAM_NAMES, Params, shape_mismatch
+from ..errors import ConfigError, InputError, ShapeError
+from .config import Config
+from .config_files import config_name, read_yaml
+from .schema import is_numbers
 
 ARRAY_SUFFIXES = (".csv", ".npy", ".json")
 PARAM_SUFFIXES = (".npz", ".json", ".yaml", ".yml")
@@ -98,12 +103,9 @@ def _read_json(path: Path) -> Any:
         raise InputError(f"{path}: invalid JSON: {e}") from None
 
 
-def _json_numbers(value: Any, where: str) -> Array:
-    def ok(v: Any) -> bool:
-        return all(ok(e) for e in v) if isinstance(v, list) else (
-            isinstance(v, (int, float)) and not isinstance(v, bool))
-
-    if not ok(value) or value == []:
+def numbers_array(value: Any, where: str) -> Array:
+    """A finite float64 array from a number or (nested) lists of numbers, e.g. parsed JSON or YAML."""
+    if not is_numbers(value) or value == []:
         raise InputError(f"{where}: expected a number or a (nested) list of numbers")
     try:
         return _finite(np.asarray(value, dtype=np.float64), where)
@@ -127,7 +129,7 @@ def load_array(spec: str, where: str) -> Array:
             case ".npy":
                 a = _numeric(np.load(path, allow_pickle=False), str(path))
             case _:
-                a = _json_numbers(_read_json(path), str(path))
+                a = numbers_array(_read_json(path), str(path))
     except (OSError, ValueError) as e:  # unreadable file, bad .npy header, pickled objects
         raise InputError(f"{path}: cannot read: {_first_line(e)}") from None
     if a.size == 0:
@@ -146,13 +148,15 @@ def as_inputs(x: Array, n: int, where: str) -> Array:
     return x
 
 
-def as_targets(y: Array, K: int, batch: int, loss: LossName, where: str) -> Array:
-    """y as (B, K) for the loss; cross_entropy also takes class indices (B,), made one-hot."""
-    if loss == "cross_entropy" and y.size == batch and (y.ndim <= 1 or y.shape[-1] == 1):  # class indices
+def as_targets(y: Array, K: int, batch: int, loss: LossName, where: str, labels: bool = False) -> Array:
+    """y as (B, K) for the loss. A vector of B class labels becomes one-hot rows for cross_entropy,
+    and for any loss with ``labels`` (a classification dataset with K > 1 outputs)."""
+    if (loss == "cross_entropy" or labels) and y.size == batch and (y.ndim <= 1 or y.shape[-1] == 1):
         idx = y.reshape(-1)
         if not (np.all(idx == np.round(idx)) and np.all((idx >= 0) & (idx < K))):
-            raise InputError(f"{where}: class indices must be integers in 0..{K - 1}, got {idx.tolist()}")
-        y = np.eye(K)[idx.astype(int)]
+            bad = idx[(idx != np.round(idx)) | (idx < 0) | (idx >= K)][:3]
+            raise InputError(f"{where}: class indices must be integers in 0..{K - 1}, got {bad.tolist()}")
+        y = np.eye(K)[idx.astype(np.int64)]
     elif y.ndim == 0 or (y.ndim == 1 and K == 1):
         y = y.reshape(-1, 1)
     elif y.ndim == 1:
@@ -187,7 +191,7 @@ def load_param_arrays(spec: str, where: str) -> dict[str, Array]:
     out = {}
     for key in PARAM_NAMES:
         value, at = raw[key], f"{path}: {key}"
-        out[key] = _numeric(value, at) if isinstance(value, np.ndarray) else _json_numbers(value, at)
+        out[key] = _numeric(value, at) if isinstance(value, np.ndarray) else numbers_array(value, at)
     return out
 
 
@@ -195,10 +199,10 @@ def load_params(spec: str, shape: tuple[int, int, int], where: str = "--params")
     """W1, b1, W2, b2 from a .npz, .json or .yaml file, checked against (n, m, K)."""
     arrays = load_param_arrays(spec, where)
     n, m, K = shape
-    want = {"W1": (m, n), "b1": (m,), "W2": (K, m), "b2": (K,)}
-    for key, a in arrays.items():
-        if a.shape != want[key]:
-            raise ShapeError(f"{spec}: {key} has shape {a.shape}, but the network {n} → {m} → {K} needs {want[key]}")
+    wrong = shape_mismatch(arrays, n, m, K)
+    if wrong is not None:
+        key, got, want = wrong
+        raise ShapeError(f"{spec}: {key} has shape {got}, but the network {n} → {m} → {K} needs {want}")
     return Params(**arrays)
 
 
@@ -212,23 +216,31 @@ def _read_param_file(path: Path) -> Any:
                 raise InputError(f"{path}: not a readable .npz file ({_first_line(e)})") from None
         case ".json":
             return _read_json(path)
-    from .config import read_yaml  # YAML parsing lives with the configs
-
     try:
         return read_yaml(path, "params")
     except ConfigError as e:
         raise InputError(str(e)) from None
 
 
-def random_batch(n: int, K: int, loss: LossName, batch: int, rng: np.random.Generator) -> tuple[Array, Array]:
-    """x ~ N(0, 1) of shape (B, n), and targets that suit the loss: N(0, 1) for mse,
-    U(0, 1) for bce, one-hot random classes for cross_entropy."""
-    x = rng.normal(size=(batch, n))
-    match loss:
-        case "mse":
-            y = rng.normal(size=(batch, K))
-        case "bce":
-            y = rng.uniform(size=(batch, K))
-        case _:
-            y = np.eye(K)[rng.integers(0, K, size=batch)]
-    return x, y
+def load_problem(cfg: Config, input_: str | None, target: str | None, params: str | None,
+                 source: Path) -> tuple[Params, Array, Array]:
+    """(params, x (B, n), y (B, K)) from the command line's options, falling back to the config."""
+    n, m, K = cfg.shape
+    p = load_params(params, (n, m, K)) if params else cfg.params()
+    loss = cfg.loss.name
+    name = config_name(source)
+    if input_ is not None:
+        if target is None:
+            raise InputError("--target: needed with --input (K numbers per sample, or class indices)")
+        x = as_inputs(load_array(input_, "--input"), n, "--input")
+        return p, x, as_targets(load_array(target, "--target"), K, x.shape[0], loss, "--target")
+    if cfg.example is None:
+        raise InputError(f"--input: needed, since {name} has no example section")
+    x = as_inputs(cfg.example.x, n, f"{name}: example.x")
+    if target is not None:
+        y = as_targets(load_array(target, "--target"), K, x.shape[0], loss, "--target")
+    elif cfg.example.y is not None:
+        y = as_targets(cfg.example.y, K, x.shape[0], loss, f"{name}: example.y")
+    else:
+        raise InputError(f"--target: needed, since {name} has no example.y")
+    return p, x, y

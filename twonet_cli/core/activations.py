@@ -1,0 +1,153 @@
+"""Activations f and output functions g: each value written beside its derivative.
+
+Every function takes a batch ``z`` of shape (B, d) and works for float32, float64 and
+complex128 (the complex step of the gradient check): branches test ``z.real`` and the
+stable forms never call ``exp`` on a number with positive real part, so logits of
+±1e4 give finite values with no numpy warnings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[Any]
+
+ActivationName = Literal["identity", "relu", "leaky_relu", "tanh", "sigmoid", "softplus", "softmax"]
+ELEMENTWISE: tuple[str, ...] = ("identity", "relu", "leaky_relu", "tanh", "sigmoid", "softplus")
+
+
+def _exp_neg_abs(z: Array) -> tuple[Array, Array]:
+    """(z ≥ 0, exp(−|z|)) with |·| taken on the real part, so it is ≤ 1 and never overflows."""
+    pos = z.real >= 0
+    return pos, np.exp(np.where(pos, -z, z))
+
+
+def sigmoid(z: Array, out: Array | None = None) -> Array:
+    """σ(z) = 1 / (1 + e⁻ᶻ), evaluated as e^{z}/(1 + e^{z}) for z < 0; into ``out`` if given."""
+    pos, e = _exp_neg_abs(z)
+    return np.divide(np.where(pos, 1, e), 1 + e, out=out)
+
+
+def softplus(z: Array) -> Array:
+    """log(1 + eᶻ) = max(z, 0) + log1p(e^{−|z|})."""
+    pos, e = _exp_neg_abs(z)
+    return np.where(pos, z, 0) + np.log1p(e)
+
+
+def logsumexp(z: Array) -> Array:
+    """log Σⱼ exp(zⱼ) along the last axis, shifted by the largest real part: shape (B,)."""
+    shift = z.real.max(axis=-1, keepdims=True)
+    return shift[..., 0] + np.log(np.exp(z - shift).sum(axis=-1))
+
+
+def _real_like(z: Array) -> Array:
+    """An uninitialised real array of z's shape (the real dtype of a complex z)."""
+    return np.empty_like(z.real)
+
+
+def _copy(value: Any, out: Array | None) -> Array:
+    """``value`` written into ``out`` (and ``out`` returned), or ``value`` itself as an array."""
+    if out is None:
+        return np.asarray(value)
+    np.copyto(out, value)
+    return out
+
+
+@dataclass(frozen=True)
+class Activation:
+    """f or g, chosen by name; ``scale`` is ReLU's c in c·max(0, z), ``slope`` leaky ReLU's."""
+
+    name: ActivationName
+    scale: float = 1.0
+    slope: float = 0.01
+
+    @property
+    def elementwise(self) -> bool:
+        """True when the Jacobian is diagonal (every function but softmax)."""
+        return self.name != "softmax"
+
+    @property
+    def has_kink(self) -> bool:
+        """True where the derivative jumps at z = 0 (finite differences are no reference there)."""
+        return self.name in ("relu", "leaky_relu")
+
+    @property
+    def lipschitz(self) -> float:
+        """The largest |slope| of an elementwise function: bounds how far a step can move its output."""
+        return {"relu": abs(self.scale), "leaky_relu": max(1.0, self.slope), "sigmoid": 0.25}.get(self.name, 1.0)
+
+    def __call__(self, z: Array, out: Array | None = None) -> Array:
+        """The value a = f(z), shape of z; written into ``out`` if given (training's buffers)."""
+        match self.name:
+            case "identity":
+                return z if out is None else _copy(z, out)
+            case "relu":  # c·max(0, z); a complex step compares real parts, so z = 0 + ih stays flat
+                a = np.multiply(z, z.real > 0, out=out) if z.dtype.kind == "c" else np.maximum(z, 0, out=out)
+                if self.scale != 1:
+                    a *= self.scale
+                return a
+            case "leaky_relu":  # z for z > 0, slope·z otherwise
+                return _copy(np.where(z.real > 0, z, self.slope * z), out)
+            case "tanh":
+                return np.tanh(z, out=out)
+            case "sigmoid":
+                return sigmoid(z, out)
+            case "softplus":
+                return _copy(softplus(z), out)
+            case "softmax":  # exp(z − max) / Σ exp(z − max)
+                e = np.exp(z - z.real.max(axis=-1, keepdims=True), out=out)
+                e /= e.sum(axis=-1, keepdims=True)
+                return e
+        raise ValueError(self.name)  # unreachable: name is validated by the config
+
+    def derivative(self, z: Array, a: Array, out: Array | None = None) -> Array:
+        """The diagonal of ∂a/∂z for an elementwise function, given z and a = f(z); into ``out`` if given."""
+        match self.name:
+            case "identity":  # I
+                d = np.ones_like(z.real) if out is None else _copy(1, out)
+            case "relu":  # c·[z > 0]; 0 at the kink, as PyTorch
+                d = np.greater(z.real, 0, out=_real_like(z) if out is None else out)
+                if self.scale != 1:
+                    d *= self.scale
+            case "leaky_relu":  # [z > 0] + slope·[z ≤ 0]
+                d = _copy(np.where(z.real > 0, 1.0, self.slope), _real_like(z) if out is None else out)
+            case "tanh":  # 1 − a², computed as 4e/(1 + e)² with e = exp(−2|z|): no cancellation as |a| → 1
+                _, e = _exp_neg_abs(2 * z)
+                d = np.divide(4 * e, (1 + e) ** 2, out=out)
+            case "sigmoid":  # a (1 − a) = σ(z)·σ(−z), computed as e/(1 + e)² with e = exp(−|z|): exact as a → 1
+                _, e = _exp_neg_abs(z)
+                d = np.divide(e, (1 + e) ** 2, out=out)
+            case "softplus":  # σ(z)
+                d = sigmoid(z, out)
+            case _:
+                raise ValueError(f"{self.name} has no diagonal Jacobian")
+        return d
+
+    def vjp(self, z: Array, a: Array, upstream: Array, out: Array | None = None) -> Array:
+        """upstream · ∂a/∂z for each row: (B, d) → (B, d), without forming the Jacobian.
+
+        ``out`` (if given) receives the result and must not be ``upstream`` itself."""
+        if self.name == "softmax":  # u (diag(a) − a aᵀ) = a ⊙ (u − ⟨u, a⟩)
+            return np.multiply(a, upstream - (upstream * a).sum(axis=-1, keepdims=True), out=out)
+        if self.name == "identity":
+            return upstream if out is None else _copy(upstream, out)
+        d = self.derivative(z, a, out)
+        d *= upstream
+        return d
+
+    def label(self) -> str:
+        """Short human name, e.g. '5·ReLU'."""
+        match self.name:
+            case "relu":
+                return "ReLU" if self.scale == 1 else f"{self.scale:g}·ReLU"
+            case "leaky_relu":
+                return f"LeakyReLU({self.slope:g})"
+            case "sigmoid":
+                return "σ"
+            case "softmax":
+                return "softmax"
+        return self.name

@@ -1,0 +1,202 @@
+"""The two-layer network of SPEC.md, batched, in pure numpy.
+
+    z1 = x W1ᵀ + b1      (B, m)      Linear₁
+    z2 = f(z1)           (B, m)
+    z3 = z2 W2ᵀ + b2     (B, K)      Linear₂
+    ŷ  = g(z3)           (B, K)
+    ℓ  = loss(ŷ, y)      scalar, reduced over the batch
+
+Weights have ``torch.nn.Linear``'s (out_features, in_features) layout.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+
+import numpy as np
+
+from .activations import Activation, Array
+from .losses import Loss
+
+PARAM_NAMES = ("W1", "b1", "W2", "b2")
+InitScheme = Literal["torch", "normal", "xavier", "he"]
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Params:
+    """W1 (m, n), b1 (m,), W2 (K, m), b2 (K,)."""
+
+    W1: Array
+    b1: Array
+    W2: Array
+    b2: Array
+
+    def items(self) -> list[tuple[str, Array]]:
+        """(name, array) pairs in the order W1, b1, W2, b2."""
+        return [(f.name, getattr(self, f.name)) for f in fields(self)]
+
+    def astype(self, dtype: Any) -> Params:
+        """A copy in ``dtype`` (of the same class: Params or Grads)."""
+        return type(self)(*(np.asarray(a, dtype=dtype) for _, a in self.items()))
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(n, m, K)."""
+        m, n = self.W1.shape
+        return n, m, self.W2.shape[0]
+
+
+def param_shapes(n: int, m: int, K: int) -> dict[str, Shape]:
+    """The shape of each parameter of an n → m → K network, in nn.Linear's (out, in) layout."""
+    return {"W1": (m, n), "b1": (m,), "W2": (K, m), "b2": (K,)}
+
+
+def shape_mismatch(arrays: dict[str, Array], n: int, m: int, K: int) -> tuple[str, Shape, Shape] | None:
+    """The first parameter whose array does not fit an n → m → K network: (name, its shape, the
+    shape needed), or None when all four fit."""
+    for name, want in param_shapes(n, m, K).items():
+        got = np.shape(arrays[name])
+        if got != want:
+            return name, got, want
+    return None
+
+
+class Grads(Params):
+    """∂ℓ/∂θ for θ in W1, b1, W2, b2, each the shape of its parameter."""
+
+
+@dataclass(frozen=True)
+class Cache:
+    """Everything forward computed, by the exercise's names: x (B, n), z1, z2 (B, m), z3, y_hat (B, K)."""
+
+    x: Array
+    z1: Array
+    z2: Array
+    z3: Array
+    y_hat: Array
+
+    @classmethod
+    def empty(cls, x: Array, m: int, K: int, dtype: Any) -> Cache:
+        """Buffers for forward on the batch x: z1, z2 (B, m), z3, ŷ (B, K), uninitialised."""
+        B = x.shape[0]
+        return cls(x, *(np.empty((B, d), dtype=dtype) for d in (m, m, K, K)))
+
+    def rows(self, b: int) -> Cache:
+        """Views of the first ``b`` rows (for a shorter last batch)."""
+        return Cache(self.x[:b], self.z1[:b], self.z2[:b], self.z3[:b], self.y_hat[:b])
+
+
+@dataclass(frozen=True)
+class Backprop:
+    """The backward chain, one row per sample, each a derivative of the reduced loss."""
+
+    dloss_dz3: Array  # (B, K)
+    dloss_dz2: Array  # (B, m)
+    dloss_dz1: Array  # (B, m)
+    grads: Grads
+
+    @classmethod
+    def empty(cls, B: int, grads: Grads) -> Backprop:
+        """Buffers for backward on B rows, writing the parameter gradients into ``grads``."""
+        _, m, K = grads.shape
+        dtype = grads.b1.dtype
+        return cls(np.empty((B, K), dtype), np.empty((B, m), dtype), np.empty((B, m), dtype), grads)
+
+    def rows(self, b: int) -> Backprop:
+        """Views of the first ``b`` rows (the gradients stay whole)."""
+        return Backprop(self.dloss_dz3[:b], self.dloss_dz2[:b], self.dloss_dz1[:b], self.grads)
+
+
+def empty_grads(n: int, m: int, K: int, dtype: Any) -> Grads:
+    """Uninitialised ∂ℓ/∂θ buffers. ∂ℓ/∂W1 and ∂ℓ/∂W2 are stored transposed (Fortran order), so
+    that backward writes xᵀ ∂ℓ/∂z1 and z2ᵀ ∂ℓ/∂z3 straight into them: the products BLAS runs fastest."""
+    return Grads(np.empty((n, m), dtype=dtype).T, np.empty(m, dtype=dtype),
+                 np.empty((m, K), dtype=dtype).T, np.empty(K, dtype=dtype))
+
+
+@dataclass(frozen=True)
+class Net:
+    """The choices that make a setup: hidden activation f, output function g, loss."""
+
+    f: Activation
+    g: Activation
+    loss: Loss
+
+
+def forward(net: Net, p: Params, x: Array, out: Cache | None = None) -> Cache:
+    """Run x (B, n) through the network; returns every intermediate.
+
+    With ``out`` (buffers from ``Cache.empty``, as training passes) nothing is allocated: each
+    intermediate is written into its buffer, and x is taken as it is."""
+    _, m, K = p.shape
+    c = Cache.empty(x, m, K, np.result_type(x, p.W1)) if out is None else out
+    z1 = np.dot(x, p.W1.T, out=c.z1)  # z1 = x W1ᵀ + b1      Linear₁
+    z1 += p.b1
+    net.f(z1, out=c.z2)  # z2 = f(z1)
+    z3 = np.dot(c.z2, p.W2.T, out=c.z3)  # z3 = z2 W2ᵀ + b2   Linear₂
+    z3 += p.b2
+    net.g(z3, out=c.y_hat)  # ŷ = g(z3)
+    return c if c.x is x else Cache(x, c.z1, c.z2, c.z3, c.y_hat)
+
+
+def loss(net: Net, c: Cache, y: Array) -> Any:
+    """The reduced batch loss ℓ for targets y (B, K)."""
+    return net.loss.value(net.g, c.z3, y, c.y_hat)
+
+
+def backward(net: Net, p: Params, c: Cache, y: Array, out: Backprop | None = None, scale: float = 1.0) -> Backprop:
+    """The chain rule of SPEC.md, read bottom-up; batch gradients are sums over samples.
+
+    With ``out`` (buffers from ``Backprop.empty``) nothing is allocated. ``scale`` multiplies
+    ∂ℓ/∂z3 and so every derivative after it (training folds the learning rate in here)."""
+    b = Backprop.empty(len(c.x), empty_grads(*p.shape, c.z1.dtype)) if out is None else out
+    g, dz3, dz2, dz1 = b.grads, b.dloss_dz3, b.dloss_dz2, b.dloss_dz1
+    net.loss.dloss_dz3(net.g, c.z3, c.y_hat, y, out=dz3)  # ∂ℓ/∂z3 = ∂ℓ/∂ŷ · ∂ŷ/∂z3
+    if scale != 1.0:
+        dz3 *= scale
+    np.dot(c.z2.T, dz3, out=g.W2.T)  # ∂ℓ/∂W2 = Σ (∂ℓ/∂z3)ᵀ z2ᵀ, written as its transpose z2ᵀ ∂ℓ/∂z3
+    np.add.reduce(dz3, axis=0, out=g.b2)  # ∂ℓ/∂b2 = Σ ∂ℓ/∂z3
+    np.dot(dz3, p.W2, out=dz2)  # ∂ℓ/∂z2 = ∂ℓ/∂z3 · W2
+    net.f.vjp(c.z1, c.z2, dz2, out=dz1)  # ∂ℓ/∂z1 = ∂ℓ/∂z2 · ∂z2/∂z1
+    np.dot(c.x.T, dz1, out=g.W1.T)  # ∂ℓ/∂W1 = Σ (∂ℓ/∂z1)ᵀ xᵀ, written as its transpose xᵀ ∂ℓ/∂z1
+    np.add.reduce(dz1, axis=0, out=g.b1)  # ∂ℓ/∂b1 = Σ ∂ℓ/∂z1
+    return b
+
+
+def init_params(
+    n: int,
+    m: int,
+    K: int,
+    rng: np.random.Generator,
+    scheme: InitScheme = "torch",
+    std: float = 0.1,
+    zero_bias: bool = False,
+) -> Params:
+    """Random parameters of a n → m → K network.
+
+    ``torch``: nn.Linear's default, W, b ~ U(±1/√fan_in). ``normal``: W ~ N(0, std²).
+    ``xavier``: W ~ U(±√(6/(fan_in + fan_out))). ``he``: W ~ N(0, 2/fan_in).
+    Biases are U(±1/√fan_in) as in nn.Linear, or zeros with ``zero_bias``.
+    """
+
+    def layer(fan_out: int, fan_in: int) -> tuple[Array, Array]:
+        bound = 1 / math.sqrt(fan_in)
+        match scheme:
+            case "torch":
+                W = rng.uniform(-bound, bound, (fan_out, fan_in))
+            case "normal":
+                W = rng.normal(0.0, std, (fan_out, fan_in))
+            case "xavier":
+                a = math.sqrt(6 / (fan_in + fan_out))
+                W = rng.uniform(-a, a, (fan_out, fan_in))
+            case "he":
+                W = rng.normal(0.0, math.sqrt(2 / fan_in), (fan_out, fan_in))
+        b = np.zeros(fan_out) if zero_bias else rng.uniform(-bound, bound, fan_out)
+        return W, b
+
+    W1, b1 = layer(m, n)
+    W2, b2 = layer(K, m)
+    return Params(W1, b1, W2, b2)

@@ -1,0 +1,143 @@
+"""Config files: shipped configs by name, YAML read safely, ``--set`` overrides, and errors.
+
+Precedence is defaults < config file < ``--set key.path=value``. Only ``yaml.safe_load``'s
+loader is used. Every error is one line naming the file (or the override) and the dotted key.
+"""
+
+from __future__ import annotations
+
+import copy
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import ConfigError
+from .config import Config, validate
+from .schema import build, field_type
+
+DEFAULT_CONFIG = "regression"
+
+
+def shipped_dir() -> Path:
+    """The shipped configs: inside the installed wheel, or the repository's top-level configs/."""
+    packaged = Path(str(resources.files("twonet_cli"))) / "configs"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "configs"
+
+
+def shipped_configs() -> dict[str, Path]:
+    """Shipped config names and their files."""
+    return {p.stem: p for p in sorted(shipped_dir().glob("*.yaml"))}
+
+
+def resolve(name_or_path: str | None) -> Path:
+    """A config path from a path or the name of a shipped config (default: DEFAULT_CONFIG)."""
+    arg = name_or_path or DEFAULT_CONFIG
+    path = Path(arg)
+    if path.is_file():
+        return path
+    shipped = shipped_configs()
+    if arg in shipped:
+        return shipped[arg]
+    if path.exists():
+        raise ConfigError(f"--config: '{arg}' is not a file")
+    raise ConfigError(f"--config: no file '{arg}' and no shipped config of that name (shipped: {', '.join(shipped)})")
+
+
+def read_yaml(path: Path, what: str = "config") -> Any:
+    """Parse ``path`` with ``yaml.safe_load``; any failure is a one-line ConfigError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read {what}: {getattr(e, 'strerror', None) or e}") from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a yaml.SafeLoader: see _UniqueKeyLoader
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError(f"{path}: invalid YAML{where}: {problem}") from None
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that refuses a key given twice in one mapping (SafeLoader keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``model.hidden=8`` → ("model.hidden", 8); the value is read as YAML."""
+    key, eq, value = text.partition("=")
+    key = key.strip()
+    if not eq or not key:
+        raise ConfigError(f"--set {text}: expected key.path=value, e.g. --set model.hidden=8")
+    field_type(Config, key)  # rejects unknown paths now, naming them
+    try:
+        return key, yaml.safe_load(value)
+    except yaml.YAMLError:
+        raise ConfigError(f"--set {text}: the value is not valid YAML") from None
+
+
+def _merge(raw: dict[str, Any], key: str, value: Any) -> None:
+    *parents, leaf = key.split(".")
+    node = raw
+    for part in parents:
+        child = node.get(part)
+        if isinstance(child, str):  # a shorthand like `f: tanh` being refined by `f.scale=2`
+            child = {"name": child}
+        node[part] = child = child if isinstance(child, dict) else {}
+        node = child
+    node[leaf] = value
+
+
+def load(name_or_path: str | None = None, overrides: list[str] | tuple[str, ...] = ()) -> tuple[Config, Path]:
+    """The validated config and its path: defaults < file < overrides."""
+    path = resolve(name_or_path)
+    raw = read_yaml(path)
+    if raw is None:
+        raise ConfigError(f"{path}: the config is empty")
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: top level: expected a mapping of sections (model, loss, ...)")
+    raw = copy.deepcopy(raw)
+    origin: dict[str, str] = {}
+    for text in overrides:
+        try:
+            key, value = parse_override(text)
+        except ConfigError as e:
+            raise ConfigError(str(e) if str(e).startswith("--set") else f"--set {text}: {e}") from None
+        _merge(raw, key, value)
+        origin[key] = f"--set {text}"
+    try:
+        config = build(Config, raw)
+        validate(config)
+    except ConfigError as e:
+        raise ConfigError(f"{_blame(str(e), origin, path)}: {e}") from None
+    return config, path
+
+
+def config_name(path: Path) -> str:
+    """How output and errors name a config: 'regression (shipped config)', or the path given."""
+    return f"{path.stem} (shipped config)" if path.parent == shipped_dir() else str(path)
+
+
+def _blame(message: str, origin: dict[str, str], path: Path) -> str:
+    """The override that caused an error at a dotted key, or else the file.
+
+    A key an override set (or set inside) is its; so is a key missing from a section that an
+    override brought into being (`--set model.params.W1=...` leaves b1 missing)."""
+    key = message.split(":", 1)[0]
+    parent = key.rpartition(".")[0]
+    for k, o in origin.items():
+        if key == k or key.startswith(k + ".") or (message.endswith("missing required key") and parent
+                                                    and k.startswith(parent + ".")):
+            return o
+    return config_name(path)

@@ -1,0 +1,172 @@
+"""The training loop: epochs of SGD steps over a split's batches, with the learning-rate schedule,
+evaluation, best parameters and early stopping. Yields records; never prints (pure numpy)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..core.activations import Array
+from ..core.losses import Loss
+from ..core.metrics import metric
+from ..core.model import Net, Params, forward
+from ..data.batches import Batches
+from ..data.dataset import Split
+from ..io.config import TrainConfig
+from .sgd import SGD
+
+PROGRESS_PER_EPOCH = 25  # EpochProgress records sent per epoch, at most
+
+
+@dataclass(frozen=True)
+class EpochProgress:
+    """Part-way through an epoch (sent a few dozen times per epoch at most)."""
+
+    epoch: int
+    seen: int  # training rows seen in this epoch
+    rows: int  # training rows per epoch
+    loss: float  # running mean of the batch losses in this epoch
+
+
+@dataclass(frozen=True)
+class Epoch:
+    """One finished epoch: its losses (per element, or per sample for cross-entropy) and metric."""
+
+    epoch: int  # 1-based
+    steps: int  # total SGD steps so far
+    train_loss: float  # mean batch loss over the epoch (per element, as reduction "mean")
+    val_loss: float | None  # on the validation rows, same scale
+    metric: float | None  # accuracy or R², on validation rows (training rows if there are none)
+    lr: float
+    seconds: float  # wall time of this epoch's steps
+    samples: int  # training rows processed in this epoch
+    best: bool  # validation loss improved (or, without validation, train loss)
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """Why and where a run ended."""
+
+    reason: str  # "done" | "early_stop" | "diverged"
+    epoch: int
+    step: int
+    message: str
+
+
+Record = EpochProgress | Epoch | Stopped
+
+
+def best_epoch(history: Sequence[Epoch]) -> Epoch | None:
+    """The epoch with the lowest validation loss (None without validation)."""
+    scored = [e for e in history if e.val_loss is not None]
+    return min(scored, key=lambda e: e.val_loss if e.val_loss is not None else math.inf) if scored else None
+
+
+def learning_rate(cfg: TrainConfig, epoch: int) -> float:
+    """η for a 1-based ``epoch`` under the configured schedule (constant, step or cosine)."""
+    match cfg.schedule:
+        case "step":
+            return cfg.lr * cfg.gamma ** ((epoch - 1) // cfg.step_size)
+        case "cosine":
+            return cfg.lr * 0.5 * (1 + math.cos(math.pi * (epoch - 1) / cfg.epochs))
+    return cfg.lr
+
+
+@dataclass
+class Training:
+    """A run: a network, its starting parameters, a split and a config; iterate ``run()`` for records."""
+
+    net: Net
+    params: Params
+    split: Split
+    cfg: TrainConfig
+    history: list[Epoch] = field(default_factory=list)
+    best_params: Params | None = None
+
+    def __post_init__(self) -> None:
+        rows = len(self.split.train)
+        self.batch = rows if self.cfg.batch_size == "full" else min(int(self.cfg.batch_size), rows)
+        dtype = np.dtype(self.cfg.dtype)
+        self.sgd = SGD(self.net, self.params, self.cfg, self.batch, dtype)
+        self.batches = Batches(self.split, self.batch, dtype, self.cfg.shuffle, self.cfg.seed)
+
+    @property
+    def current(self) -> Params:
+        """A float64 copy of the parameters reached so far."""
+        return self.sgd.params
+
+    def evaluate(self, rows: Array) -> tuple[float, float]:
+        """(loss per element or per sample, metric) over ``rows``, in chunks, in float64."""
+        loss, total, count, preds, ys = Loss(self.net.loss.name, "mean"), 0.0, 0, [], []
+        p = self.sgd.params
+        for x, y in self.split.chunks(rows):
+            c = forward(self.net, p, x)
+            n = loss.divisor(*y.shape)
+            total += float(loss.value(self.net.g, c.z3, y, c.y_hat)) * n
+            count += n
+            preds.append(c.y_hat)
+            ys.append(y)
+        return total / count, metric(self.split.data.task, np.concatenate(preds), np.concatenate(ys))
+
+    def _steps(self, batches: Iterator[tuple[Array, Array]], lr: float, count: int) -> tuple[int, float, int, float]:
+        """Up to ``count`` SGD steps on the next batches, stopping at a non-finite loss: (steps taken,
+        Σ batch loss per unit × rows, rows, the last batch loss)."""
+        sgd, loss, K = self.sgd, self.net.loss, self.split.K
+        taken, total, seen, last = 0, 0.0, 0, 0.0
+        # a diverging step overflows: it is detected from ℓ, not from numpy's warnings
+        with np.errstate(over="ignore", invalid="ignore"):
+            for x, y in itertools.islice(batches, count):
+                last = sgd.step(x, y, lr)
+                taken += 1
+                if not math.isfinite(last):
+                    break
+                b = len(x)
+                total += loss.per_unit(last, b, K) * b
+                seen += b
+        return taken, total, seen, last
+
+    def run(self) -> Iterator[Record]:
+        """Train epoch by epoch, yielding progress, one Epoch per epoch, and a final Stopped."""
+        cfg, sgd, rows = self.cfg, self.sgd, self.batches.rows
+        report_every = max(1, math.ceil(rows / self.batch / PROGRESS_PER_EPOCH))
+        steps, best, waited = 0, math.inf, 0
+        for epoch in range(1, cfg.epochs + 1):
+            lr, total, seen, t0 = learning_rate(cfg, epoch), 0.0, 0, time.perf_counter()
+            snapshot = sgd.theta.copy()
+            batches = self.batches.epoch()
+            while True:
+                taken, loss_sum, rows_seen, last = self._steps(batches, lr, report_every)
+                if not taken:
+                    break
+                steps, total, seen = steps + taken, total + loss_sum, seen + rows_seen
+                if not math.isfinite(last):
+                    if not np.isfinite(sgd.theta).all():
+                        sgd.theta[:] = snapshot
+                    yield Stopped("diverged", epoch, steps, f"the loss became {last} at epoch {epoch}, step {steps}")
+                    return
+                if taken == report_every:
+                    yield EpochProgress(epoch, seen, rows, total / seen)
+            seconds = time.perf_counter() - t0
+            has_val = len(self.split.val) > 0
+            val_loss, val_metric = self.evaluate(self.split.val) if has_val else (None, None)
+            if not has_val:
+                val_metric = self.evaluate(self.split.train)[1]
+            watched = val_loss if val_loss is not None else total / seen
+            improved = watched < best
+            if improved:
+                best, waited = watched, 0
+                self.best_params = sgd.params
+            else:
+                waited += 1
+            record = Epoch(epoch, steps, total / seen, val_loss, val_metric, lr, seconds, seen, improved)
+            self.history.append(record)
+            yield record
+            if cfg.patience is not None and waited >= cfg.patience:
+                yield Stopped("early_stop", epoch, steps, f"no better validation loss for {cfg.patience} epochs")
+                return
+        yield Stopped("done", cfg.epochs, steps, f"{cfg.epochs} epochs")

@@ -1,0 +1,88 @@
+"""Stochastic gradient descent on the two-layer network (pure numpy).
+
+Each step is SPEC.md's loop: ŷ = model(x); ℓ = loss(ŷ, y); backward; θ ← θ − η ∂ℓ/∂θ, with
+momentum, Nesterov and L2 weight decay as in ``torch.optim.SGD``. The forward and backward passes
+are the core's own (model.forward, model.backward), run into buffers allocated once. All
+parameters live in one flat vector θ (W1, b1, W2, b2 are views into it), and so do their gradients.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..core.activations import Array
+from ..core.model import Backprop, Cache, Grads, Net, Params, backward, forward
+from ..io.config import TrainConfig
+
+
+class SGD:
+    """Minibatch SGD with buffers for batches of up to ``batch`` rows, in ``dtype``."""
+
+    def __init__(self, net: Net, params: Params, cfg: TrainConfig, batch: int, dtype: Any = np.float64):
+        self.net, self.cfg, self.dtype = net, cfg, np.dtype(dtype)
+        n, m, K = params.shape
+        # θ holds W1ᵀ (n, m), b1, W2ᵀ (m, K), b2 row-major: x W1ᵀ and xᵀ ∂ℓ/∂z1 are then the
+        # products BLAS runs fastest here (measured: 15% faster for ∂ℓ/∂W1 at 784 → 256)
+        blocks = [params.W1.T, params.b1, params.W2.T, params.b2]
+        self.theta = np.concatenate([a.reshape(-1) for a in blocks]).astype(self.dtype)
+        self.grad = np.zeros_like(self.theta)
+        cuts = np.cumsum([0, *(a.size for a in blocks)])
+        shapes = [a.shape for a in blocks]
+
+        def views(flat: Array) -> list[Array]:  # W1, b1, W2, b2 as views into one flat vector
+            W1t, b1, W2t, b2 = (flat[cuts[i]:cuts[i + 1]].reshape(shapes[i]) for i in range(4))
+            return [W1t.T, b1, W2t.T, b2]
+
+        self.live = Params(*views(self.theta))  # the parameters as the step changes them
+        grads = Grads(*views(self.grad))
+        self.velocity = np.zeros_like(self.theta) if cfg.momentum else None
+        self.work = np.empty_like(self.theta) if cfg.momentum or cfg.weight_decay else None
+        self._fold_lr = not (cfg.momentum or cfg.weight_decay)  # then θ ← θ − (η ∂ℓ/∂θ) in one pass
+        self._cache = Cache.empty(np.empty((batch, n), dtype=self.dtype), m, K, self.dtype)
+        self._backprop = Backprop.empty(batch, grads)
+        self._batch = batch
+
+    @property
+    def params(self) -> Params:
+        """A float64 copy of the current parameters."""
+        return self.live.astype(np.float64)
+
+    def step(self, x: Array, y: Array, lr: float) -> float:
+        """One SGD step on a batch x (b, n), y (b, K) in this optimiser's dtype; returns ℓ before it.
+
+        A non-finite ℓ leaves θ untouched, for the caller to stop on."""
+        b = len(x)
+        full = b == self._batch
+        c = forward(self.net, self.live, x, out=self._cache if full else self._cache.rows(b))
+        loss = float(self.net.loss.value(self.net.g, c.z3, y, c.y_hat))
+        if not math.isfinite(loss):
+            return loss
+        # plain SGD backpropagates η·∂ℓ/∂z3, so that grad holds η ∂ℓ/∂θ already
+        backward(self.net, self.live, c, y, out=self._backprop if full else self._backprop.rows(b),
+                 scale=lr if self._fold_lr else 1.0)
+        if self._fold_lr:
+            self.theta -= self.grad
+        else:
+            self._update(lr)
+        return loss
+
+    def _update(self, lr: float) -> None:
+        """θ ← θ − η·d, with d as torch.optim.SGD: g + λθ, then momentum v ← μv + g, d = v or g + μv."""
+        g, cfg = self.grad, self.cfg
+        if cfg.weight_decay and self.work is not None:
+            np.multiply(self.theta, cfg.weight_decay, out=self.work)
+            g += self.work
+        if self.velocity is not None and self.work is not None:
+            v = self.velocity
+            v *= cfg.momentum
+            v += g
+            if cfg.nesterov:
+                np.multiply(v, cfg.momentum, out=self.work)
+                g += self.work
+            else:
+                g = v
+        np.multiply(g, lr, out=self.work if self.work is not None else g)
+        self.theta -= self.work if self.work is not None else g

@@ -1,0 +1,143 @@
+"""The one JSON layer: `grads`, `check` and `train` results as plain JSON values.
+
+Each function returns a document (dicts, lists, numbers, strings); ``dumps`` makes it one line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..check.compare import Comparison
+from ..check.report import ArrayCheck, CheckReport, StepCurve
+from ..core.explain import Explanation
+from ..core.jacobians import as_matrix
+from ..core.metrics import metric_name
+from ..errors import TwonetError
+from ..train.loop import Training, best_epoch
+from ..train.session import Outcome
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    """One line of JSON, ending in a newline."""
+    return json.dumps(doc) + "\n"
+
+
+def refuse_non_finite(doc: dict[str, Any]) -> None:
+    """Refuse to print NaN or infinity as a result; name where it first appears."""
+    def walk(v: Any, where: str) -> None:
+        if isinstance(v, dict):
+            for k, item in v.items():
+                walk(item, f"{where}.{k}" if where else k)
+        elif isinstance(v, list):
+            for item in v:
+                walk(item, where)
+        elif isinstance(v, float) and not np.isfinite(v):
+            raise TwonetError(f"{where} is not finite: the inputs or parameters are too large for float64")
+
+    walk(doc, "")
+
+
+def grads_json(e: Explanation) -> dict[str, Any]:
+    """One pass: the network, params, loss, grads, and one record per sample with every intermediate."""
+    c, b, j = e.cache, e.back, e.jac
+    samples = [
+        {
+            "x": c.x[i].tolist(),
+            "y": e.y[i].tolist(),
+            "z1": c.z1[i].tolist(),
+            "z2": c.z2[i].tolist(),
+            "z3": c.z3[i].tolist(),
+            "y_hat": c.y_hat[i].tolist(),
+            "dloss_dz3": b.dloss_dz3[i].tolist(),
+            "dloss_dz2": b.dloss_dz2[i].tolist(),
+            "dloss_dz1": b.dloss_dz1[i].tolist(),
+            "jacobians": {
+                "dz2_dz1": as_matrix(j.dz2_dz1[i]).tolist(),
+                "dyhat_dz3": as_matrix(j.dyhat_dz3[i]).tolist(),
+                "dloss_dyhat": j.dloss_dyhat[i].tolist(),
+            },
+        }
+        for i in range(e.batch)
+    ]
+    n, m, K = e.params.shape
+    net = e.net
+    return {
+        "network": {
+            "in_features": n,
+            "hidden": m,
+            "out_features": K,
+            "f": net.f.label(),
+            "g": net.g.label(),
+            "loss": net.loss.name,
+            "reduction": net.loss.reduction,
+        },
+        "params": {k: a.tolist() for k, a in e.params.items()},
+        "loss": e.loss,
+        "grads": {k: a.tolist() for k, a in e.back.grads.items()},
+        "samples": samples,
+    }
+
+
+def check_json(r: CheckReport, failures: int = 5, curve: StepCurve | None = None) -> dict[str, Any]:
+    """A check's report: every array's errors against both references, findings, the verdict."""
+    def comp(c: Comparison) -> dict[str, Any]:
+        worst = c.worst()
+        return {
+            "entries": c.entries,
+            "kinks": int(c.kinks.sum()),
+            "max_abs_error": float(np.where(c.counted, c.abs_err, 0).max(initial=0.0)),
+            "max_rel_error": float(np.where(c.counted, c.rel_err, 0).max(initial=0.0)),
+            "worst": {"index": list(worst), "analytic": float(c.analytic[worst]), "numeric": float(c.numeric[worst])}
+            if worst else None,
+            "rtol": c.rtol,
+            "atol": c.atol,
+            "passed": c.passed,
+            "failures": [{"index": list(i), "analytic": a, "numeric": n, "rel_error": e}
+                         for i, a, n, e in c.top_failures(failures)],
+        }
+
+    def row(x: ArrayCheck) -> dict[str, Any]:
+        return {"name": x.name, "stage": x.stage, "complex_step": comp(x.primary), "central": comp(x.central)}
+
+    return {
+        "passed": r.passed,
+        "dtype": r.dtype,
+        "gradients": r.source,
+        "entries": r.entries,
+        "kinks": r.kinks,
+        "params": [row(x) for x in r.params],
+        "jacobians": [row(x) for x in r.jacobians],
+        "findings": [{"param": f.param, "kind": f.kind, "message": f.message} for f in r.findings],
+        **({"steps": [{"h": h, "max_rel_error": mx, "median_rel_error": md} for h, mx, md in curve]}
+           if curve is not None else {}),
+    }
+
+
+def train_json(training: Training, outcome: Outcome, out: Path | None) -> dict[str, Any]:
+    """A finished run as plain JSON values (non-finite numbers as null)."""
+    h = training.history
+    last = h[-1] if h else None
+    best = best_epoch(h)
+    step_time = sum(e.seconds for e in h)
+    return {
+        "stopped": outcome.reason,
+        "message": outcome.message,
+        "epochs": last.epoch if last else 0,
+        "steps": last.steps if last else 0,
+        "train_loss": last.train_loss if last else None,
+        "val_loss": last.val_loss if last else None,
+        "best_val_loss": best.val_loss if best else None,
+        "best_epoch": best.epoch if best else None,
+        "metric_name": metric_name(training.split.data.task),
+        "metric": last.metric if last else None,
+        "samples_per_second": sum(e.samples for e in h) / step_time if step_time > 0 else None,
+        "seconds": outcome.seconds,
+        "out": str(out) if out is not None else None,
+        "history": [{k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in e.__dict__.items()}
+                    for e in h],
+    }
