@@ -33,9 +33,23 @@ def sigmoid(z: Array, out: Array | None = None) -> Array:
 
 
 def softplus(z: Array) -> Array:
-    """log(1 + eᶻ) = max(z, 0) + log1p(e^{−|z|})."""
+    """log(1 + eᶻ) = max(z, 0) + log1p(e^{−|z|}) (numpy's logaddexp(0, z) for real z: the same formula)."""
+    if z.dtype.kind != "c":
+        return np.logaddexp(0, z)
     pos, e = _exp_neg_abs(z)
     return np.where(pos, z, 0) + np.log1p(e)
+
+
+def _bell(z: Array, k: float, out: Array | None) -> Array:
+    """e/(1 + e)² with e = exp(−k|z|) for real z, in place in ``out`` if given: σ′(z) for k = 1,
+    tanh′(z)/4 for k = 2. The exponent is never positive, so nothing overflows or cancels."""
+    e = np.abs(z, out=out)
+    e *= -k
+    np.exp(e, out=e)
+    t = e + 1
+    t *= t
+    e /= t
+    return e
 
 
 def logsumexp(z: Array) -> Array:
@@ -44,16 +58,12 @@ def logsumexp(z: Array) -> Array:
     return shift[..., 0] + np.log(np.exp(z - shift).sum(axis=-1))
 
 
-def _real_like(z: Array) -> Array:
-    """An uninitialised real array of z's shape (the real dtype of a complex z)."""
-    return np.empty_like(z.real)
-
-
 def _copy(value: Any, out: Array | None) -> Array:
     """``value`` written into ``out`` (and ``out`` returned), or ``value`` itself as an array."""
     if out is None:
         return np.asarray(value)
-    np.copyto(out, value)
+    if out is not value:  # an identity g writes ŷ into z3's own buffer
+        np.copyto(out, value)
     return out
 
 
@@ -105,22 +115,23 @@ class Activation:
         raise ValueError(self.name)  # unreachable: name is validated by the config
 
     def derivative(self, z: Array, a: Array, out: Array | None = None) -> Array:
-        """The diagonal of ∂a/∂z for an elementwise function, given z and a = f(z); into ``out`` if given."""
+        """The diagonal of ∂a/∂z for an elementwise function, given real z and a = f(z); into ``out`` if given.
+
+        (The complex step differentiates values, never this function, so z is real here.)"""
         match self.name:
             case "identity":  # I
-                d = np.ones_like(z.real) if out is None else _copy(1, out)
+                d = np.ones_like(z) if out is None else _copy(1, out)
             case "relu":  # c·[z > 0]; 0 at the kink, as PyTorch
-                d = np.greater(z.real, 0, out=_real_like(z) if out is None else out)
+                d = np.greater(z, 0, out=np.empty_like(z) if out is None else out)
                 if self.scale != 1:
                     d *= self.scale
             case "leaky_relu":  # [z > 0] + slope·[z ≤ 0]
-                d = _copy(np.where(z.real > 0, 1.0, self.slope), _real_like(z) if out is None else out)
+                d = _copy(np.where(z > 0, 1.0, self.slope), out)
             case "tanh":  # 1 − a², computed as 4e/(1 + e)² with e = exp(−2|z|): no cancellation as |a| → 1
-                _, e = _exp_neg_abs(2 * z)
-                d = np.divide(4 * e, (1 + e) ** 2, out=out)
+                d = _bell(z, 2.0, out)
+                d *= 4
             case "sigmoid":  # a (1 − a) = σ(z)·σ(−z), computed as e/(1 + e)² with e = exp(−|z|): exact as a → 1
-                _, e = _exp_neg_abs(z)
-                d = np.divide(e, (1 + e) ** 2, out=out)
+                d = _bell(z, 1.0, out)
             case "softplus":  # σ(z)
                 d = sigmoid(z, out)
             case _:

@@ -19,6 +19,7 @@ LossName = Literal["mse", "bce", "cross_entropy"]
 Reduction = Literal["sum", "mean"]
 
 BCE_EPS = 1e-12  # PyTorch's BCELoss backward divides by max(ŷ(1 − ŷ), 1e-12)
+FUSED = {("bce", "sigmoid"), ("cross_entropy", "softmax")}  # (loss, g) with a stable closed-form ∂ℓ/∂z3
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class Loss:
 
     def fused(self, g: Activation) -> bool:
         """True when ℓ∘g has the stable closed form ∂ℓ/∂z3 = (ŷ − y)/N (σ+BCE, softmax+CE)."""
-        return (self.name, g.name) in (("bce", "sigmoid"), ("cross_entropy", "softmax"))
+        return (self.name, g.name) in FUSED
 
     def value(self, g: Activation, z3: Array, y: Array, y_hat: Array | None = None) -> Any:
         """The reduced loss ℓ of logits z3 (..., B, K) and targets y (B, K): a scalar, or one per
@@ -56,12 +57,19 @@ class Loss:
         n = self.divisor(*y.shape)
         match self.name:
             case "mse":  # Σ (ŷ − y)²
-                y_hat = g(z3) if y_hat is None else y_hat
-                total = ((y_hat - y) ** 2).sum(axis=(-2, -1))
+                d = (g(z3) if y_hat is None else y_hat) - y
+                if d.ndim == 2:  # one batch: a dot product, the fastest sum of squares
+                    d = d.reshape(-1)
+                    total = np.dot(d, d)
+                else:
+                    total = (d * d).sum(axis=(-2, -1))
             case "bce":  # −[y log σ(z) + (1−y) log(1−σ(z))] = softplus(z) − y z; g = σ (the config ensures it)
                 total = (softplus(z3) - y * z3).sum(axis=(-2, -1))
             case "cross_entropy":  # −Σᵢ yᵢ log softmax(z)ᵢ = logsumexp(z) − y·z for Σᵢ yᵢ = 1
-                total = (logsumexp(z3) - (y * z3).sum(axis=-1)).sum(axis=-1)
+                if z3.ndim == 2:  # one batch: Σ_b y_b·z_b as one dot product
+                    total = logsumexp(z3).sum() - np.dot(y.reshape(-1), z3.reshape(-1))
+                else:
+                    total = (logsumexp(z3) - (y * z3).sum(axis=-1)).sum(axis=-1)
             case _:
                 raise ValueError(self.name)
         return total / n
@@ -77,24 +85,32 @@ class Loss:
                 total = -(y * np.log(np.where(y != 0, y_hat, 1))).sum(axis=(-2, -1))
         return total / self.divisor(*y.shape)
 
-    def dloss_dyhat(self, y_hat: Array, y: Array) -> Array:
+    def dloss_dyhat(self, y_hat: Array, y: Array, out: Array | None = None) -> Array:
         """∂ℓ/∂ŷ, one row per sample (B, K); finite even where ŷ is 0 or 1 (see each case)."""
         n = self.divisor(*y.shape)
         match self.name:
             case "mse":  # V = 2 (ŷ − y)
-                return 2 * (y_hat - y) / n
+                d = np.subtract(y_hat, y, out=out)
+                d *= 2
+                if n != 1:
+                    d /= n
+                return d
             case "bce":  # Vᵢ = ((1 − yᵢ)/(1 − ŷᵢ) − yᵢ/ŷᵢ) = (ŷᵢ − yᵢ) / (ŷᵢ (1 − ŷᵢ)), clamped like PyTorch
                 denom = y_hat * (1 - y_hat)
-                return (y_hat - y) / np.where(denom.real > BCE_EPS, denom, BCE_EPS) / n
+                return np.divide((y_hat - y) / np.where(denom.real > BCE_EPS, denom, BCE_EPS), n, out=out)
             case "cross_entropy":  # Vᵢ = −yᵢ / ŷᵢ (0 where yᵢ = 0)
                 safe = np.where(y_hat.real > 0, y_hat, 1)
-                return np.where(y != 0, -y / safe, 0) / n
+                return np.divide(np.where(y != 0, -y / safe, 0), n, out=out)
         raise ValueError(self.name)
 
     def dloss_dz3(self, g: Activation, z3: Array, y_hat: Array, y: Array, out: Array | None = None) -> Array:
         """∂ℓ/∂z3 (B, K): the fused (ŷ − y)/N where it exists, else ∂ℓ/∂ŷ · ∂ŷ/∂z3; into ``out`` if given."""
         if self.fused(g):
             d = np.subtract(y_hat, y, out=out)
-            d /= self.divisor(*y.shape)
+            n = self.divisor(*y.shape)
+            if n != 1:
+                d /= n
             return d
+        if g.name == "identity":  # ∂ŷ/∂z3 = I
+            return self.dloss_dyhat(y_hat, y, out)
         return g.vjp(z3, y_hat, self.dloss_dyhat(y_hat, y), out)

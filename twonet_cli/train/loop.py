@@ -116,7 +116,8 @@ class Training:
     def _steps(self, batches: Iterator[tuple[Array, Array]], lr: float, count: int) -> tuple[int, float, int, float]:
         """Up to ``count`` SGD steps on the next batches, stopping at a non-finite loss: (steps taken,
         Σ batch loss per unit × rows, rows, the last batch loss)."""
-        sgd, loss, K = self.sgd, self.net.loss, self.split.K
+        sgd, loss, K, B = self.sgd, self.net.loss, self.split.K, self.batch
+        full = loss.per_unit(1.0, B, K) * B  # a full batch's ℓ, as "per unit" × rows
         taken, total, seen, last = 0, 0.0, 0, 0.0
         # a diverging step overflows: it is detected from ℓ, not from numpy's warnings
         with np.errstate(over="ignore", invalid="ignore"):
@@ -126,7 +127,7 @@ class Training:
                 if not math.isfinite(last):
                     break
                 b = len(x)
-                total += loss.per_unit(last, b, K) * b
+                total += last * full if b == B else loss.per_unit(last, b, K) * b
                 seen += b
         return taken, total, seen, last
 

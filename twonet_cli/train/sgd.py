@@ -41,7 +41,7 @@ class SGD:
         self.velocity = np.zeros_like(self.theta) if cfg.momentum else None
         self.work = np.empty_like(self.theta) if cfg.momentum or cfg.weight_decay else None
         self._fold_lr = not (cfg.momentum or cfg.weight_decay)  # then θ ← θ − (η ∂ℓ/∂θ) in one pass
-        self._cache = Cache.empty(np.empty((batch, n), dtype=self.dtype), m, K, self.dtype)
+        self._cache = Cache.empty(np.empty((batch, n), dtype=self.dtype), m, K, self.dtype, net.g)
         self._backprop = Backprop.empty(batch, grads)
         self._batch = batch
 
