@@ -19,6 +19,8 @@ from twonet_cli.core.activations import Activation
 from twonet_cli.core.jacobians import as_matrix, jacobians
 from twonet_cli.core.losses import Loss
 from twonet_cli.core.model import Net, Params, backward, forward, loss
+from twonet_cli.io.config import TrainConfig
+from twonet_cli.train.sgd import SGD
 
 from . import reference as ref
 
@@ -132,3 +134,43 @@ def test_the_oracles_catch_a_wrong_gradient(monkeypatch: pytest.MonkeyPatch) -> 
         with pytest.raises(AssertionError, match="relative error"):
             close(b.grads.W1, r["W1"])
     close(b.grads.W1 * ref.SCALE, r["W1"])  # exactly the missing factor
+
+
+@pytest.mark.parametrize("f,g,lo,red", COMBOS, ids=["-".join(c) for c in COMBOS])
+def test_training_steps_on_the_reference_gradients(f: str, g: str, lo: str, red: str) -> None:
+    """SGD runs model.backward into its buffers (flat θ, W1ᵀ and W2ᵀ layout, a last batch shorter
+    than the buffers): its gradient is the reference's, and plain SGD moves θ by exactly −η of it."""
+    rng = np.random.default_rng(2024)
+    p, X, Y = random_problem(rng, g, lo)
+    net = make_net(f, g, lo, red)
+    assert lo != "bce" or np.all(np.abs(forward(net, p, X).z3) < 30)  # the naive reference's V is finite here
+    r = ref.backprop(f, g, lo, red, p.W1, p.b1, p.W2, p.b2, X, Y)
+    B, lr = len(X), 0.125
+    for buffer_rows in (B, B + 3):
+        with_momentum = SGD(net, p, TrainConfig(momentum=0.5), buffer_rows)  # keeps ∂ℓ/∂θ unscaled
+        with_momentum.step(X, Y, lr)
+        for name, got in with_momentum.last_grads.items():
+            within(got, r[name], r["bound"][name], f"∂ℓ/∂{name} in SGD's buffers ({buffer_rows} rows)")
+        plain = SGD(net, p, TrainConfig(), buffer_rows)  # folds η into the backward pass
+        plain.step(X, Y, lr)
+        for name, after in plain.params.items():
+            before = getattr(p, name)
+            within(after, before - lr * r[name], np.abs(before) + lr * r["bound"][name], f"θ − η ∂ℓ/∂{name}")
+
+
+def test_training_gradient_check_can_fail(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The comparison above catches a wrong derivative in the shared backward pass."""
+    rng = np.random.default_rng(2024)
+    p, X, Y = random_problem(rng, "sigmoid", "mse")
+    net = make_net("tanh", "sigmoid", "mse", "mean")
+    r = ref.backprop("tanh", "sigmoid", "mse", "mean", p.W1, p.b1, p.W2, p.b2, X, Y)
+    original = Activation.derivative
+
+    def one_minus_a(self: Activation, z: Any, a: Any, out: Any = None) -> Any:  # tanh′ written as 1 − a
+        return np.subtract(1, a, out=out) if self.name == "tanh" else original(self, z, a, out)
+
+    monkeypatch.setattr(Activation, "derivative", one_minus_a)
+    sgd = SGD(net, p, TrainConfig(momentum=0.5), len(X))
+    sgd.step(X, Y, 0.1)
+    with pytest.raises(AssertionError, match="∂ℓ/∂W1"):
+        within(sgd.last_grads.W1, r["W1"], r["bound"]["W1"], "∂ℓ/∂W1")

@@ -46,6 +46,11 @@ class SGD:
         self._batch = batch
 
     @property
+    def last_grads(self) -> Grads:
+        """A float64 copy of the last step's ∂ℓ/∂θ (times η for plain SGD, which folds η in)."""
+        return self._backprop.grads.astype(np.float64)
+
+    @property
     def params(self) -> Params:
         """A float64 copy of the current parameters."""
         return self.live.astype(np.float64)
