@@ -63,11 +63,34 @@ junk = st.one_of(
 )
 
 
+def accepted_grads(stdout: str) -> None:
+    """What `grads --json` printed for an input it accepted: one JSON document, every number finite,
+    shapes that fit the network it names, and z1 = W1 x + b1, z3 = W2 z2 + b2 recomputed here."""
+    doc = json.loads(stdout)
+    net = doc["network"]
+    n, m, K = net["in_features"], net["hidden"], net["out_features"]
+    p = {k: np.asarray(v, dtype=np.float64) for k, v in doc["params"].items()}
+    shapes = {"W1": (m, n), "b1": (m,), "W2": (K, m), "b2": (K,)}
+    assert {k: a.shape for k, a in p.items()} == shapes
+    assert {k: np.shape(v) for k, v in doc["grads"].items()} == shapes
+    assert all(np.isfinite(np.asarray(v, dtype=np.float64)).all() for v in doc["grads"].values())
+    assert isinstance(doc["loss"], float) and 0 <= doc["loss"] < float("inf")  # every loss here is ≥ 0
+    assert doc["samples"]
+    for s in doc["samples"]:
+        x, z2 = np.asarray(s["x"]), np.asarray(s["z2"])
+        for got, want in ((s["z1"], p["W1"] @ x + p["b1"]), (s["z3"], p["W2"] @ z2 + p["b2"])):
+            scale = 1e-12 * (1 + np.abs(want).max())
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=scale)
+        assert np.shape(s["y_hat"]) == np.shape(s["y"]) == (K,)
+
+
 def one_error_line(result: Any, *, allow_ok: bool = False) -> str:
-    """The result is exit 2 with exactly one stderr line starting 'Error:' and empty stdout."""
+    """The result is exit 2 with exactly one stderr line starting 'Error:' and empty stdout; or,
+    with ``allow_ok``, exit 0 with a `grads --json` document that passes ``accepted_grads``."""
     text = result.stdout + result.stderr
     assert "Traceback" not in text, text
     if allow_ok and result.exit_code == 0:
+        accepted_grads(result.stdout)
         return ""
     assert result.exit_code == 2, f"exit {result.exit_code}: {text}"
     lines = result.stderr.strip().splitlines()
@@ -97,7 +120,7 @@ def test_config_values_of_every_kind_at_every_key(tmp_path: Path, key: str, valu
     set_key(raw, key, value)
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(raw))
-    line = one_error_line(runner.invoke(app, ["grads", "-c", str(path)]), allow_ok=True)
+    line = one_error_line(runner.invoke(app, ["grads", "--json", "-c", str(path)]), allow_ok=True)
     if line:
         assert str(path) in line or "example" in line or "--target" in line, line
 
@@ -122,7 +145,7 @@ def test_unknown_and_misplaced_keys(tmp_path: Path, path: list[str], value: Any)
 def test_arbitrary_yaml_text(tmp_path: Path, text: str) -> None:
     file = tmp_path / "c.yaml"
     file.write_text(text)
-    line = one_error_line(runner.invoke(app, ["grads", "-c", str(file)]), allow_ok=True)
+    line = one_error_line(runner.invoke(app, ["grads", "--json", "-c", str(file)]), allow_ok=True)
     if line:
         assert str(file) in line
 
@@ -157,7 +180,8 @@ inline = st.one_of(
 def test_inline_inputs_and_targets(x: str, y: str) -> None:
     if x.startswith("-") or y.startswith("-"):  # an option-like value is a usage matter, tested elsewhere
         x, y = " " + x, " " + y
-    one_error_line(runner.invoke(app, ["grads", "-c", "classification-bce", "-x", x, "-y", y]), allow_ok=True)
+    one_error_line(runner.invoke(app, ["grads", "--json", "-c", "classification-bce", "-x", x, "-y", y]),
+                   allow_ok=True)
 
 
 @FUZZ
@@ -168,7 +192,8 @@ def test_csv_inputs(tmp_path: Path, rows: list[list[str]], header: bool, target:
     file = tmp_path / "x.csv"
     file.write_text(("a,b\n" if header else "") + "\n".join(",".join(r) for r in rows))
     for cfg in ("classification-bce", "multiclass"):
-        one_error_line(runner.invoke(app, ["grads", "-c", cfg, "-x", str(file), "-y", target]), allow_ok=True)
+        one_error_line(runner.invoke(app, ["grads", "--json", "-c", cfg, "-x", str(file), "-y", target]),
+                       allow_ok=True)
 
 
 ARRAYS = st.sampled_from([
@@ -190,7 +215,7 @@ def test_array_files(tmp_path: Path, x: Any, y: Any, kind: str) -> None:
         else:
             file.write_text(json.dumps(a.tolist(), default=str))
         paths.append(str(file))
-    one_error_line(runner.invoke(app, ["grads", "-c", "classification-bce", "-x", paths[0], "-y", paths[1]]),
+    one_error_line(runner.invoke(app, ["grads", "--json", "-c", "classification-bce", "-x", paths[0], "-y", paths[1]]),
                    allow_ok=True)
 
 
@@ -214,7 +239,7 @@ def test_params_files(tmp_path: Path, keys: set[str], hidden: int, kind: str, sp
         plain = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in arrays.items()}
         text = json.dumps(plain, default=str) if kind == "json" else yaml.safe_dump(plain)
         file.write_text(text.replace("NaN", ".nan") if kind == "yaml" else text)
-    line = one_error_line(runner.invoke(app, ["grads", "-c", "classification-bce", "--set", "model.hidden=3",
+    line = one_error_line(runner.invoke(app, ["grads", "--json", "-c", "classification-bce", "--set", "model.hidden=3",
                                               "-p", str(file)]), allow_ok=True)
     if line:
         assert str(file) in line or "--params" in line
@@ -224,7 +249,8 @@ def test_params_files(tmp_path: Path, keys: set[str], hidden: int, kind: str, sp
 @given(key=st.one_of(st.sampled_from(LEAVES), st.text(string.ascii_lowercase + "._", max_size=15)),
        eq=st.sampled_from(["=", "", ":", "=="]), value=st.one_of(junk.map(str), st.sampled_from(["[", "{a", "!!x"])))
 def test_set_overrides(key: str, eq: str, value: str) -> None:
-    line = one_error_line(runner.invoke(app, ["grads", "-c", "classification-bce", "--set", f"{key}{eq}{value}"]),
+    args = ["grads", "--json", "-c", "classification-bce", "--set", f"{key}{eq}{value}"]
+    line = one_error_line(runner.invoke(app, args),
                           allow_ok=True)
     if line:
         assert "--set" in line or "example" in line or "--target" in line, line
@@ -259,3 +285,17 @@ def test_usage_errors_are_one_line() -> None:
     for args in (["grads", "--nope"], ["train", "--out"], ["check", "--dtype", "float16"], ["grads", "--sample", "x"]):
         r = subprocess.run([sys.executable, "-m", "twonet_cli", *args], capture_output=True, text=True, check=False)
         assert r.returncode == 2 and r.stdout == "" and r.stderr.count("\n") == 1, (args, r.stderr)
+
+
+def test_the_accepted_output_check_can_fail() -> None:
+    """accepted_grads passes twonet's real output and refuses it once z1 or a gradient's shape is off."""
+    good = runner.invoke(app, ["grads", "--json", "-c", "classification-bce"]).stdout
+    accepted_grads(good)
+    doc = json.loads(good)
+    doc["samples"][0]["z1"][0] += 1e-6
+    with pytest.raises(AssertionError):
+        accepted_grads(json.dumps(doc))
+    doc = json.loads(good)
+    doc["grads"]["W1"] = doc["grads"]["W1"][:-1]
+    with pytest.raises(AssertionError):
+        accepted_grads(json.dumps(doc))

@@ -147,14 +147,14 @@ class DType(str, Enum):
 @app.command(epilog=EXIT_CODES)
 def check(
     config_: ConfigOpt = None,
-    input_: InputOpt = None,
-    target: TargetOpt = None,
-    params: ParamsOpt = None,
-    set_: SetOpt = None,
     grads: Annotated[Optional[str], typer.Option(
         "--grads", "-g", metavar="FILE", show_default=False,
         help="Check these gradients (W1, b1, W2, b2 in a .npz/.json/.yaml, e.g. from a hand-written backward "
              "pass) instead of twonet's, and name the mistake.")] = None,
+    input_: InputOpt = None,
+    target: TargetOpt = None,
+    params: ParamsOpt = None,
+    set_: SetOpt = None,
     dtype: Annotated[DType, typer.Option(help="Run the whole check in this precision.")] = DType.float64,
     steps: Annotated[bool, typer.Option("--steps", help="Also print the central-difference error against "
                                         "the step size h (the truncation/rounding U-curve).")] = False,

@@ -30,10 +30,12 @@ class Comparison:
 
     @property
     def entries(self) -> int:
+        """The number of entries the reference was computed for."""
         return int(self.analytic.size if self.checked is None else self.checked.sum())
 
     @property
     def abs_err(self) -> Array:
+        """|analytic − numeric|, entry by entry."""
         return np.abs(self.analytic - self.numeric)
 
     @property
@@ -50,6 +52,7 @@ class Comparison:
 
     @property
     def passed(self) -> bool:
+        """True when no counted entry fails."""
         return not self.failing.any()
 
     def worst(self) -> tuple[int, ...]:

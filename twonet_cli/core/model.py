@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
@@ -23,6 +23,7 @@ from .losses import Loss
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 InitScheme = Literal["torch", "normal", "xavier", "he"]
 Shape = tuple[int, ...]
+P = TypeVar("P", bound="Params")
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Params:
         """(name, array) pairs in the order W1, b1, W2, b2."""
         return [(f.name, getattr(self, f.name)) for f in fields(self)]
 
-    def astype(self, dtype: Any) -> Params:
+    def astype(self: P, dtype: Any) -> P:
         """A copy in ``dtype`` (of the same class: Params or Grads)."""
         return type(self)(*(np.asarray(a, dtype=dtype) for _, a in self.items()))
 

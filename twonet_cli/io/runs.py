@@ -46,12 +46,14 @@ def _umask() -> int:
 
 
 def params_bytes(p: Params) -> bytes:
+    """W1, b1, W2, b2 as the bytes of an .npz file."""
     buf = io.BytesIO()
     np.savez(buf, W1=p.W1, b1=p.b1, W2=p.W2, b2=p.b2)
     return buf.getvalue()
 
 
 def history_bytes(history: Sequence[Epoch]) -> bytes:
+    """The history as the bytes of history.csv, one row per epoch, floats in full (repr)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(HISTORY_COLUMNS)

@@ -49,6 +49,7 @@ def _row(t: Table, r: CheckReport, row: ArrayCheck) -> None:
 
 
 def results_table(r: CheckReport) -> Table:
+    """One row per parameter and per local Jacobian: entries, errors, kinks, worst entry, verdict."""
     t = Table(title="Analytic gradients vs the complex step (primary) and central differences",
               title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
     t.add_column("check", no_wrap=True, min_width=7)
@@ -65,6 +66,7 @@ def results_table(r: CheckReport) -> Table:
 
 
 def failures(r: CheckReport, count: int) -> list[Text]:
+    """The worst failing entries of each array, as lines."""
     out = []
     for row in r.params + r.jacobians:
         if not np.isfinite(row.primary.analytic).all():
@@ -83,6 +85,7 @@ def failures(r: CheckReport, count: int) -> list[Text]:
 
 
 def thresholds(r: CheckReport) -> list[str]:
+    """The thresholds and formulas behind the verdicts, as note lines."""
     dtype = np.dtype(r.dtype)
     eps = float(np.finfo(dtype).eps)
     rc, ac = tolerances(dtype, "complex")
@@ -107,6 +110,7 @@ def thresholds(r: CheckReport) -> list[str]:
 
 
 def verdict_line(r: CheckReport) -> Text:
+    """The one-line PASS or FAIL under the table."""
     worst = max(_max(row.primary, "rel") for row in r.params)
     eps = float(np.finfo(np.dtype(r.dtype)).eps)
     if r.passed:
@@ -120,6 +124,7 @@ def verdict_line(r: CheckReport) -> Text:
 
 def check_report(r: CheckReport, source: str, description: str, shape: tuple[int, int, int], batch: int,
            failures_shown: int) -> RenderableType:
+    """Everything `twonet check` prints, top to bottom."""
     n, m, K = shape
     head = Panel(
         f"network {n} → {m} → {K}   batch B = {batch}   dtype {r.dtype}\n"
@@ -139,6 +144,7 @@ def check_report(r: CheckReport, source: str, description: str, shape: tuple[int
 
 
 def step_table(curve: list[tuple[float, float, float]], dtype: str) -> RenderableType:
+    """`--steps`: central-difference error against the step size h, with its model h²/6 + ε/h."""
     eps = float(np.finfo(np.dtype(dtype)).eps)
     t = Table(title=f"Central differences against the complex step, by step h ({dtype})", title_justify="left",
               title_style="bold")

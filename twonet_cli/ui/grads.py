@@ -72,6 +72,7 @@ def array_table(title: str, columns: Cells, rows: Sequence[tuple[Cells, Array]],
 
 
 def header(e: Explanation, source: str, description: str) -> RenderableType:
+    """The panel naming the config, the network and the loss."""
     n, m, K = e.params.shape
     net = e.net
     title = f"[bold]{escape(source)}[/bold]" + (f" — {escape(description)}" if description else "")
@@ -83,11 +84,13 @@ def header(e: Explanation, source: str, description: str) -> RenderableType:
 
 
 def params_table(e: Explanation, view: View) -> Table:
+    """W1, b1, W2, b2 with their shapes."""
     rows = [((name, shape_of(a)), a) for name, a in e.params.items()]
     return array_table("Parameters", ("name", "shape", "value"), rows, view)
 
 
 def forward_table(e: Explanation, view: View) -> Table:
+    """x → z1 → z2 → z3 → ŷ for one sample, with the target."""
     c, i = e.cache, view.sample
     f, g = e.net.f.label(), e.net.g.label()
     rows = [
@@ -101,6 +104,7 @@ def forward_table(e: Explanation, view: View) -> Table:
 
 
 def loss_line(e: Explanation, view: View) -> Text:
+    """The reduced loss, saying what it is a mean or sum over."""
     loss = e.net.loss
     over = "B samples" if loss.unit == "sample" else "B·K elements"
     how = f"{'mean' if loss.reduction == 'mean' else 'sum'} over the {over}"
@@ -140,12 +144,14 @@ def formula(fn: Activation, out: str, inp: str, sym: str) -> str:
 
 
 def dloss_dyhat_formula(e: Explanation) -> str:
+    """SPEC.md's formula for ∂ℓ/∂ŷ, with the reduction's ÷ N."""
     loss = e.net.loss
     per = {"mse": "V = 2 (ŷ − y)ᵀ", "bce": "Vᵢ = (1 − yᵢ)/(1 − ŷᵢ) − yᵢ/ŷᵢ", "cross_entropy": "Vᵢ = −yᵢ / ŷᵢ"}
     return f"{per[loss.name]}, ÷ N" if loss.reduction == "mean" else per[loss.name]
 
 
 def jacobian_table(e: Explanation, view: View) -> Table:
+    """M = ∂z2/∂z1, P = ∂ŷ/∂z3 and V = ∂ℓ/∂ŷ for one sample, with their formulas."""
     j, i, net = e.jac, view.sample, e.net
     m, K = j.dz2_dz1.shape[-1], j.dyhat_dz3.shape[-1]
     rows = [
@@ -159,6 +165,7 @@ def jacobian_table(e: Explanation, view: View) -> Table:
 
 
 def backward_table(e: Explanation, view: View) -> Table:
+    """∂ℓ/∂ŷ, ∂ℓ/∂z3, ∂ℓ/∂z2, ∂ℓ/∂z1 for one sample, each with its chain-rule step."""
     b, i = e.back, view.sample
     dz3_rule = "(ŷ − y) ÷ N  (fused, stable)" if e.net.loss.fused(e.net.g) else "∂ℓ/∂ŷ · ∂ŷ/∂z3 = V P"
     rows = [
@@ -171,6 +178,7 @@ def backward_table(e: Explanation, view: View) -> Table:
 
 
 def grads_table(e: Explanation, view: View) -> Table:
+    """∂ℓ/∂W1, ∂ℓ/∂b1, ∂ℓ/∂W2, ∂ℓ/∂b2 of the batch loss, with their rules and shapes."""
     s = "Σ_b " if e.batch > 1 else ""
     rules = {"W1": f"{s}(∂ℓ/∂z1)ᵀ xᵀ", "b1": f"{s}∂ℓ/∂z1", "W2": f"{s}(∂ℓ/∂z3)ᵀ z2ᵀ", "b2": f"{s}∂ℓ/∂z3"}
     rows = [((f"∂ℓ/∂{name}", rules[name], shape_of(a)), a) for name, a in e.back.grads.items()]
@@ -179,6 +187,7 @@ def grads_table(e: Explanation, view: View) -> Table:
 
 
 def notes(e: Explanation) -> list[str]:
+    """Footnotes: the reduction's N, how BCE and the fused derivative are computed, the sample shown."""
     net, out = e.net, []
     if net.loss.reduction == "mean":
         out.append(f"N = {net.loss.divisor(*e.y.shape)}: reduction mean divides ℓ and every derivative by N.")

@@ -18,6 +18,7 @@ from ..train.session import Outcome
 
 
 def fmt_metric(task: Task, value: float | None) -> str:
+    """Accuracy as a percentage, R² to four places, '—' when undefined."""
     if value is None or math.isnan(value):
         return "—"
     return f"{100 * value:.1f}%" if task == "classification" else f"{value:.4f}"
@@ -62,6 +63,7 @@ class TrainingProgress:
 
 
 def status(task: Task, train_loss: float, e: Epoch | None) -> str:
+    """The text beside the progress bar: losses and the metric so far."""
     text = f"train {train_loss:.4g}"
     if e is not None and e.val_loss is not None:
         text += f" · val {e.val_loss:.4g}"
@@ -71,6 +73,7 @@ def status(task: Task, train_loss: float, e: Epoch | None) -> str:
 
 
 def training_summary(history: Sequence[Epoch], task: Task, seconds: float, reason: str) -> Table:
+    """The table printed when a run ends."""
     last = history[-1]
     best = best_epoch(history)
     samples = sum(e.samples for e in history)
