@@ -77,7 +77,7 @@ def test_json_matches_the_hand_derivation(hand_params: str) -> None:
     assert set(s) == {"x", "y", "z1", "z2", "z3", "y_hat", "dloss_dz3", "dloss_dz2", "dloss_dz1", "jacobians"}
     assert (s["z1"], s["z2"], s["z3"], s["y_hat"]) == ([1.5, -1.5], [7.5, 0.0], [16.0], [16.0])
     assert (s["dloss_dz3"], s["dloss_dz2"], s["dloss_dz1"]) == ([12.0], [24.0, 36.0], [120.0, 0.0])
-    assert s["jacobians"] == {"dz2_dz1": [[5.0, 0.0], [0.0, 0.0]], "dyhat_dz3": [[1.0]], "dloss_dyhat": [12.0]}
+    assert s["jacobians"] == {"dz2_dz1_diagonal": [5.0, 0.0], "dyhat_dz3": [[1.0]], "dloss_dyhat": [12.0]}
 
 
 @pytest.mark.parametrize("form", ["inline", "csv", "npy", "json"])

@@ -30,7 +30,7 @@ from typer.testing import CliRunner
 
 from twonet_cli.cli import app
 from twonet_cli.io import config, config_files
-from twonet_cli.io.schema import hints
+from twonet_cli.io.schema import Range, field_type, hints
 
 FUZZ = settings()  # the loaded profile's examples, seed and deadline (conftest.py)
 runner = CliRunner()
@@ -54,7 +54,7 @@ _walk(config.Config, "")
 
 junk = st.one_of(
     st.text(string.printable, max_size=12),
-    st.integers(-3, 64),  # sizes, seeds and counts, negative or 0 included; never a huge layer
+    st.integers(-3, 64),  # sizes, seeds and counts, 0 and negatives included (each key's limit: below)
     st.floats(allow_nan=True, allow_infinity=True),
     st.booleans(),
     st.none(),
@@ -299,3 +299,43 @@ def test_the_accepted_output_check_can_fail() -> None:
     doc["grads"]["W1"] = doc["grads"]["W1"][:-1]
     with pytest.raises(AssertionError):
         accepted_grads(json.dumps(doc))
+
+
+def _int_limit(dotted: str) -> int | None:
+    """The upper bound the schema sets on an integer key, or None."""
+    tp = field_type(config.Config, dotted)
+    stack = [tp]
+    while stack:
+        t = stack.pop()
+        if typing.get_origin(t) is typing.Annotated:
+            base, *marks = typing.get_args(t)
+            if base is int:
+                return next((int(m.high) for m in marks if isinstance(m, Range) and m.high is not None), None)
+        stack.extend(typing.get_args(t))
+    return None
+
+
+BOUNDED = [(key, limit) for key in LEAVES if (limit := _int_limit(key)) is not None]
+
+
+@pytest.mark.parametrize("key,limit", BOUNDED, ids=[k for k, _ in BOUNDED])
+def test_every_integer_key_stops_at_its_limit(tmp_path: Path, key: str, limit: int) -> None:
+    """One past the schema's limit is refused naming the key; the limit itself is not refused for size."""
+    for value, refused in ((limit + 1, True), (limit, False)):
+        raw = base_config()
+        set_key(raw, key, value)
+        path = tmp_path / "c.yaml"
+        path.write_text(yaml.safe_dump(raw))
+        line = one_error_line(runner.invoke(app, ["grads", "--json", "-c", str(path)]), allow_ok=True)
+        if refused:
+            assert f"{key}: must be ≤" in line, line
+        else:
+            assert "must be ≤" not in line, line
+
+
+def test_sizes_beyond_memory_are_refused_before_any_work() -> None:
+    big = runner.invoke(app, ["grads", "-c", "classification-bce", "--set", "model.in_features=60000",
+                              "--set", "model.hidden=60000"])
+    assert "parameters, more than the 50,000,000 twonet holds" in one_error_line(big)
+    assert "too large for float64" in one_error_line(
+        runner.invoke(app, ["grads", "-c", "classification-bce", "--set", "model.f.scale=1" + "0" * 400]))

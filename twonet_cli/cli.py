@@ -65,6 +65,7 @@ ParamsOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout instead of tables.")]
 
+MAX_FULL = 4096  # --full shows ∂z2/∂z1 as a matrix for layers up to this size
 err_console = Console(stderr=True, highlight=False)  # every message on stderr goes through this console
 
 
@@ -126,6 +127,9 @@ def grads(
         p, x, y = inputs.load_problem(cfg, input_, target, params, path)
         if sample >= x.shape[0]:
             raise TwonetError(f"--sample: {sample} is out of range for a batch of {x.shape[0]}")
+        if full and cfg.model.hidden > MAX_FULL:
+            raise TwonetError(f"--full: ∂z2/∂z1 would be a {cfg.model.hidden}×{cfg.model.hidden} matrix; "
+                              "without --full its diagonal is shown")
         e = explain(cfg.net(), p, x, y)
         doc = json.grads_json(e)
         json.refuse_non_finite(doc)

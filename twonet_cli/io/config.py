@@ -16,7 +16,17 @@ from ..core.model import PARAM_NAMES, InitScheme, Net, Params, init_params, shap
 from ..errors import ConfigError
 from .schema import ARRAY, Range, to_plain
 
-Positive = Annotated[int, Range(low=1)]
+# Limits that keep every setting within what one machine holds and a run can finish: the largest
+# layer, the most parameters (8 bytes each), generated rows, epochs, classes.
+MAX_UNITS = 65_536  # n, m or K
+MAX_PARAMS = 50_000_000  # n·m + m + K·m + K: 400 MB of float64
+MAX_ROWS = 10_000_000  # rows a generator draws
+MAX_COUNT = 10_000_000  # epochs, batch size, schedule and patience counts
+MAX_SEED = 2**63 - 1
+
+Units = Annotated[int, Range(low=1, high=MAX_UNITS)]
+Count = Annotated[int, Range(low=1, high=MAX_COUNT)]
+Seed = Annotated[int, Range(low=0, high=MAX_SEED)]
 ArrayField = Annotated[Any, ARRAY]  # a number or nested lists of numbers, stored as a float64 array
 
 
@@ -40,7 +50,7 @@ class InitConfig:
     """model.init: how parameters are drawn when none are given."""
 
     scheme: InitScheme = "torch"  # torch (nn.Linear default) | normal | xavier | he
-    seed: Annotated[int, Range(low=0)] = 0  # seed of the numpy Generator
+    seed: Seed = 0  # seed of the numpy Generator
     std: Annotated[float, Range(low=0, open_low=True)] = 0.1  # normal: standard deviation
     zero_bias: bool = False  # biases start at zero instead of nn.Linear's U(±1/√fan_in)
 
@@ -59,9 +69,9 @@ class ParamsConfig:
 class ModelConfig:
     """model: the sizes n → m → K, f, g, and the starting parameters."""
 
-    in_features: Positive = 2  # n
-    hidden: Positive = 3  # m
-    out_features: Positive = 1  # K
+    in_features: Units = 2  # n
+    hidden: Units = 3  # m
+    out_features: Units = 1  # K
     f: ActivationConfig = ActivationConfig("relu", scale=5.0)  # hidden activation
     g: ActivationConfig = ActivationConfig("identity")  # output function
     init: InitConfig = InitConfig()  # random initialisation, unless params are given
@@ -93,10 +103,10 @@ class DataConfig:
     """data: what `twonet train` learns from — a generator or a file — and the split."""
 
     source: str = "surface"  # a generator (sine, surface, xor, circles, moons, blobs, spiral) or a .csv/.npy/.npz
-    n: Positive = 500  # generators: samples drawn
+    n: Annotated[int, Range(low=1, high=MAX_ROWS)] = 500  # generators: samples drawn
     noise: NonNegative = 0.1  # generators: noise standard deviation
-    seed: Annotated[int, Range(low=0)] = 0  # generators and the validation split
-    classes: Annotated[int, Range(low=2)] = 3  # blobs and spiral: number of classes
+    seed: Seed = 0  # generators and the validation split
+    classes: Annotated[int, Range(low=2, high=1000)] = 3  # blobs and spiral: number of classes
     features: list[int | str] | None = None  # files: columns of x, by index or header name (default: all but target)
     target: int | str | None = None  # files: column of y (default: the last)
     x_key: str = "x"  # .npz: array of features (N, n)
@@ -110,18 +120,18 @@ class DataConfig:
 class TrainConfig:
     """train: SGD and its schedule, as torch.optim.SGD, and the run's dtype and checkpoints."""
 
-    epochs: Positive = 100  # passes over the training rows
-    batch_size: Positive | Literal["full"] = 32  # 1 = online SGD, "full" = the whole training set
+    epochs: Count = 100  # passes over the training rows
+    batch_size: Count | Literal["full"] = 32  # 1 = online SGD, "full" = the whole training set
     lr: Annotated[float, Range(low=0, open_low=True)] = 0.05  # learning rate η
     momentum: Annotated[float, Range(low=0, high=0.999)] = 0.0  # μ in v ← μ v + g
     nesterov: bool = False  # θ ← θ − η (g + μ v) instead of θ − η v
     weight_decay: NonNegative = 0.0  # L2: g ← g + λ θ
     schedule: Literal["constant", "step", "cosine"] = "constant"  # learning rate over epochs
-    step_size: Positive = 30  # step schedule: epochs between decays
+    step_size: Count = 30  # step schedule: epochs between decays
     gamma: Annotated[float, Range(low=0, high=1, open_low=True)] = 0.1  # step schedule: decay factor
     shuffle: bool = True  # reshuffle the training rows every epoch (seeded)
-    patience: Positive | None = None  # stop after this many epochs without a better validation loss
-    seed: Annotated[int, Range(low=0)] = 0  # shuffling
+    patience: Count | None = None  # stop after this many epochs without a better validation loss
+    seed: Seed = 0  # shuffling
     dtype: Literal["float64", "float32"] = "float64"  # arithmetic of the whole run
     checkpoint_seconds: NonNegative = 1.0  # --out: least time between checkpoints (one is always written at the end)
 
@@ -173,8 +183,11 @@ def validate(c: Config) -> None:
         raise ConfigError(f"loss.name: cross_entropy needs model.g: softmax, got {m.g.name}")
     if m.g.name == "softmax" and m.out_features < 2:
         raise ConfigError("model.out_features: softmax needs at least 2 outputs")
+    n, h, K = m.in_features, m.hidden, m.out_features
+    if n * h + h + K * h + K > MAX_PARAMS:
+        raise ConfigError(f"model.hidden: {n} → {h} → {K} has {n * h + h + K * h + K:,} parameters, more than "
+                          f"the {MAX_PARAMS:,} twonet holds")
     if m.params is not None:
-        n, h, K = m.in_features, m.hidden, m.out_features
         wrong = shape_mismatch({k: getattr(m.params, k) for k in PARAM_NAMES}, n, h, K)
         if wrong is not None:
             key, got, want = wrong

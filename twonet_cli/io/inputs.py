@@ -109,6 +109,8 @@ def numbers_array(value: Any, where: str) -> Array:
         raise InputError(f"{where}: expected a number or a (nested) list of numbers")
     try:
         return _finite(np.asarray(value, dtype=np.float64), where)
+    except OverflowError:
+        raise InputError(f"{where}: a number is too large for float64") from None
     except ValueError:
         raise InputError(f"{where}: rows have different lengths") from None
 

@@ -134,9 +134,13 @@ def coerce(tp: Any, value: Any, path: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{path}: expected a number, got {_kind(value)} {value!r}")
-        if not math.isfinite(value):
+        try:
+            number = float(value)
+        except OverflowError:  # an integer with hundreds of digits
+            raise ConfigError(f"{path}: expected a finite number, got an integer too large for float64") from None
+        if not math.isfinite(number):
             raise ConfigError(f"{path}: expected a finite number, got {value!r}")
-        return float(value)
+        return number
     if tp is str:
         if not isinstance(value, str):
             raise ConfigError(f"{path}: expected a string, got {_kind(value)} {value!r}")
@@ -157,6 +161,8 @@ def _array(value: Any, path: str) -> np.ndarray[Any, Any]:
         raise ConfigError(f"{path}: expected a number or a list of numbers, got {_kind(value)}")
     try:
         a = np.asarray(value, dtype=np.float64)
+    except OverflowError:
+        raise ConfigError(f"{path}: a number is too large for float64") from None
     except ValueError:
         raise ConfigError(f"{path}: rows have different lengths") from None
     if not np.isfinite(a).all():

@@ -57,7 +57,7 @@ def grads_json(e: Explanation) -> dict[str, Any]:
             "dloss_dz2": b.dloss_dz2[i].tolist(),
             "dloss_dz1": b.dloss_dz1[i].tolist(),
             "jacobians": {
-                "dz2_dz1": as_matrix(j.dz2_dz1[i]).tolist(),
+                "dz2_dz1_diagonal": j.dz2_dz1[i].tolist(),  # f is elementwise: ∂z2/∂z1 is diagonal
                 "dyhat_dz3": as_matrix(j.dyhat_dz3[i]).tolist(),
                 "dloss_dyhat": j.dloss_dyhat[i].tolist(),
             },
