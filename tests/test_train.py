@@ -211,8 +211,8 @@ def test_cli_saves_a_complete_reproducible_run(tmp_path: Path) -> None:
     assert history[0].startswith("epoch,steps,train_loss,val_loss,metric") and len(history) == 31
     again = tmp_path / "again"
     assert cli("-c", str(out / "config.yaml"), "--out", str(again), "-q").exit_code == 0
-    first, second = np.load(out / "params.npz"), np.load(again / "params.npz")
-    assert all(first[k].tobytes() == second[k].tobytes() for k in ("W1", "b1", "W2", "b2"))
+    with np.load(out / "params.npz") as first, np.load(again / "params.npz") as second:
+        assert all(first[k].tobytes() == second[k].tobytes() for k in ("W1", "b1", "W2", "b2"))
     # the saved params feed the other commands
     for cmd in (["grads", "-c", "classification-bce"], ["check", "-c", "classification-bce"]):
         res = CliRunner().invoke(app, [*cmd, "--params", str(out / "params.npz"), "--json"])
@@ -241,8 +241,8 @@ def test_cli_divergence_is_exit_1_with_one_line(tmp_path: Path) -> None:
     assert r.exit_code == 1
     line = r.stderr.strip()
     assert line.count("\n") == 0 and "diverged" in line and "epoch 1" in line and "train.lr" in line
-    saved = np.load(tmp_path / "run" / "params.npz")
-    assert all(np.isfinite(saved[k]).all() for k in saved.files)
+    with np.load(tmp_path / "run" / "params.npz") as saved:
+        assert all(np.isfinite(saved[k]).all() for k in saved.files)
 
 
 def test_ctrl_c_saves_and_says_so(tmp_path: Path) -> None:
@@ -263,8 +263,8 @@ def test_ctrl_c_saves_and_says_so(tmp_path: Path) -> None:
         proc.communicate()
     assert proc.returncode == 130, stderr
     assert "Interrupted" in stderr and str(out) in stderr and "Traceback" not in stderr
-    saved = np.load(out / "params.npz")
-    assert set(saved.files) == {"W1", "b1", "W2", "b2"}
+    with np.load(out / "params.npz") as saved:
+        assert set(saved.files) == {"W1", "b1", "W2", "b2"}
     assert len((out / "history.csv").read_text().splitlines()) >= 2
 
 

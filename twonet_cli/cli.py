@@ -21,6 +21,8 @@ from .errors import EXIT_INTERRUPTED, EXIT_MISMATCH, TwonetError
 from .io import config, config_files, inputs
 
 if TYPE_CHECKING:
+    from .io.runs import RunDir
+    from .train.loop import Training
     from .train.session import Outcome
 
 EXIT_CODES = (
@@ -216,9 +218,8 @@ def train(
     from .data.dataset import from_config
     from .io.runs import RunDir, atomic_write
     from .train.loop import Training
-    from .train.session import run_session
     from .ui import json, plots
-    from .ui.train import TrainingProgress, training_report
+    from .ui.train import training_report
 
     with reported():
         cfg, _ = config_files.load(config_, set_ or ())
@@ -232,17 +233,9 @@ def train(
                 raise TwonetError(f"--plot: '{plot}' must end in .png")
             plots.require_matplotlib()
         run_dir = RunDir(out, force) if out is not None else None
-        m = cfg.model
-        split = from_config(cfg.data, m.in_features, m.out_features, cfg.loss.name)
+        split = from_config(cfg.data, cfg.model.in_features, cfg.model.out_features, cfg.loss.name)
         training = Training(cfg.net(), cfg.params(), split, cfg.train)
-        config_yaml = cfg.to_yaml()
-        save = (lambda t: run_dir.save(t.current, t.best_params, config_yaml, t.history)) if run_dir else None
-        _stop_on_sigint()
-        if quiet:
-            outcome = run_session(training, None, save)
-        else:
-            with TrainingProgress(err_console, split.data.task, cfg.train.epochs) as progress:
-                outcome = run_session(training, progress, save)
+        outcome = _run_training(training, cfg, run_dir, quiet)
         if plot is not None and training.history:
             regions = plots.decision_regions(training.net, training.current, split)
             atomic_write(plot, plots.training_plot(training.history, regions))
@@ -252,6 +245,22 @@ def train(
             Console(highlight=False).print(training_report(training, outcome, out))
         _report_stop(outcome, cfg.train.lr, out)
     raise typer.Exit(_training_exit(outcome.reason))
+
+
+def _run_training(training: Training, cfg: config.Config, run_dir: RunDir | None, quiet: bool) -> Outcome:
+    """The whole run, with the progress bar on stderr unless quiet, saving into ``run_dir`` if given."""
+    from .train.session import run_session
+    from .ui.train import TrainingProgress
+
+    save = None
+    if run_dir is not None:
+        config_yaml = cfg.to_yaml()  # serialised once, and only for a run directory
+        save = lambda t: run_dir.save(t.current, t.best_params, config_yaml, t.history)  # noqa: E731
+    _stop_on_sigint()
+    if quiet:
+        return run_session(training, None, save)
+    with TrainingProgress(err_console, training.split.data.task, cfg.train.epochs) as progress:
+        return run_session(training, progress, save)
 
 
 def _stop_on_sigint() -> None:
