@@ -40,7 +40,9 @@ class Loss:
 
     def divisor(self, B: int, K: int) -> int:
         """N with ℓ = (Σ elementwise losses) / N for a (B, K) batch: 1 for sum, the mean's N for mean."""
-        return 1 if self.reduction == "sum" else self.mean_divisor(B, K)
+        if self.reduction == "sum":
+            return 1
+        return B if self.name == "cross_entropy" else B * K
 
     def per_unit(self, value: float, B: int, K: int) -> float:
         """ℓ of a (B, K) batch as its mean per element (or per sample), whatever the reduction:
@@ -105,7 +107,7 @@ class Loss:
 
     def dloss_dz3(self, g: Activation, z3: Array, y_hat: Array, y: Array, out: Array | None = None) -> Array:
         """∂ℓ/∂z3 (B, K): the fused (ŷ − y)/N where it exists, else ∂ℓ/∂ŷ · ∂ŷ/∂z3; into ``out`` if given."""
-        if self.fused(g):
+        if (self.name, g.name) in FUSED:
             d = np.subtract(y_hat, y, out=out)
             n = self.divisor(*y.shape)
             if n != 1:

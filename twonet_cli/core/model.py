@@ -165,7 +165,8 @@ def backward(net: Net, p: Params, c: Cache, y: Array, out: Backprop | None = Non
     np.dot(c.z2.T, dz3, out=g.W2.T)  # ∂ℓ/∂W2 = Σ (∂ℓ/∂z3)ᵀ z2ᵀ, written as its transpose z2ᵀ ∂ℓ/∂z3
     np.dot(b.ones, dz3, out=g.b2)  # ∂ℓ/∂b2 = Σ ∂ℓ/∂z3
     np.dot(dz3, p.W2, out=dz2)  # ∂ℓ/∂z2 = ∂ℓ/∂z3 · W2
-    net.f.vjp(c.z1, c.z2, dz2, out=dz1)  # ∂ℓ/∂z1 = ∂ℓ/∂z2 · ∂z2/∂z1
+    net.f.derivative(c.z1, c.z2, out=dz1)  # ∂z2/∂z1 = diag f′(z1): f is elementwise
+    dz1 *= dz2  # ∂ℓ/∂z1 = ∂ℓ/∂z2 · ∂z2/∂z1
     np.dot(c.x.T, dz1, out=g.W1.T)  # ∂ℓ/∂W1 = Σ (∂ℓ/∂z1)ᵀ xᵀ, written as its transpose xᵀ ∂ℓ/∂z1
     np.dot(b.ones, dz1, out=g.b1)  # ∂ℓ/∂b1 = Σ ∂ℓ/∂z1
     return b
