@@ -202,7 +202,7 @@ def test_a_wrong_stage_fails_its_jacobian_row(monkeypatch: pytest.MonkeyPatch) -
     assert failing(r) == {"W1", "b1", "∂z2/∂z1"}
 
     monkeypatch.setattr(Activation, "derivative", original)
-    def forgot_the_2(self: Loss, y_hat: Any, y: Any, out: Any = None) -> Any:
+    def forgot_the_2(self: Loss, y_hat: Any, y: Any, out: Any = None, complement: Any = None) -> Any:
         return np.divide(y_hat - y, self.divisor(*y.shape), out=out)
 
     monkeypatch.setattr(Loss, "dloss_dyhat", forgot_the_2)

@@ -52,10 +52,37 @@ def _bell(z: Array, k: float, out: Array | None) -> Array:
     return e
 
 
+def sigmoid_pair(z: Array) -> tuple[Array, Array]:
+    """(σ(z), σ(−z)) from one e = exp(−|z|), each to full relative precision: 1 − σ(z) is never
+    formed by a subtraction, so it keeps its digits where σ(z) rounds to 1."""
+    pos, e = _exp_neg_abs(z)
+    den = 1 + e
+    return np.where(pos, 1, e) / den, np.where(pos, e, 1) / den
+
+
 def logsumexp(z: Array) -> Array:
-    """log Σⱼ exp(zⱼ) along the last axis, shifted by the largest real part: shape (B,)."""
+    """log Σⱼ exp(zⱼ) along the last axis: shape (B,).
+
+    Shifted by the largest (real part) m: m + log Σ exp(z − m). For real z the largest term is
+    exactly 1 and the rest is summed alone, m + log1p(Σ others), so a sum barely above 1 keeps
+    its digits (the cross-entropy of a confident, correct prediction)."""
     shift = z.real.max(axis=-1, keepdims=True)
-    return shift[..., 0] + np.log(np.exp(z - shift).sum(axis=-1))
+    e = np.exp(z - shift)
+    if z.dtype.kind == "c":
+        return shift[..., 0] + np.log(e.sum(axis=-1))
+    np.put_along_axis(e, z.argmax(axis=-1)[..., None], 0.0, axis=-1)  # the 1 of the largest term
+    return shift[..., 0] + np.log1p(e.sum(axis=-1))
+
+
+def softmax_parts(z: Array) -> tuple[Array, Array, Array]:
+    """(e, S, rest) along the last axis: e = exp(z − max), S = Σ e (kept as (..., 1)), and
+    restᵢ = Σ_{j≠i} eⱼ summed without subtraction (prefix plus suffix sums), so that
+    1 − softmax(z)ᵢ = restᵢ / S keeps its digits where softmax(z)ᵢ rounds to 1."""
+    e = np.exp(z - z.real.max(axis=-1, keepdims=True))
+    rest = np.zeros_like(e)
+    np.cumsum(e[..., :-1], axis=-1, out=rest[..., 1:])  # Σ_{j<i}
+    rest[..., :-1] += np.cumsum(e[..., :0:-1], axis=-1)[..., ::-1]  # + Σ_{j>i}
+    return e, e.sum(axis=-1, keepdims=True), rest
 
 
 def _copy(value: Any, out: Array | None) -> Array:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import Activation, Array
+from .activations import Activation, Array, sigmoid_pair, softmax_parts
 from .model import Cache, Net
 
 
@@ -24,10 +24,17 @@ class Jacobians:
 
 
 def local_jacobian(fn: Activation, z: Array, a: Array) -> Array:
-    """∂a/∂z for each row of a batch: its diagonal (B, d) when ``fn`` is elementwise, else (B, d, d)."""
+    """∂a/∂z for each row of a batch: its diagonal (B, d) when ``fn`` is elementwise, else (B, d, d).
+
+    Softmax: diag(a) − a aᵀ, with the diagonal aᵢ(1 − aᵢ) taken as aᵢ·restᵢ/S from the logits
+    (softmax_parts), so that it keeps its digits where aᵢ rounds to 1."""
     if fn.elementwise:
         return fn.derivative(z, a)
-    return a[:, :, None] * np.eye(z.shape[-1], dtype=a.dtype) - a[:, :, None] * a[:, None, :]  # diag(a) − a aᵀ
+    _, S, rest = softmax_parts(z)
+    J = -a[:, :, None] * a[:, None, :]  # −a aᵀ off the diagonal
+    idx = np.arange(z.shape[-1])
+    J[:, idx, idx] = a * rest / S  # aᵢ (1 − aᵢ)
+    return J
 
 
 def as_matrix(jacobian: Array) -> Array:
@@ -40,5 +47,6 @@ def jacobians(net: Net, c: Cache, y: Array) -> Jacobians:
     return Jacobians(
         dz2_dz1=local_jacobian(net.f, c.z1, c.z2),
         dyhat_dz3=local_jacobian(net.g, c.z3, c.y_hat),
-        dloss_dyhat=net.loss.dloss_dyhat(c.y_hat, y),
+        dloss_dyhat=net.loss.dloss_dyhat(c.y_hat, y, complement=sigmoid_pair(c.z3)[1] if net.g.name == "sigmoid"
+                                          else None),
     )

@@ -13,12 +13,13 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .activations import Activation, Array, logsumexp, softplus
+from .activations import Activation, Array, logsumexp, sigmoid_pair, softmax_parts, softplus
 
 LossName = Literal["mse", "bce", "cross_entropy"]
 Reduction = Literal["sum", "mean"]
 
 BCE_EPS = 1e-12  # PyTorch's BCELoss backward divides by max(ŷ(1 − ŷ), 1e-12)
+CE_TINY = float(np.finfo(np.float64).tiny)  # ŷ that underflowed to 0 is taken as this in −y/ŷ
 FUSED = {("bce", "sigmoid"), ("cross_entropy", "softmax")}  # (loss, g) with a stable closed-form ∂ℓ/∂z3
 
 
@@ -65,13 +66,12 @@ class Loss:
                     total = np.dot(d, d)
                 else:
                     total = (d * d).sum(axis=(-2, -1))
-            case "bce":  # −[y log σ(z) + (1−y) log(1−σ(z))] = softplus(z) − y z; g = σ (the config ensures it)
-                total = (softplus(z3) - y * z3).sum(axis=(-2, -1))
-            case "cross_entropy":  # −Σᵢ yᵢ log softmax(z)ᵢ = logsumexp(z) − y·z for Σᵢ yᵢ = 1
-                if z3.ndim == 2:  # one batch: Σ_b y_b·z_b as one dot product
-                    total = logsumexp(z3).sum() - np.dot(y.reshape(-1), z3.reshape(-1))
-                else:
-                    total = (logsumexp(z3) - (y * z3).sum(axis=-1)).sum(axis=-1)
+            case "bce":  # −[y log σ(z) + (1−y) log σ(−z)] = (1 − y)·softplus(z) + y·softplus(−z); g = σ
+                # a sum of non-negative terms: no cancellation, whatever the batch (not Σ softplus(z) − Σ y·z)
+                total = ((1 - y) * softplus(z3) + y * softplus(-z3)).sum(axis=(-2, -1))
+            case "cross_entropy":  # −Σᵢ yᵢ log softmax(z)ᵢ = log Σⱼ exp(zⱼ − y·z) for Σᵢ yᵢ = 1
+                # for a class index t, log Σⱼ exp(zⱼ − z_t): log1p of the other terms, never lse(z) − z_t
+                total = logsumexp(z3 - (y * z3).sum(axis=-1, keepdims=True)).sum(axis=-1)
             case _:
                 raise ValueError(self.name)
         return total / n
@@ -87,8 +87,11 @@ class Loss:
                 total = -(y * np.log(np.where(y != 0, y_hat, 1))).sum(axis=(-2, -1))
         return total / self.divisor(*y.shape)
 
-    def dloss_dyhat(self, y_hat: Array, y: Array, out: Array | None = None) -> Array:
-        """∂ℓ/∂ŷ, one row per sample (B, K); finite even where ŷ is 0 or 1 (see each case)."""
+    def dloss_dyhat(self, y_hat: Array, y: Array, out: Array | None = None,
+                    complement: Array | None = None) -> Array:
+        """∂ℓ/∂ŷ, one row per sample (B, K); finite even where ŷ is 0 or 1 (see each case).
+
+        ``complement`` is 1 − ŷ computed exactly (σ(−z3) for BCE); without it, 1 − ŷ is formed."""
         n = self.divisor(*y.shape)
         match self.name:
             case "mse":  # V = 2 (ŷ − y)
@@ -97,18 +100,33 @@ class Loss:
                 if n != 1:
                     d /= n
                 return d
-            case "bce":  # Vᵢ = ((1 − yᵢ)/(1 − ŷᵢ) − yᵢ/ŷᵢ) = (ŷᵢ − yᵢ) / (ŷᵢ (1 − ŷᵢ)), clamped like PyTorch
-                denom = y_hat * (1 - y_hat)
-                return np.divide((y_hat - y) / np.where(denom.real > BCE_EPS, denom, BCE_EPS), n, out=out)
-            case "cross_entropy":  # Vᵢ = −yᵢ / ŷᵢ (0 where yᵢ = 0)
-                safe = np.where(y_hat.real > 0, y_hat, 1)
+            case "bce":  # Vᵢ = (1 − yᵢ)/(1 − ŷᵢ) − yᵢ/ŷᵢ = (ŷᵢ − yᵢ) / (ŷᵢ (1 − ŷᵢ)), clamped like PyTorch
+                q = 1 - y_hat if complement is None else complement
+                denom = y_hat * q
+                # ŷ − y as (1 − y)·ŷ − y·(1 − ŷ): exact for hard labels, where ŷ − y would cancel
+                return np.divide(((1 - y) * y_hat - y * q) / np.where(denom.real > BCE_EPS, denom, BCE_EPS), n,
+                                 out=out)
+            case "cross_entropy":  # Vᵢ = −yᵢ / ŷᵢ (0 where yᵢ = 0), ŷᵢ clamped at the smallest normal number
+                safe = np.where(y_hat.real > CE_TINY, y_hat, CE_TINY)
                 return np.divide(np.where(y != 0, -y / safe, 0), n, out=out)
         raise ValueError(self.name)
 
     def dloss_dz3(self, g: Activation, z3: Array, y_hat: Array, y: Array, out: Array | None = None) -> Array:
-        """∂ℓ/∂z3 (B, K): the fused (ŷ − y)/N where it exists, else ∂ℓ/∂ŷ · ∂ŷ/∂z3; into ``out`` if given."""
+        """∂ℓ/∂z3 (B, K): the fused (ŷ − y)/N where it exists, else ∂ℓ/∂ŷ · ∂ŷ/∂z3; into ``out`` if given.
+
+        The fused forms are computed from the logits, never as ŷ − y (which cancels where ŷ
+        saturates): σ(z) − y = (1 − y)·σ(z) − y·σ(−z), and softmax(z)ᵢ − yᵢ = (eᵢ(1 − yᵢ) − yᵢ·restᵢ)/S
+        with restᵢ = Σ_{j≠i} eⱼ (see softmax_parts). Both are exact for hard labels."""
         if (self.name, g.name) in FUSED:
-            d = np.subtract(y_hat, y, out=out)
+            if self.name == "bce":
+                s, t = sigmoid_pair(z3)
+                d = np.multiply(1 - y, s, out=out)
+                d -= y * t
+            else:
+                e, S, rest = softmax_parts(z3)
+                d = np.multiply(e, 1 - y, out=out)
+                d -= y * rest
+                d /= S
             n = self.divisor(*y.shape)
             if n != 1:
                 d /= n
