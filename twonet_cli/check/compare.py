@@ -22,11 +22,20 @@ class Comparison:
     rtol: float
     atol: float
     checked: Array | None = None  # bool, same shape: entries the reference was computed for (None: all)
+    allow: Array | float = 0.0  # per entry: the rounding error of the terms the entry is computed from
+    waived: Array | None = None  # bool, same shape: entries not checkable here (see ``why``)
+    why: str = ""  # the reason for the waived entries
 
     @property
     def counted(self) -> Array:
-        """Entries that get a verdict: checked and not at a kink."""
-        return ~self.kinks if self.checked is None else self.checked & ~self.kinks
+        """Entries that get a verdict: checked, not at a kink, not waived."""
+        out = ~self.kinks if self.checked is None else self.checked & ~self.kinks
+        return out if self.waived is None else out & ~self.waived
+
+    @property
+    def waived_count(self) -> int:
+        """Entries not checkable here (named by ``why``)."""
+        return 0 if self.waived is None else int(self.waived.sum())
 
     @property
     def entries(self) -> int:
@@ -47,7 +56,7 @@ class Comparison:
     @property
     def failing(self) -> Array:
         """Entries off by more than rtol relative *and* atol absolute (kinks and unchecked excluded)."""
-        off = (self.rel_err > self.rtol) & (self.abs_err > self.atol)
+        off = (self.rel_err > self.rtol) & (self.abs_err > np.maximum(self.atol, self.allow))
         return (off | ~np.isfinite(self.analytic)) & self.counted
 
     @property
@@ -59,7 +68,8 @@ class Comparison:
         """Index of the entry nearest to failing (or furthest past it): largest min(rel/rtol, abs/atol)."""
         tiny = np.finfo(np.float64).tiny
         with np.errstate(invalid="ignore"):
-            severity = np.minimum(self.rel_err / self.rtol, self.abs_err / max(self.atol, tiny))
+            severity = np.minimum(self.rel_err / self.rtol, self.abs_err / np.maximum(np.maximum(self.atol, self.allow),
+                                                                                      tiny))
         severity = np.where(~np.isfinite(self.analytic), np.inf, np.nan_to_num(severity))
         severity = np.where(self.counted, severity, -1.0)
         if not severity.size:
@@ -92,18 +102,39 @@ def tolerances(dtype: Any, method: Method) -> tuple[float, float]:
     return rtol, 0.1 * rtol
 
 
+ROUNDING = 64  # ε's worth of rounding allowed per entry, times the size of the terms it is computed from
+
+
+def underflow(dtype: Any) -> float:
+    """Differences below this are underflow, not error: a gradient of 1e-308 passes against 0."""
+    return float(np.finfo(dtype).tiny) * 1e3
+
+
 def compare(name: str, analytic: Array, numeric: Array, dtype: Any, method: Method,
-            kink: Array | None = None, checked: Array | None = None, value: float = 0.0) -> Comparison:
+            kink: Array | None = None, checked: Array | None = None, value: float = 0.0,
+            bound: Array | None = None, waived: Array | None = None, why: str = "") -> Comparison:
     """Compare with the stated thresholds for ``dtype`` and ``method`` (see ``tolerances``).
 
-    For central differences, ``value`` is the size of the function differenced (|ℓ|, say): its
-    rounding, ε·|value|/h, is noise every entry carries, however small its derivative.
+    An entry passes when its relative error is within rtol, or its absolute error within the
+    largest of: atol (a fraction of the array's largest reference), the rounding error of the
+    terms it is computed from (ROUNDING·ε·``bound``), and underflow. For central differences,
+    ``value`` is the size of the function differenced (|ℓ|, say): its rounding, ε·|value|/h, is
+    noise every entry carries, however small its derivative. ``waived`` entries (and any whose
+    reference is not finite) are not checkable here: they are counted, with ``why``, not judged.
     """
     rtol, afactor = tolerances(dtype, method)
     eps = float(np.finfo(dtype).eps)
     noise = 10 * eps * abs(value) / central_step(dtype) if method == "central" else 0.0
     numeric = np.asarray(numeric, np.float64)
-    counted = np.isfinite(numeric) if checked is None else checked
-    scale = float(np.abs(np.where(counted, numeric, 0)).max(initial=0.0))
-    kink = np.zeros(numeric.shape, dtype=bool) if kink is None else kink
-    return Comparison(name, np.asarray(analytic, np.float64), numeric, kink, rtol, max(afactor * scale, noise), checked)
+    shape = numeric.shape
+    computed = np.ones(shape, dtype=bool) if checked is None else checked
+    unfinite = computed & ~np.isfinite(numeric)
+    waived = unfinite if waived is None else waived | unfinite
+    if unfinite.any() and not why:
+        why = "the reference is not finite in float64 there"
+    usable = computed & ~waived
+    scale = float(np.abs(np.where(usable, numeric, 0)).max(initial=0.0))
+    kink = np.zeros(shape, dtype=bool) if kink is None else kink
+    allow = underflow(dtype) if bound is None else np.maximum(ROUNDING * eps * np.asarray(bound), underflow(dtype))
+    return Comparison(name, np.asarray(analytic, np.float64), numeric, kink, rtol, max(afactor * scale, noise),
+                      checked, allow, waived if waived.any() else None, why)

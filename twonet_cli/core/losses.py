@@ -76,16 +76,20 @@ class Loss:
                 raise ValueError(self.name)
         return total / n
 
-    def of_yhat(self, y_hat: Array, y: Array) -> Any:
-        """ℓ as a function of ŷ alone, by the textbook formula (for checking ∂ℓ/∂ŷ numerically)."""
+    def terms_of_yhat(self, y_hat: Array, y: Array, complement: Array | None = None) -> Array:
+        """The elementwise terms of ℓ as a function of ŷ alone, by the textbook formula (for checking
+        ∂ℓ/∂ŷ numerically): ℓ = Σ terms / N. ``complement`` is 1 − ŷ (BCE), if known exactly."""
         match self.name:
             case "mse":
-                total = ((y_hat - y) ** 2).sum(axis=(-2, -1))
+                return (y_hat - y) ** 2
             case "bce":
-                total = -(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat)).sum(axis=(-2, -1))
-            case _:  # −Σ yᵢ log ŷᵢ, skipping the classes with yᵢ = 0
-                total = -(y * np.log(np.where(y != 0, y_hat, 1))).sum(axis=(-2, -1))
-        return total / self.divisor(*y.shape)
+                q = 1 - y_hat if complement is None else complement
+                return -(y * np.log(y_hat) + (1 - y) * np.log(q))
+        return -(y * np.log(np.where(y != 0, y_hat, 1)))  # −Σ yᵢ log ŷᵢ, skipping the classes with yᵢ = 0
+
+    def of_yhat(self, y_hat: Array, y: Array) -> Any:
+        """ℓ as a function of ŷ alone, by the textbook formula."""
+        return self.terms_of_yhat(y_hat, y).sum(axis=(-2, -1)) / self.divisor(*y.shape)
 
     def dloss_dyhat(self, y_hat: Array, y: Array, out: Array | None = None,
                     complement: Array | None = None) -> Array:

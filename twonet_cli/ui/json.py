@@ -90,6 +90,7 @@ def check_json(r: CheckReport, failures: int = 5, curve: StepCurve | None = None
         return {
             "entries": c.entries,
             "kinks": int(c.kinks.sum()),
+            "not_checkable": c.waived_count,
             "max_abs_error": float(np.where(c.counted, c.abs_err, 0).max(initial=0.0)),
             "max_rel_error": float(np.where(c.counted, c.rel_err, 0).max(initial=0.0)),
             "worst": {"index": list(worst), "analytic": float(c.analytic[worst]), "numeric": float(c.numeric[worst])}
@@ -102,7 +103,8 @@ def check_json(r: CheckReport, failures: int = 5, curve: StepCurve | None = None
         }
 
     def row(x: ArrayCheck) -> dict[str, Any]:
-        return {"name": x.name, "stage": x.stage, "complex_step": comp(x.primary), "central": comp(x.central)}
+        return {"name": x.name, "stage": x.stage, "passed": r.row_passed(x), "complex_step": comp(x.primary),
+                "central": comp(x.central), "central_unreliable": int(x.unreliable.sum())}
 
     return {
         "passed": r.passed,
@@ -113,6 +115,7 @@ def check_json(r: CheckReport, failures: int = 5, curve: StepCurve | None = None
         "params": [row(x) for x in r.params],
         "jacobians": [row(x) for x in r.jacobians],
         "findings": [{"param": f.param, "kind": f.kind, "message": f.message} for f in r.findings],
+        "skipped": [{"array": name, "entries": n, "why": why} for name, n, why in r.waivers()],
         **({"steps": [{"h": h, "max_rel_error": mx, "median_rel_error": md} for h, mx, md in curve]}
            if curve is not None else {}),
     }
