@@ -35,3 +35,13 @@ def gradient_terms(net: Net, p: Params, c: Cache, y: Array) -> dict[str, Array]:
     d3 = dz3_terms(net, c, y)
     d1 = (d3 @ np.abs(p.W2)) * np.abs(local_jacobian(net.f, c.z1, c.z2))
     return {"W1": d1.T @ np.abs(c.x), "b1": d1.sum(axis=0), "W2": d3.T @ np.abs(c.z2), "b2": d3.sum(axis=0)}
+
+
+def complex_step_floors(net: Net, p: Params, c: Cache, y: Array, floor: float) -> dict[str, Array]:
+    """For W1, b1, W2, b2: the absolute resolution of their complex-step references, given the
+    resolution ``floor`` of one Im f(z + ih)/h. ∂ℓ/∂W1 is assembled from two such factors, ∂ℓ/∂z2
+    and f′(z1), times x (see numeric._complex_w1), so their floors add up, scaled by those factors."""
+    d2 = np.abs(dz3_terms(net, c, y) @ np.abs(p.W2)) + np.abs(local_jacobian(net.f, c.z1, c.z2))
+    K = p.b2.shape[0]
+    return {"W1": floor * np.maximum(1.0, d2.T @ np.abs(c.x)), "b1": floor * np.maximum(1.0, d2.sum(axis=0)),
+            "W2": np.full(p.W2.shape, floor), "b2": np.full(K, floor)}

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..core.activations import Array
-from .numeric import Method, central_step
+from .numeric import COMPLEX_H, Method, central_step
 
 
 @dataclass(frozen=True)
@@ -105,19 +105,26 @@ def tolerances(dtype: Any, method: Method) -> tuple[float, float]:
 ROUNDING = 64  # ε's worth of rounding allowed per entry, times the size of the terms it is computed from
 
 
-def underflow(dtype: Any) -> float:
-    """Differences below this are underflow, not error: a gradient of 1e-308 passes against 0."""
-    return float(np.finfo(dtype).tiny) * 1e3
+def underflow(dtype: Any, method: Method = "central") -> float:
+    """Differences below this are underflow, not error: a gradient of 1e-308 passes against 0.
+
+    The complex step sees less: its Im ℓ(θ + ih) is h times the derivative, so a derivative below
+    (smallest subnormal)/h is resolved only to a few digits, if at all (5e-304 in float64)."""
+    info = np.finfo(dtype)
+    resolution = float(info.smallest_subnormal) / COMPLEX_H if method == "complex" else float(info.tiny)
+    return 1e3 * max(resolution, float(info.tiny))
 
 
 def compare(name: str, analytic: Array, numeric: Array, dtype: Any, method: Method,
             kink: Array | None = None, checked: Array | None = None, value: float = 0.0,
-            bound: Array | None = None, waived: Array | None = None, why: str = "") -> Comparison:
+            bound: Array | None = None, waived: Array | None = None, why: str = "",
+            floor: Array | None = None) -> Comparison:
     """Compare with the stated thresholds for ``dtype`` and ``method`` (see ``tolerances``).
 
     An entry passes when its relative error is within rtol, or its absolute error within the
     largest of: atol (a fraction of the array's largest reference), the rounding error of the
-    terms it is computed from (ROUNDING·ε·``bound``), and underflow. For central differences,
+    terms it is computed from (ROUNDING·ε·``bound``), and underflow (or ``floor``, the reference's own
+    resolution, per entry). For central differences,
     ``value`` is the size of the function differenced (|ℓ|, say): its rounding, ε·|value|/h, is
     noise every entry carries, however small its derivative. ``waived`` entries (and any whose
     reference is not finite) are not checkable here: they are counted, with ``why``, not judged.
@@ -135,6 +142,7 @@ def compare(name: str, analytic: Array, numeric: Array, dtype: Any, method: Meth
     usable = computed & ~waived
     scale = float(np.abs(np.where(usable, numeric, 0)).max(initial=0.0))
     kink = np.zeros(shape, dtype=bool) if kink is None else kink
-    allow = underflow(dtype) if bound is None else np.maximum(ROUNDING * eps * np.asarray(bound), underflow(dtype))
+    least = np.maximum(underflow(dtype, method), 0 if floor is None else floor)
+    allow = least if bound is None else np.maximum(ROUNDING * eps * np.asarray(bound), least)
     return Comparison(name, np.asarray(analytic, np.float64), numeric, kink, rtol, max(afactor * scale, noise),
                       checked, allow, waived if waived.any() else None, why)

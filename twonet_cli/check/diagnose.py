@@ -45,8 +45,11 @@ def _factor(g: Array, r: Array) -> float | None:
 def _causes(c: float, name: str, net: Net, B: int, K: int) -> list[str]:
     """Known reasons for a gradient that is c times the right one."""
     n_mean = net.loss.mean_divisor(B, K)
+    upstream = name == "all"  # one factor on all four comes from ∂ℓ/∂z3, before the chain splits
     known: list[tuple[float, str]] = [(-1.0, "sign flipped: ŷ − y written as y − ŷ, or the step added instead of "
-                                             "subtracted")]
+                                             "subtracted" if upstream else
+                                      f"sign flipped in ∂ℓ/∂{name} alone (its own formula, not ŷ − y, which "
+                                      "would flip all four)")]
     scale = net.f.scale if net.f.name == "relu" else 1.0
     if scale != 1.0 and name in ("W1", "b1"):
         known += [(1 / scale, f"the ReLU scale is missing: ∂z2/∂z1 = {scale:g}·[z1 > 0], not [z1 > 0]"),
@@ -88,7 +91,7 @@ def diagnose(grads: dict[str, Array], ref: dict[str, Array], net: Net, shape: tu
     if len(factors) == len(PARAM_NAMES) and len({round(c, 9) for c in factors.values()}) == 1:
         c = next(iter(factors.values()))  # one cause upstream of every parameter: say it once
         why = _causes(c, "all", net, B, K)
-        kind = "sign" if c == -1 else "factor"
+        kind = "sign" if abs(c + 1) <= CLOSE else "factor"
         message = f"all four gradients are ×{c:.6g} the reference" + (f": {why[0]}" if why else "")
         findings = [Finding("all", kind, message)]
     return findings, aligned
@@ -117,7 +120,7 @@ def _mismatch(name: str, g: Array, r: Array, ref: dict[str, Array], net: Net, B:
     if c is not None:
         factors[name] = c
         why = _causes(c, name, net, B, K)
-        kind = "sign" if c == -1 or (why and why[0].startswith("sign")) else "factor"
+        kind = "sign" if abs(c + 1) <= CLOSE else "factor"
         message = f"∂ℓ/∂{name} is ×{c:.6g} the reference" + (f": {'; or '.join(why)}" if why else "")
         return [Finding(name, kind, message)]
     scale = float(np.abs(r).max(initial=0.0))

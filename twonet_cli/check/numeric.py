@@ -21,24 +21,12 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..core.activations import Activation, Array, softmax_parts
+from ..core.activations import Array
 from ..core.model import PARAM_NAMES, Cache, Net, Params, forward
 
 Method = Literal["complex", "central"]
 COMPLEX_H = 1e-20  # any h with h² far below ε works; the complex step has no cancellation
 CHUNK = 1 << 20  # elements of the (P, B, K) perturbed-z3 array evaluated per numpy call
-
-
-def output_values(g: Activation, z: Array) -> Array:
-    """ŷ = g(z), written for the complex step of ∂ŷ/∂z3. Softmax is taken as 1/(1 + restᵢ/eᵢ)
-    (see softmax_parts): its imaginary part is never a difference of nearly equal numbers, as
-    exp(z − logsumexp(z)) would be where ŷᵢ → 1."""
-    if g.name != "softmax":
-        return g(z)
-    e, _, rest = softmax_parts(z)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = 1 / (1 + rest / e)
-    return np.where(e == 0, 0, out)
 
 
 def central_step(dtype: Any) -> float:

@@ -12,8 +12,8 @@ from ..core.activations import Array, sigmoid_pair
 from ..core.jacobians import jacobians
 from ..core.losses import BCE_EPS, CE_TINY, LossName
 from ..core.model import PARAM_NAMES, Net, Params, backward, forward
-from .bounds import gradient_terms
-from .compare import Comparison, compare
+from .bounds import complex_step_floors, gradient_terms
+from .compare import Comparison, compare, underflow
 from .diagnose import Finding, diagnose
 from .numeric import (
     COMPLEX_H,
@@ -23,7 +23,6 @@ from .numeric import (
     complex_dtype,
     kinks,
     numeric_grad,
-    output_values,
 )
 
 CENTRAL_BUDGET = 1 << 22  # perturbed values for central differences before W1 is sampled
@@ -111,6 +110,7 @@ def _rows_for_params(pb: Problem, analytic: dict[str, Array], reference: dict[st
     loss = float(np.abs(pb.loss_of_z3(pb.cache.z3)))
     kink = kinks(pb)
     terms = gradient_terms(pb.net, pb.params, pb.cache, pb.y)
+    floors = complex_step_floors(pb.net, pb.params, pb.cache, pb.y, underflow(dtype, "complex"))
     sample = central_sample(pb, CENTRAL_BUDGET, rng)
     rows = []
     for name in PARAM_NAMES:
@@ -119,7 +119,8 @@ def _rows_for_params(pb: Problem, analytic: dict[str, Array], reference: dict[st
         cd = numeric_grad(pb, name, "central", only=only)
         checked = None if only is None else np.isfinite(cd)
         a = analytic[name]
-        rows.append(ArrayCheck(name, STAGES[name], compare(name, a, cs, dtype, "complex", bound=terms[name]),
+        rows.append(ArrayCheck(name, STAGES[name], compare(name, a, cs, dtype, "complex", bound=terms[name],
+                                                               floor=floors[name]),
                                compare(name, a, cd, dtype, "central", kink[name], checked, loss, bound=terms[name])))
     return rows
 
@@ -154,7 +155,7 @@ def _output_row(pb: Problem, analytic: Array) -> ArrayCheck:
     h, hc, eye = COMPLEX_H, central_step(dtype), np.eye(K)
     full = analytic if analytic.ndim == 3 else analytic[:, :, None] * eye
     z = c.z3.astype(complex_dtype(dtype))
-    cs = np.stack([output_values(g, z + 1j * h * eye[k]).imag / h for k in range(K)], axis=-1)
+    cs = np.stack([g(z + 1j * h * eye[k]).imag / h for k in range(K)], axis=-1)  # g is careful at z + ih
     cd = np.stack([(g(c.z3 + hc * eye[k]) - g(c.z3 - hc * eye[k])) / (2 * hc) for k in range(K)], axis=-1)
     kink = np.broadcast_to(np.abs(c.z3)[:, None, :] <= hc, cs.shape) if g.has_kink else None
     return ArrayCheck("∂ŷ/∂z3", f"P = ∂{g.label()}(z3)/∂z3, full", compare("∂ŷ/∂z3", full, cs, dtype, "complex"),
@@ -178,12 +179,12 @@ def _loss_row(pb: Problem, analytic: Array) -> ArrayCheck:
         step = hc * room
         up, down = loss.terms_of_yhat(y_hat + step, y, q - step), loss.terms_of_yhat(y_hat - step, y, q + step)
         cd = (up - down) / (2 * step) / n
+        value = _size(loss.terms_of_yhat(y_hat, y, q))
     waived, why = None, ""
     if loss.name == "bce":
         waived, why = y_hat * q <= BCE_EPS, "ŷ(1 − ŷ) ≤ 1e-12, where V is clamped like PyTorch's BCELoss"
     elif loss.name == "cross_entropy":
         waived, why = (y != 0) & (y_hat <= CE_TINY), "ŷ underflowed to 0 in float64, where −y/ŷ is infinite"
-    value = _size(loss.terms_of_yhat(y_hat, y, q))
     return ArrayCheck("∂ℓ/∂ŷ", f"V = ∂{loss.name}/∂ŷ",
                       compare("∂ℓ/∂ŷ", analytic, cs, dtype, "complex", waived=waived, why=why),
                       compare("∂ℓ/∂ŷ", analytic, cd, dtype, "central", value=value, waived=waived, why=why))

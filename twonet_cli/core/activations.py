@@ -74,15 +74,29 @@ def logsumexp(z: Array) -> Array:
     return shift[..., 0] + np.log1p(e.sum(axis=-1))
 
 
+def _others(e: Array) -> Array:
+    """Σ_{j≠i} eⱼ for every i along the last axis, as prefix plus suffix sums (never a total minus eᵢ)."""
+    rest = np.zeros_like(e)
+    np.cumsum(e[..., :-1], axis=-1, out=rest[..., 1:])  # Σ_{j<i}
+    rest[..., :-1] += np.cumsum(e[..., :0:-1], axis=-1)[..., ::-1]  # + Σ_{j>i}
+    return rest
+
+
+def _softmax_for_complex_step(z: Array) -> Array:
+    """softmax(z) as 1/(1 + restᵢ/eᵢ): at z + ih its imaginary part is never a difference of nearly
+    equal numbers, as that of exp(z − logsumexp(z)) is where softmaxᵢ → 1."""
+    e, _, rest = softmax_parts(z)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = 1 / (1 + rest / e)
+    return np.where(e == 0, 0, out)
+
+
 def softmax_parts(z: Array) -> tuple[Array, Array, Array]:
     """(e, S, rest) along the last axis: e = exp(z − max), S = Σ e (kept as (..., 1)), and
     restᵢ = Σ_{j≠i} eⱼ summed without subtraction (prefix plus suffix sums), so that
     1 − softmax(z)ᵢ = restᵢ / S keeps its digits where softmax(z)ᵢ rounds to 1."""
     e = np.exp(z - z.real.max(axis=-1, keepdims=True))
-    rest = np.zeros_like(e)
-    np.cumsum(e[..., :-1], axis=-1, out=rest[..., 1:])  # Σ_{j<i}
-    rest[..., :-1] += np.cumsum(e[..., :0:-1], axis=-1)[..., ::-1]  # + Σ_{j>i}
-    return e, e.sum(axis=-1, keepdims=True), rest
+    return e, e.sum(axis=-1, keepdims=True), _others(e)
 
 
 def _copy(value: Any, out: Array | None) -> Array:
@@ -136,6 +150,8 @@ class Activation:
             case "softplus":
                 return _copy(softplus(z), out)
             case "softmax":  # exp(z − max) / Σ exp(z − max)
+                if z.dtype.kind == "c":
+                    return _copy(_softmax_for_complex_step(z), out)
                 e = np.exp(z - z.real.max(axis=-1, keepdims=True), out=out)
                 e /= e.sum(axis=-1, keepdims=True)
                 return e
@@ -170,7 +186,9 @@ class Activation:
 
         ``out`` (if given) receives the result and must not be ``upstream`` itself."""
         if self.name == "softmax":  # u (diag(a) − a aᵀ) = a ⊙ (u − ⟨u, a⟩)
-            return np.multiply(a, upstream - (upstream * a).sum(axis=-1, keepdims=True), out=out)
+            # uᵢ − ⟨u, a⟩ = uᵢ(1 − aᵢ) − Σ_{j≠i} uⱼaⱼ, each part without a subtraction (see softmax_parts)
+            _, S, rest = softmax_parts(z)
+            return np.multiply(a, upstream * rest / S - _others(upstream * a), out=out)
         if self.name == "identity":
             return upstream if out is None else _copy(upstream, out)
         d = self.derivative(z, a, out)

@@ -100,7 +100,7 @@ def thresholds(r: CheckReport) -> list[str]:
     lines = [
         f"complex step Im ℓ(θ + ih)/h, h = {COMPLEX_H:g}: an entry fails if rel err > {rc:.1e} and abs err > "
         f"{ac:.0e}·max|∂ℓ/∂θ|, > {ROUNDING}·ε·(the size of the terms it is summed from), and > underflow "
-        f"({underflow(dtype):.0e}); only the complex step decides",
+        f"({underflow(dtype, 'complex'):.0e}); only the complex step decides",
         f"central differences (ℓ(θ+h) − ℓ(θ−h))/2h, h = ε^(1/3)·max(1, |θ|) = {h:.1e}·max(1, |θ|): "
         f"rel err > {rd:.1e} and abs err > max({ad:.0e}·max|∂ℓ/∂θ|, 10·ε·|ℓ|/h)",
         "rel err = |a − n| / (|a| + |n|); worst entry: the one nearest to failing. Skipped: kinks (entries "
