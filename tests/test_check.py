@@ -23,7 +23,7 @@ from twonet_cli.cli import app
 from twonet_cli.core.activations import Activation
 from twonet_cli.core.losses import Loss
 from twonet_cli.core.model import PARAM_NAMES, Net, Params, backward, forward, init_params
-from twonet_cli.io import config_files
+from twonet_cli.io import config_files, inputs
 
 from . import reference as ref
 
@@ -241,8 +241,9 @@ def test_cli_check_with_no_arguments_passes() -> None:
 
 
 def test_cli_check_names_a_typical_mistake(tmp_path: Path) -> None:
-    net, p, x, y = problem("regression", seed=config_files.load("regression")[0].model.init.seed)
-    g = own_grads(net, p, x, y)
+    cfg, source = config_files.load("regression")
+    p, x, y = inputs.load_problem(cfg, None, None, None, source)  # check's batch: the config's example
+    g = own_grads(cfg.net(), p, x, y)
     path = tmp_path / "mine.npz"
     np.savez(path, **{**g, "W1": g["W1"] / 5, "b1": g["b1"] / 5})
     r = run("--grads", str(path))
@@ -251,6 +252,7 @@ def test_cli_check_names_a_typical_mistake(tmp_path: Path) -> None:
     doc = json.loads(run("--grads", str(path), "--json").stdout)
     assert doc["passed"] is False and {f["param"] for f in doc["findings"]} == {"W1", "b1"}
     assert doc["params"][0]["complex_step"]["failures"][0]["rel_error"] == pytest.approx(2 / 3)
+    assert doc["batch"]["origin"] == "the config's example" and doc["batch"]["x"] == x.tolist()
 
 
 def test_cli_check_json_float32_and_steps() -> None:
@@ -267,3 +269,64 @@ def test_cli_check_bad_grads_file_is_exit_2(tmp_path: Path) -> None:
     path.write_text(json.dumps({"W1": [[1]], "b1": [1]}))
     r = run("--grads", str(path))
     assert r.exit_code == 2 and "missing W2, b2" in r.stderr and r.stdout == ""
+
+
+# ---- the batch is the user's -----------------------------------------------------------------
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_grads_json_then_check_grads_passes_on_every_shipped_config(name: str, tmp_path: Path) -> None:
+    """`twonet grads -c X --json > g.json` then `twonet check -c X --grads g.json`: the same batch, so it passes."""
+    doc = CliRunner().invoke(app, ["grads", "-c", name, "--json"])
+    assert doc.exit_code == 0, doc.stderr
+    path = tmp_path / "g.json"
+    path.write_text(doc.stdout)
+    r = CliRunner().invoke(app, ["check", "-c", name, "--grads", str(path)])
+    assert r.exit_code == 0, r.stdout + r.stderr
+    assert "the config's example" in r.stdout
+
+
+def test_without_an_example_the_random_batch_is_named_and_in_the_json(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("model: {in_features: 3, hidden: 4, out_features: 2, f: tanh, g: sigmoid}\nloss: {name: bce}\n")
+    r = CliRunner().invoke(app, ["check", "-c", str(cfg), "--batch", "5"])
+    assert r.exit_code == 0 and "B = 5, random (seed 0" in r.stdout, r.stdout
+    doc = json.loads(CliRunner().invoke(app, ["check", "-c", str(cfg), "--batch", "5", "--json"]).stdout)
+    batch = doc["batch"]
+    assert np.shape(batch["x"]) == (5, 3) and np.shape(batch["y"]) == (5, 2)
+    assert set(batch["params"]) == set(PARAM_NAMES)
+    # grads on that very batch gives the gradients check verified
+    x, y = (tmp_path / "x.json"), (tmp_path / "y.json")
+    x.write_text(json.dumps(batch["x"]))
+    y.write_text(json.dumps(batch["y"]))
+    g = json.loads(CliRunner().invoke(app, ["grads", "-c", str(cfg), "-x", str(x), "-y", str(y), "--json"]).stdout)
+    assert g["params"] == batch["params"]
+
+
+def test_gradients_of_another_batch_get_a_hint(tmp_path: Path) -> None:
+    net, p, x, y = problem("multiclass", seed=5)
+    path = tmp_path / "other.npz"
+    np.savez(path, **own_grads(net, p, x, y))  # gradients of a random batch, not of the config's example
+    r = CliRunner().invoke(app, ["check", "-c", "multiclass", "--grads", str(path)])
+    assert r.exit_code == 1 and "different batch or parameters" in r.stdout
+
+
+def test_float32_gradients_are_named_as_such(tmp_path: Path) -> None:
+    cfg, source = config_files.load("multiclass")
+    p, x, y = inputs.load_problem(cfg, None, None, None, source)
+    path = tmp_path / "f32.npz"
+    np.savez(path, **{k: v.astype(np.float32) for k, v in own_grads(cfg.net(), p, x, y).items()})
+    r = CliRunner().invoke(app, ["check", "-c", "multiclass", "--grads", str(path)])
+    assert r.exit_code == 1 and "float32 numbers" in r.stdout and "--dtype float32" in r.stdout
+
+
+def test_transposed_w1_shows_a_dash_and_failures_0_counts_once(tmp_path: Path) -> None:
+    cfg, source = config_files.load("regression")
+    p, x, y = inputs.load_problem(cfg, None, None, None, source)
+    g = own_grads(cfg.net(), p, x, y)
+    path = tmp_path / "t.npz"
+    np.savez(path, **{**g, "W1": g["W1"].T, "W2": -g["W2"]})
+    out = CliRunner().invoke(app, ["check", "-c", "regression", "--grads", str(path), "--failures", "0"]).stdout
+    w1 = next(line for line in out.splitlines() if line.strip().startswith("W1 "))
+    assert "—" in w1 and "FAIL" in w1
+    assert out.count("more entries of W2") == 1  # once, not once per reference
+    assert "sign flipped in ∂ℓ/∂W2 alone" in out

@@ -21,6 +21,8 @@ from .errors import EXIT_INTERRUPTED, EXIT_MISMATCH, TwonetError
 from .io import config, config_files, inputs
 
 if TYPE_CHECKING:
+    from .core.activations import Array
+    from .core.model import Params
     from .io.runs import RunDir
     from .train.loop import Training
     from .train.session import Outcome
@@ -164,38 +166,50 @@ def check(
     dtype: Annotated[DType, typer.Option(help="Run the whole check in this precision.")] = DType.float64,
     steps: Annotated[bool, typer.Option("--steps", help="Also print the central-difference error against "
                                         "the step size h (the truncation/rounding U-curve).")] = False,
-    batch: Annotated[int, typer.Option(min=1, help="Size of the random batch used without --input.")] = 8,
+    batch: Annotated[int, typer.Option(min=1, max=100_000, help="Size of the random batch used when there is "
+                                       "no --input and the config has no example.")] = 8,
     failures: Annotated[int, typer.Option(min=0, help="Failing entries listed per parameter.")] = 3,
     json_: JsonOpt = False,
 ) -> None:
     """Check every gradient entry against the complex step and central differences; name what is wrong."""
-    from .check.report import random_batch, run_check, step_curve
+    from .check.report import run_check, step_curve
     from .ui import json
     from .ui.check import check_report, step_table
 
     with reported():
         cfg, path = config_files.load(config_, set_ or ())
-        if input_ is not None:
-            p, x, y = inputs.load_problem(cfg, input_, target, params, path)
-        elif target is not None:
-            raise TwonetError("--target: needs --input (without both, check uses a random batch)")
-        else:
-            p = inputs.load_params(params, cfg.shape) if params else cfg.params()
-            m = cfg.model
-            x, y = random_batch(m.in_features, m.out_features, cfg.loss.name, batch, np.random.default_rng(m.init.seed))
-        user = inputs.load_param_arrays(grads, "--grads") if grads else None
+        p, x, y, origin = _check_batch(cfg, input_, target, params, path, batch)
+        user = inputs.load_param_arrays(grads, "--grads", document_key="grads") if grads else None
         precision = np.dtype(dtype.value)
         r = run_check(cfg.net(), p, x, y, dtype=precision, grads=user, source=grads or "twonet's backward pass")
         curve = step_curve(cfg.net(), p, x, y, dtype=precision) if steps else None
         if json_:
-            sys.stdout.write(json.dumps(json.check_json(r, failures, curve)))
+            sys.stdout.write(json.dumps(json.check_json(r, failures, curve, batch=json.batch_json(origin, p, x, y))))
         else:
             console = Console(highlight=False)
-            console.print(check_report(r, config_files.config_name(path), cfg.description, p.shape, x.shape[0],
-                                       failures))
+            console.print(check_report(r, config_files.config_name(path), cfg.description, p.shape,
+                                       f"B = {x.shape[0]}, {origin}", failures))
             if curve is not None:
                 console.print(step_table(curve, r.dtype))
     raise typer.Exit(0 if r.passed else EXIT_MISMATCH)
+
+
+def _check_batch(cfg: config.Config, input_: str | None, target: str | None, params: str | None, path: Path,
+                 batch: int) -> tuple[Params, Array, Array, str]:
+    """(params, x, y, where the batch came from) for `check`: --input, else the config's example (the
+    batch `grads` shows), else a seeded random batch that the report names."""
+    from .check.report import random_batch
+
+    if input_ is not None or cfg.example is not None:
+        p, x, y = inputs.load_problem(cfg, input_, target, params, path)
+        return p, x, y, "--input" if input_ is not None else "the config's example"
+    if target is not None:
+        raise TwonetError(f"--target: needs --input ({config_files.config_name(path)} has no example)")
+    p = inputs.load_params(params, cfg.shape) if params else cfg.params()
+    seed = cfg.model.init.seed
+    x, y = random_batch(cfg.model.in_features, cfg.model.out_features, cfg.loss.name, batch,
+                        np.random.default_rng(seed))
+    return p, x, y, f"random (seed {seed}, x ~ N(0, 1)): pass --input to check your own"
 
 
 @app.command(epilog=EXIT_CODES)

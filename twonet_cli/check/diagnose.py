@@ -27,10 +27,12 @@ class Finding:
     fatal: bool = True  # fails the check even where the values compare equal once lined up
 
 
-def _same(a: Array, b: Array) -> bool:
-    """a ≈ b up to CLOSE relative to their size."""
+def _same(a: Array, b: Array, close: float = CLOSE) -> bool:
+    """a ≈ b up to ``close`` relative to their size."""
+    if a.shape != b.shape or not np.isfinite(a).all():
+        return False
     scale = max(float(np.linalg.norm(b)), float(np.linalg.norm(a)), np.finfo(np.float64).tiny)
-    return a.shape == b.shape and float(np.linalg.norm(a - b)) <= CLOSE * scale
+    return float(np.linalg.norm(a - b)) <= close * scale
 
 
 def _factor(g: Array, r: Array) -> float | None:
@@ -79,10 +81,8 @@ def diagnose(grads: dict[str, Array], ref: dict[str, Array], net: Net, shape: tu
     for name in PARAM_NAMES:
         g, r = np.asarray(grads[name], np.float64), ref[name]
         if g.shape != r.shape:
-            aligned[name] = np.full(r.shape, np.nan)
+            aligned[name] = np.full(r.shape, np.nan)  # no entry lines up: shown as —, the finding says why
             findings.append(_misshaped(name, g, r, ref))
-            if g.shape == r.T.shape and r.ndim == 2:
-                aligned[name] = g.T
             continue
         aligned[name] = g
         if _same(g, r):
@@ -94,7 +94,20 @@ def diagnose(grads: dict[str, Array], ref: dict[str, Array], net: Net, shape: tu
         kind = "sign" if abs(c + 1) <= CLOSE else "factor"
         message = f"all four gradients are ×{c:.6g} the reference" + (f": {why[0]}" if why else "")
         findings = [Finding("all", kind, message)]
+    if len(findings) == len(PARAM_NAMES) and all(f.kind in ("pattern", "entries") for f in findings):
+        findings.append(Finding("all", "batch", "these look like gradients of a different batch or parameters: "
+                                "pass the same --input/--target/--params you computed them with", fatal=False))
+    if _float32_values(grads) and any(not _same(aligned[k], ref[k], 1e-12) for k in PARAM_NAMES):
+        findings.append(Finding("all", "float32", "these gradients are float32 numbers (PyTorch's default), so "
+                                "they differ by float32 rounding (rel err ≈ 1e-8): compare with --dtype float32, "
+                                "or save them in float64", fatal=False))
     return findings, aligned
+
+
+def _float32_values(grads: dict[str, Array]) -> bool:
+    """True when every gradient is exactly representable in float32 (and not all zeros)."""
+    arrays = [np.asarray(grads[k], np.float64) for k in PARAM_NAMES]
+    return any(a.any() for a in arrays) and all(np.array_equal(a.astype(np.float32), a) for a in arrays)
 
 
 def _misshaped(name: str, g: Array, r: Array, ref: dict[str, Array]) -> Finding:

@@ -175,14 +175,19 @@ def as_targets(y: Array, K: int, batch: int, loss: LossName, where: str, labels:
     return y
 
 
-def load_param_arrays(spec: str, where: str) -> dict[str, Array]:
-    """Exactly W1, b1, W2, b2 as finite float64 arrays from a .npz, .json or .yaml file, any shapes."""
+def load_param_arrays(spec: str, where: str, document_key: str | None = None) -> dict[str, Array]:
+    """Exactly W1, b1, W2, b2 as finite float64 arrays from a .npz, .json or .yaml file, any shapes.
+
+    With ``document_key`` ("grads" or "params"), a `twonet grads --json` document is read too: its
+    mapping under that key is taken."""
     path = Path(spec)
     if path.suffix.lower() not in PARAM_SUFFIXES:
         raise InputError(f"{where}: '{spec}' is not a .npz, .json or .yaml file")
     if not path.is_file():
         raise InputError(f"{where}: file '{spec}' not found")
     raw = _read_param_file(path)
+    if document_key and isinstance(raw, dict) and "network" in raw and isinstance(raw.get(document_key), dict):
+        raw = raw[document_key]  # the output of `twonet grads --json`
     if not isinstance(raw, dict):
         raise InputError(f"{path}: expected a mapping with keys {', '.join(PARAM_NAMES)}")
     extra = sorted(map(str, set(raw) - set(PARAM_NAMES)))
@@ -199,7 +204,7 @@ def load_param_arrays(spec: str, where: str) -> dict[str, Array]:
 
 def load_params(spec: str, shape: tuple[int, int, int], where: str = "--params") -> Params:
     """W1, b1, W2, b2 from a .npz, .json or .yaml file, checked against (n, m, K)."""
-    arrays = load_param_arrays(spec, where)
+    arrays = load_param_arrays(spec, where, document_key="params")
     n, m, K = shape
     wrong = shape_mismatch(arrays, n, m, K)
     if wrong is not None:

@@ -85,7 +85,7 @@ def failures(r: CheckReport, count: int) -> list[Text]:
             extra = int(c.failing.sum()) - len(top)
             if extra > 0:
                 out.append(Text(f"  … and {extra:,} more entries of {row.name}", style="dim"))
-            if top:
+            if top or extra > 0:
                 break  # the complex step already names them; central differences would repeat it
     return out
 
@@ -131,12 +131,13 @@ def verdict_line(r: CheckReport) -> Text:
     return Text(f"FAIL: {', '.join(bad)} do not match the numerical derivatives (exit code 1).", style="bold red")
 
 
-def check_report(r: CheckReport, source: str, description: str, shape: tuple[int, int, int], batch: int,
-           failures_shown: int) -> RenderableType:
+def check_report(r: CheckReport, source: str, description: str, shape: tuple[int, int, int], batch: str,
+                 failures_shown: int) -> RenderableType:
     """Everything `twonet check` prints, top to bottom."""
     n, m, K = shape
     head = Panel(
-        f"network {n} → {m} → {K}   batch B = {batch}   dtype {r.dtype}\n"
+        f"network {n} → {m} → {K}   dtype {r.dtype}\n"
+        f"batch {escape(batch)}\n"
         f"gradients checked: {escape(r.source)}",
         title=f"[bold]{escape(source)}[/bold]" + (f" — {escape(description)}" if description else ""),
         title_align="left", expand=False,

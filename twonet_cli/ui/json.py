@@ -14,9 +14,11 @@ import numpy as np
 
 from ..check.compare import Comparison
 from ..check.report import ArrayCheck, CheckReport, StepCurve
+from ..core.activations import Array
 from ..core.explain import Explanation
 from ..core.jacobians import as_matrix
 from ..core.metrics import metric_name
+from ..core.model import Params
 from ..errors import TwonetError
 from ..train.loop import Training, best_epoch
 from ..train.session import Outcome
@@ -83,7 +85,13 @@ def grads_json(e: Explanation) -> dict[str, Any]:
     }
 
 
-def check_json(r: CheckReport, failures: int = 5, curve: StepCurve | None = None) -> dict[str, Any]:
+def batch_json(origin: str, p: Params, x: Array, y: Array) -> dict[str, Any]:
+    """The batch a check ran on, whole, so that `grads` can be run on the very same numbers."""
+    return {"origin": origin, "x": x.tolist(), "y": y.tolist(), "params": {k: a.tolist() for k, a in p.items()}}
+
+
+def check_json(r: CheckReport, failures: int = 5, curve: StepCurve | None = None,
+               batch: dict[str, Any] | None = None) -> dict[str, Any]:
     """A check's report: every array's errors against both references, findings, the verdict."""
     def comp(c: Comparison) -> dict[str, Any]:
         worst = c.worst()
@@ -116,6 +124,7 @@ def check_json(r: CheckReport, failures: int = 5, curve: StepCurve | None = None
         "jacobians": [row(x) for x in r.jacobians],
         "findings": [{"param": f.param, "kind": f.kind, "message": f.message} for f in r.findings],
         "skipped": [{"array": name, "entries": n, "why": why} for name, n, why in r.waivers()],
+        **({"batch": batch} if batch is not None else {}),
         **({"steps": [{"h": h, "max_rel_error": mx, "median_rel_error": md} for h, mx, md in curve]}
            if curve is not None else {}),
     }
