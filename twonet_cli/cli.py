@@ -135,10 +135,9 @@ def grads(
             raise TwonetError(f"--full: ∂z2/∂z1 would be a {cfg.model.hidden}×{cfg.model.hidden} matrix; "
                               "without --full its diagonal is shown")
         e = explain(cfg.net(), p, x, y)
-        doc = json.grads_json(e)
-        json.refuse_non_finite(doc)
+        json.refuse_non_finite(e)
         if json_:
-            sys.stdout.write(json.dumps(doc))
+            sys.stdout.write(json.dumps(json.grads_json(e)))
             return
         console = Console(highlight=False)
         view = View(precision, max_size, full, sample, width=console.width)

@@ -29,19 +29,16 @@ def dumps(doc: dict[str, Any]) -> str:
     return json.dumps(doc) + "\n"
 
 
-def refuse_non_finite(doc: dict[str, Any]) -> None:
-    """Refuse to print NaN or infinity as a result; name where it first appears."""
-    def walk(v: Any, where: str) -> None:
-        if isinstance(v, dict):
-            for k, item in v.items():
-                walk(item, f"{where}.{k}" if where else k)
-        elif isinstance(v, list):
-            for item in v:
-                walk(item, where)
-        elif isinstance(v, float) and not np.isfinite(v):
+def refuse_non_finite(e: Explanation) -> None:
+    """Refuse to print NaN or infinity as a result; name the first array where it appears."""
+    arrays = {"loss": np.asarray(e.loss), **{f"params.{k}": a for k, a in e.params.items()},
+              **{f"samples.{k}": getattr(e.cache, k) for k in ("z1", "z2", "z3", "y_hat")},
+              **{f"samples.{k}": getattr(e.back, k) for k in ("dloss_dz3", "dloss_dz2", "dloss_dz1")},
+              **{f"samples.jacobians.{k}": getattr(e.jac, k) for k in ("dz2_dz1", "dyhat_dz3", "dloss_dyhat")},
+              **{f"grads.{k}": a for k, a in e.back.grads.items()}}
+    for where, a in arrays.items():
+        if not np.isfinite(a).all():
             raise TwonetError(f"{where} is not finite: the inputs or parameters are too large for float64")
-
-    walk(doc, "")
 
 
 def grads_json(e: Explanation) -> dict[str, Any]:
