@@ -336,6 +336,7 @@ def test_every_integer_key_stops_at_its_limit(tmp_path: Path, key: str, limit: i
 def test_sizes_beyond_memory_are_refused_before_any_work() -> None:
     big = runner.invoke(app, ["grads", "-c", "classification-bce", "--set", "model.in_features=60000",
                               "--set", "model.hidden=60000"])
-    assert "parameters, more than the 50,000,000 twonet holds" in one_error_line(big)
+    line = one_error_line(big)
+    assert "more than the 50,000,000 twonet holds" in line and "GB as float64" in line
     assert "too large for float64" in one_error_line(
         runner.invoke(app, ["grads", "-c", "classification-bce", "--set", "model.f.scale=1" + "0" * 400]))

@@ -189,17 +189,18 @@ def kinks(pb: Problem, h: float | None = None) -> dict[str, Array]:
     mask = {name: np.zeros(getattr(p, name).shape, dtype=bool) for name in PARAM_NAMES}
     h = h or central_step(p.W1.dtype)
     step = {name: h * np.maximum(1, np.abs(a)) for name, a in p.items()}
-    reach_w1 = step["W1"][None, :, :] * np.abs(pb.x)[:, None, :]  # |Δz1[b, j]| when W1[j, k] moves: (B, m, n)
     reach_b1 = np.broadcast_to(step["b1"], c.z1.shape)  # (B, m)
     z1, z3 = np.abs(c.z1), np.abs(c.z3)
     if f.has_kink:
-        mask["W1"] |= (z1[:, :, None] <= reach_w1).any(axis=0)
+        for b in range(len(pb.x)):  # one sample at a time: memory of one W1, not B of them
+            mask["W1"] |= z1[b][:, None] <= step["W1"] * np.abs(pb.x[b])  # |Δz1[b, j]| when W1[j, k] moves
         mask["b1"] |= (z1 <= reach_b1).any(axis=0)
     if g.has_kink:
         # some z3[b, k] is within |Δz1[b, j]|·L_f·|W2[k, j]| of 0  ⟺  |Δz1[b, j]|·L_f ≥ min_k |z3[b, k]| / |W2[k, j]|
         with np.errstate(divide="ignore"):
             q = (z3[:, :, None] / np.abs(p.W2)[None, :, :]).min(axis=1)  # (B, m)
-        mask["W1"] |= (reach_w1 * f.lipschitz >= q[:, :, None]).any(axis=0)
+        for b in range(len(pb.x)):
+            mask["W1"] |= step["W1"] * np.abs(pb.x[b]) * f.lipschitz >= q[b][:, None]
         mask["b1"] |= (reach_b1 * f.lipschitz >= q).any(axis=0)
         mask["W2"] |= (z3[:, :, None] <= step["W2"][None] * np.abs(c.z2)[:, None, :]).any(axis=0)
         mask["b2"] |= (z3 <= step["b2"]).any(axis=0)

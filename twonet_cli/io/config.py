@@ -185,8 +185,10 @@ def validate(c: Config) -> None:
         raise ConfigError("model.out_features: softmax needs at least 2 outputs")
     n, h, K = m.in_features, m.hidden, m.out_features
     if n * h + h + K * h + K > MAX_PARAMS:
-        raise ConfigError(f"model.hidden: {n} → {h} → {K} has {n * h + h + K * h + K:,} parameters, more than "
-                          f"the {MAX_PARAMS:,} twonet holds")
+        count = n * h + h + K * h + K
+        raise ConfigError(f"model.hidden: {n} → {h} → {K} has {count:,} parameters ({count * 8 / 1e9:.1f} GB as "
+                          f"float64, several times that to train or check), more than the {MAX_PARAMS:,} twonet "
+                          "holds")
     if m.params is not None:
         wrong = shape_mismatch({k: getattr(m.params, k) for k in PARAM_NAMES}, n, h, K)
         if wrong is not None:
