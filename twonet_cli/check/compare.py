@@ -60,6 +60,12 @@ class Comparison:
         return (off | ~np.isfinite(self.analytic)) & self.counted
 
     @property
+    def within_rounding(self) -> Array:
+        """Entries that pass on absolute error alone: their sum cancels (or underflows), and they agree
+        to the rounding of the terms they are computed from, though not to rtol of themselves."""
+        return self.counted & (self.rel_err > self.rtol) & ~self.failing
+
+    @property
     def passed(self) -> bool:
         """True when no counted entry fails."""
         return not self.failing.any()

@@ -118,15 +118,18 @@ def thresholds(r: CheckReport) -> list[str]:
 
 def verdict_line(r: CheckReport) -> Text:
     """The one-line PASS or FAIL under the table."""
-    worst = max(_max(row.primary, "rel") for row in r.params)
+    worst = max(float(np.where(row.primary.counted & ~row.primary.within_rounding, row.primary.rel_err, 0)
+                      .max(initial=0.0)) for row in r.params)
+    cancel = sum(int(row.primary.within_rounding.sum()) for row in r.params)
     eps = float(np.finfo(np.dtype(r.dtype)).eps)
     if r.passed:
         near = f" ({r.dtype} rounding: ε = {eps:.1e})" if worst < 1e4 * eps else ""
         kinks = f"; {r.kinks:,} kink entries were left to the complex step" if r.kinks else ""
         skipped = sum(n for _, n, _ in r.waivers())
         waived = f"; {skipped:,} entr{'y' if skipped == 1 else 'ies'} unjudged, named below" if skipped else ""
+        sums = (f"; {cancel:,} whose terms cancel agree to the rounding of those terms" if cancel else "")
         return Text(f"PASS: all {r.entries:,} entries of W1, b1, W2, b2 agree with the complex step to "
-                    f"{_g(worst)}{near}{kinks}{waived}.", style="bold green")
+                    f"{_g(worst)}{near}{sums}{kinks}{waived}.", style="bold green")
     bad = [row.name for row in r.params + r.jacobians if not r.row_passed(row)]
     return Text(f"FAIL: {', '.join(bad)} do not match the numerical derivatives (exit code 1).", style="bold red")
 
