@@ -78,7 +78,7 @@ class Comparison:
                                                                                       tiny))
         severity = np.where(~np.isfinite(self.analytic), np.inf, np.nan_to_num(severity))
         severity = np.where(self.counted, severity, -1.0)
-        if not severity.size:
+        if not severity.size or not self.counted.any():
             return ()
         return tuple(int(i) for i in np.unravel_index(int(np.argmax(severity)), severity.shape))
 
