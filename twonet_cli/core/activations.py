@@ -86,9 +86,9 @@ def _softmax_for_complex_step(z: Array) -> Array:
     """softmax(z) as 1/(1 + restᵢ/eᵢ): at z + ih its imaginary part is never a difference of nearly
     equal numbers, as that of exp(z − logsumexp(z)) is where softmaxᵢ → 1."""
     e, _, rest = softmax_parts(z)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = 1 / (1 + rest / e)
-    return np.where(e == 0, 0, out)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = 1 / (1 + rest / e)  # restᵢ/eᵢ overflows only where softmaxᵢ underflows to 0
+    return np.where((e == 0) | ~np.isfinite(out), 0, out)
 
 
 def softmax_parts(z: Array) -> tuple[Array, Array, Array]:
