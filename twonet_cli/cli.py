@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -17,7 +18,7 @@ import typer.exceptions
 from rich.console import Console
 from rich.markup import escape
 
-from .errors import EXIT_INTERRUPTED, EXIT_MISMATCH, TwonetError
+from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_MISMATCH, TwonetError
 from .io import config, config_files, inputs
 
 if TYPE_CHECKING:
@@ -70,6 +71,8 @@ ParamsOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout instead of tables.")]
 
 MAX_FULL = 4096  # --full shows ∂z2/∂z1 as a matrix for layers up to this size
+if not os.environ.get("COLUMNS", "1").isdigit() or os.environ.get("COLUMNS") == "0":
+    del os.environ["COLUMNS"]  # COLUMNS=0 or junk: let rich measure the terminal (or take 80)
 err_console = Console(stderr=True, highlight=False)  # every message on stderr goes through this console
 
 
@@ -172,12 +175,14 @@ def check(
 ) -> None:
     """Check every gradient entry against the complex step and central differences; name what is wrong."""
     from .check.report import run_check, step_curve
+    from .core.explain import explain
     from .ui import json
     from .ui.check import check_report, step_table
 
     with reported():
         cfg, path = config_files.load(config_, set_ or ())
         p, x, y, origin = _check_batch(cfg, input_, target, params, path, batch)
+        json.refuse_non_finite(explain(cfg.net(), p, x, y))  # as grads: no verdict on numbers float64 cannot hold
         user = inputs.load_param_arrays(grads, "--grads", document_key="grads") if grads else None
         precision = np.dtype(dtype.value)
         r = run_check(cfg.net(), p, x, y, dtype=precision, grads=user, source=grads or "twonet's backward pass")
@@ -315,8 +320,16 @@ def run() -> None:
     """Entry point of the console script: usage errors too become one line and exit code 2."""
     if len(sys.argv) == 1:  # a bare `twonet` shows the help
         sys.argv.append("--help")
+    for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show σ or ŷ gets escapes, not a crash
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         code = app(prog_name="twonet", standalone_mode=False)
+        sys.stdout.flush()
+    except OSError as e:  # stdout is full (/dev/full), or a pipe closed early
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to write there
+        error_line(f"cannot write the output: {e.strerror or e}")
+        code = EXIT_BAD_INPUT
     except typer.exceptions.TyperException as e:  # Typer's usage errors (bad option, bad value)
         ctx = getattr(e, "ctx", None)
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
+from pathlib import Path
+
 # Exit codes, documented in README.md and `twonet --help`.
 EXIT_OK = 0
 EXIT_MISMATCH = 1  # a check found a mismatch, or training diverged
@@ -29,3 +33,20 @@ class ShapeError(InputError):
 
 class MissingExtraError(TwonetError):
     """An option needs an optional dependency that is not installed (e.g. --plot needs matplotlib)."""
+
+
+def path_kind(path: Path, where: str) -> str:
+    """'file', 'dir', 'missing' or 'other' for ``path``; an impossible path (a name too long, a
+    component that is a file) is an InputError naming ``where``, not an OSError."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "missing"
+    except OSError as e:
+        if e.errno == errno.ENOTDIR:
+            return "missing"
+        why = "the path is too long" if e.errno == errno.ENAMETOOLONG else (e.strerror or str(e))
+        raise InputError(f"{where}: cannot use '{str(path)[:60]}{'…' if len(str(path)) > 60 else ''}': {why}") from None
+    import stat
+
+    return "file" if stat.S_ISREG(mode) else "dir" if stat.S_ISDIR(mode) else "other"

@@ -101,9 +101,23 @@ def _memory_mapped(path: Path) -> Rows:
     if len(shape) != 2 or fortran or dtype.kind not in "iuf" or mapping is None:
         raise InputError(f"{path}: expected a 2-D numeric array in C order (rows of features and target), "
                          f"got shape {shape} of {dtype}")
+    array = np.ndarray(shape, dtype=dtype, buffer=mapping, offset=offset)
+    _refuse_non_finite(path, array, mapping)
     # batches read scattered rows: no read-ahead, which would map neighbouring pages into memory too
     mapping.madvise(mmap.MADV_RANDOM)
-    return Rows(np.ndarray(shape, dtype=dtype, buffer=mapping, offset=offset), mapping)
+    return Rows(array, mapping)
+
+
+def _refuse_non_finite(path: Path, array: Array, mapping: mmap.mmap, chunk_bytes: int = 32 << 20) -> None:
+    """Scan a mapped table once, a chunk at a time (pages released after each), for NaN or infinity."""
+    if array.dtype.kind != "f":
+        return
+    rows = max(1, chunk_bytes // max(1, array.strides[0]))
+    for start in range(0, len(array), rows):
+        bad = ~np.isfinite(array[start:start + rows]).all(axis=1)
+        mapping.madvise(mmap.MADV_DONTNEED)
+        if bad.any():
+            raise InputError(f"{path}: row {start + int(np.argmax(bad))} has NaN or infinity")
 
 
 def _read_npz(path: Path, x_key: str, y_key: str) -> Rows:
@@ -121,6 +135,7 @@ def _read_npz(path: Path, x_key: str, y_key: str) -> Rows:
         raise InputError(f"{path}: expected numeric x (N, n) and y (N,), got x {x.shape} {x.dtype}, "
                          f"y {y.shape} {y.dtype}")
     table = np.concatenate([x.astype(np.float64), y.astype(np.float64)[:, None]], axis=1)
-    if not np.isfinite(table).all():
-        raise InputError(f"{path}: contains NaN or infinity")
+    bad = ~np.isfinite(table).all(axis=1)
+    if bad.any():
+        raise InputError(f"{path}: row {int(np.argmax(bad))} has NaN or infinity")
     return Rows(table)

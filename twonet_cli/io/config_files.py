@@ -7,17 +7,22 @@ loader is used. Every error is one line naming the file (or the override) and th
 from __future__ import annotations
 
 import copy
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError, path_kind
 from .config import Config, validate
 from .schema import build, field_type
 
 DEFAULT_CONFIG = "regression"
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+MAX_TEXT_BYTES = 64 * 10**6  # YAML and JSON files: configs, and parameters written out as text
+MAX_DEPTH = 64  # lists and mappings nested in a YAML or JSON file
+MAX_ALIASES = 64  # YAML aliases in one file
 
 
 def shipped_dir() -> Path:
@@ -35,24 +40,56 @@ def resolve(name_or_path: str | None) -> Path:
     """A config path from a path or the name of a shipped config (default: DEFAULT_CONFIG)."""
     arg = name_or_path or DEFAULT_CONFIG
     path = Path(arg)
-    if path.is_file():
+    try:
+        kind = path_kind(path, "--config")
+    except InputError as e:
+        raise ConfigError(str(e)) from None
+    if kind == "file":
         return path
     shipped = shipped_configs()
     if arg in shipped:
         return shipped[arg]
-    if path.exists():
+    if kind != "missing":
         raise ConfigError(f"--config: '{arg}' is not a file")
     raise ConfigError(f"--config: no file '{arg}' and no shipped config of that name (shipped: {', '.join(shipped)})")
 
 
-def read_yaml(path: Path, what: str = "config") -> Any:
-    """Parse ``path`` with ``yaml.safe_load``; any failure is a one-line ConfigError."""
+def read_text(path: Path, what: str) -> str:
+    """A text file of at most MAX_TEXT_BYTES, read whole; any failure is a one-line ConfigError."""
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > MAX_TEXT_BYTES:
+            raise ConfigError(f"{path}: {size / 1e6:.0f} MB is more than the {MAX_TEXT_BYTES // 10**6} MB a {what} "
+                              "file may hold (save arrays as .npy/.npz)")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: cannot read {what}: {getattr(e, 'strerror', None) or e}") from None
+
+
+def check_depth(value: Any, where: str) -> Any:
+    """``value`` (parsed YAML or JSON) if it nests at most MAX_DEPTH lists or mappings deep."""
+    stack = [(value, 0)]
+    while stack:
+        v, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ConfigError(f"{where}: nested more than {MAX_DEPTH} levels deep")
+        if isinstance(v, dict):
+            stack.extend((item, depth + 1) for item in v.values())
+        elif isinstance(v, list):
+            stack.extend((item, depth + 1) for item in v)
+    return value
+
+
+def read_yaml(path: Path, what: str = "config") -> Any:
+    """Parse ``path`` with ``yaml.safe_load``'s loader; any failure is a one-line ConfigError.
+
+    Size, nesting and aliases are capped, so that no file costs more than reading it: a
+    "billion laughs" (aliases of aliases) is refused at its 65th alias, not expanded."""
+    text = read_text(path, what)
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # a yaml.SafeLoader: see _UniqueKeyLoader
+        return check_depth(yaml.load(text, Loader=_UniqueKeyLoader), str(path))  # a yaml.SafeLoader
+    except RecursionError:
+        raise ConfigError(f"{path}: nested more than {MAX_DEPTH} levels deep") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -61,7 +98,19 @@ def read_yaml(path: Path, what: str = "config") -> Any:
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """yaml.SafeLoader that refuses a key given twice in one mapping (SafeLoader keeps the last)."""
+    """yaml.SafeLoader that refuses a key given twice in one mapping (SafeLoader keeps the last),
+    and more than MAX_ALIASES aliases (each may stand for a whole tree of others)."""
+
+    aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        """As SafeLoader's, counting aliases."""
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise yaml.composer.ComposerError(None, None, f"more than {MAX_ALIASES} aliases (*name): refused, "
+                                                  "as their expansion can be unbounded")
+        return super().compose_node(parent, index)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
@@ -82,9 +131,12 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise ConfigError(f"--set {text}: expected key.path=value, e.g. --set model.hidden=8")
     field_type(Config, key)  # rejects unknown paths now, naming them
     try:
-        return key, yaml.safe_load(value)
+        parsed = yaml.safe_load(value)
     except yaml.YAMLError:
         raise ConfigError(f"--set {text}: the value is not valid YAML") from None
+    if isinstance(parsed, str) and _NUMBER.fullmatch(parsed.strip()):
+        parsed = float(parsed)  # YAML 1.1 reads 2e-05 (no dot) as text; YAML 1.2 and users read a number
+    return key, parsed
 
 
 def _merge(raw: dict[str, Any], key: str, value: Any) -> None:

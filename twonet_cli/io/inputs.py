@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,9 @@ import numpy as np
 from ..core.activations import Array
 from ..core.losses import LossName
 from ..core.model import PARAM_NAMES, Params, shape_mismatch
-from ..errors import ConfigError, InputError, ShapeError
+from ..errors import ConfigError, InputError, ShapeError, path_kind
 from .config import Config
-from .config_files import config_name, read_yaml
+from .config_files import MAX_DEPTH, check_depth, config_name, read_text, read_yaml
 from .schema import is_numbers
 
 ARRAY_SUFFIXES = (".csv", ".npy", ".json")
@@ -47,7 +48,12 @@ def parse_inline(text: str, where: str) -> Array:
     rows = [r for r in text.strip().strip(";").split(";")]
     if not text.strip() or any(not r.strip() for r in rows):
         raise InputError(f"{where}: expected numbers like 0.5,-1.2 (rows separated by ;), got '{text}'")
-    values = [[_float(t, where) for t in r.replace(" ", ",").split(",") if t.strip()] for r in rows]
+    values = []
+    for r in rows:
+        tokens = re.split(r"\s*,\s*|\s+", r.strip())  # commas, or spaces: `1,2` or `1 2`
+        if any(not t for t in tokens):
+            raise InputError(f"{where}: an empty field in '{r.strip()}': every value must be a number")
+        values.append([_float(t, where) for t in tokens])
     if len({len(v) for v in values}) > 1:
         raise InputError(f"{where}: rows have different lengths {[len(v) for v in values]}")
     a = np.asarray(values if len(values) > 1 else values[0], dtype=np.float64)
@@ -58,10 +64,14 @@ def read_csv(path: Path) -> tuple[list[str] | None, Array]:
     """(header or None, rows as a finite float64 table) of a CSV file; a first row that is not all
     numbers is the header. Ragged rows, non-numbers, NaN and infinity are one-line errors."""
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
+        with path.open(newline="", encoding="utf-8-sig") as fh:  # -sig: a byte-order mark is not data
             rows = [r for r in csv.reader(fh) if any(c.strip() for c in r)]
     except UnicodeDecodeError:
         raise InputError(f"{path}: not a text CSV file") from None
+    except csv.Error as e:  # a field beyond the csv module's limit (128 KB), a NUL byte
+        raise InputError(f"{path}: not a readable CSV file ({e})") from None
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
     header = None
     if rows and not all(_is_number(c) for c in rows[0]):
         header, rows = [c.strip() for c in rows[0]], rows[1:]
@@ -73,7 +83,11 @@ def read_csv(path: Path) -> tuple[list[str] | None, Array]:
         if len(r) != width:
             raise InputError(f"{path}: data row {i} has {len(r)} values, row 1 has {width}")
         values.append([_float(c, f"{path}: data row {i}") for c in r])
-    return header, _finite(np.asarray(values, dtype=np.float64), str(path))
+    table = np.asarray(values, dtype=np.float64)
+    bad = ~np.isfinite(table).all(axis=1)
+    if bad.any():
+        raise InputError(f"{path}: data row {int(np.argmax(bad)) + 1} has NaN or infinity")
+    return header, table
 
 
 def _first_line(e: Exception) -> str:
@@ -98,9 +112,13 @@ def _numeric(a: Any, where: str) -> Array:
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return check_depth(json.loads(read_text(path, "JSON")), str(path))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: invalid JSON: {e}") from None
+    except RecursionError:
+        raise InputError(f"{path}: nested more than {MAX_DEPTH} levels deep") from None
+    except ConfigError as e:
+        raise InputError(str(e)) from None
 
 
 def numbers_array(value: Any, where: str) -> Array:
@@ -119,11 +137,13 @@ def load_array(spec: str, where: str) -> Array:
     """An array from an inline spec or a .csv/.npy/.json file."""
     path = Path(spec)
     if path.suffix.lower() not in ARRAY_SUFFIXES:
-        if path.exists() or "/" in spec:
+        if "/" in spec or (len(spec) < 256 and path_kind(path, where) != "missing"):
             raise InputError(f"{where}: '{spec}' is not a .csv, .npy or .json file")
         return parse_inline(spec, where)
-    if not path.is_file():
-        raise InputError(f"{where}: file '{spec}' not found")
+    kind = path_kind(path, where)
+    if kind != "file":
+        raise InputError(f"{where}: '{spec}' is a directory, not a file" if kind == "dir" else
+                         f"{where}: file '{spec}' not found")
     try:
         match path.suffix.lower():
             case ".csv":
@@ -132,8 +152,10 @@ def load_array(spec: str, where: str) -> Array:
                 a = _numeric(np.load(path, allow_pickle=False), str(path))
             case _:
                 a = numbers_array(_read_json(path), str(path))
-    except (OSError, ValueError) as e:  # unreadable file, bad .npy header, pickled objects
+    except (OSError, ValueError, EOFError) as e:  # unreadable, a bad or truncated .npy, pickled objects
         raise InputError(f"{path}: cannot read: {_first_line(e)}") from None
+    except MemoryError:
+        raise InputError(f"{path}: declares more values than fit in memory") from None
     if a.size == 0:
         raise InputError(f"{path}: no values")
     return a
@@ -183,8 +205,10 @@ def load_param_arrays(spec: str, where: str, document_key: str | None = None) ->
     path = Path(spec)
     if path.suffix.lower() not in PARAM_SUFFIXES:
         raise InputError(f"{where}: '{spec}' is not a .npz, .json or .yaml file")
-    if not path.is_file():
-        raise InputError(f"{where}: file '{spec}' not found")
+    kind = path_kind(path, where)
+    if kind != "file":
+        raise InputError(f"{where}: '{spec}' is a directory, not a file" if kind == "dir" else
+                         f"{where}: file '{spec}' not found")
     raw = _read_param_file(path)
     if document_key and isinstance(raw, dict) and "network" in raw and isinstance(raw.get(document_key), dict):
         raw = raw[document_key]  # the output of `twonet grads --json`
@@ -217,10 +241,15 @@ def _read_param_file(path: Path) -> Any:
     match path.suffix.lower():
         case ".npz":
             try:
-                with np.load(path, allow_pickle=False) as z:
+                loaded = np.load(path, allow_pickle=False)
+                if not isinstance(loaded, np.lib.npyio.NpzFile):
+                    raise InputError(f"{path}: a single .npy array, not an .npz archive of W1, b1, W2, b2")
+                with loaded as z:
                     return {k: z[k] for k in z.files}
             except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
                 raise InputError(f"{path}: not a readable .npz file ({_first_line(e)})") from None
+            except MemoryError:
+                raise InputError(f"{path}: declares arrays larger than fit in memory") from None
         case ".json":
             return _read_json(path)
     try:

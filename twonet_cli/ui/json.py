@@ -25,8 +25,26 @@ from ..train.session import Outcome
 
 
 def dumps(doc: dict[str, Any]) -> str:
-    """One line of JSON, ending in a newline."""
-    return json.dumps(doc) + "\n"
+    """One line of strict JSON, ending in a newline. The one rule for numbers float64 cannot show
+    finitely (NaN, ±infinity): each becomes null, and "non_finite" lists where, so that every
+    parser (JavaScript's JSON.parse, jq) reads the document."""
+    where: list[str] = []
+
+    def clean(v: Any, path: str) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            where.append(path)
+            return None
+        if isinstance(v, dict):
+            return {k: clean(item, f"{path}.{k}" if path else str(k)) for k, item in v.items()}
+        if isinstance(v, list):
+            return [clean(item, f"{path}[{i}]") for i, item in enumerate(v)]
+        return v
+
+    out = clean(doc, "")
+    if where:
+        out["non_finite"] = {"paths": where[:100], "count": len(where),
+                             "why": "not finite in float64 (a diverged run, or an overflow); shown as null"}
+    return json.dumps(out, allow_nan=False) + "\n"
 
 
 def refuse_non_finite(e: Explanation) -> None:
