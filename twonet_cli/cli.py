@@ -18,7 +18,7 @@ import typer.exceptions
 from rich.console import Console
 from rich.markup import escape
 
-from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_MISMATCH, TwonetError
+from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_MISMATCH, Interrupted, TwonetError
 from .io import config, config_files, inputs
 
 if TYPE_CHECKING:
@@ -250,10 +250,14 @@ def train(
             if plot.suffix.lower() != ".png":
                 raise TwonetError(f"--plot: '{plot}' must end in .png")
             plots.require_matplotlib()
-        run_dir = RunDir(out, force) if out is not None else None
         split = from_config(cfg.data, cfg.model.in_features, cfg.model.out_features, cfg.loss.name)
         training = Training(cfg.net(), cfg.params(), split, cfg.train)
-        outcome = _run_training(training, cfg, run_dir, quiet)
+        run_dir = RunDir(out, force) if out is not None else None
+        try:
+            outcome = _run_training(training, cfg, run_dir, quiet)
+        finally:
+            if run_dir is not None:
+                run_dir.close()
         if plot is not None and training.history:
             regions = plots.decision_regions(training.net, training.current, split)
             atomic_write(plot, plots.training_plot(training.history, regions))
@@ -262,7 +266,7 @@ def train(
         else:
             Console(highlight=False).print(training_report(training, outcome, out))
         _report_stop(outcome, cfg.train.lr, out)
-    raise typer.Exit(_training_exit(outcome.reason))
+    raise typer.Exit(_training_exit(outcome))
 
 
 def _run_training(training: Training, cfg: config.Config, run_dir: RunDir | None, quiet: bool) -> Outcome:
@@ -273,19 +277,44 @@ def _run_training(training: Training, cfg: config.Config, run_dir: RunDir | None
     save = None
     if run_dir is not None:
         config_yaml = cfg.to_yaml()  # serialised once, and only for a run directory
-        save = lambda t: run_dir.save(t.current, t.best_params, config_yaml, t.history)  # noqa: E731
-    _stop_on_sigint()
+
+        def save(t: Training) -> None:
+            with _signals_held():  # a checkpoint is written whole; a signal waits for it, then stops the run
+                run_dir.save(t.current, t.best_params, config_yaml, t.history)
+    _stop_on_signals()
     if quiet:
         return run_session(training, None, save)
     with TrainingProgress(err_console, training.split.data.task, cfg.train.epochs) as progress:
         return run_session(training, progress, save)
 
 
-def _stop_on_sigint() -> None:
-    """Ctrl-C must stop a run cleanly even when the shell started it with SIGINT ignored (a
-    background job), so that `kill -INT` also saves and exits."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C, `kill` (SIGTERM) and a closed terminal (SIGHUP) stop a run cleanly, saving what was
+    reached — even when the shell started it with SIGINT ignored (a background job)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, stop)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold the stop signals while a checkpoint is written; one that arrived is handled after it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 def _report_stop(outcome: Outcome, lr: float, out: Path | None) -> None:
@@ -299,8 +328,9 @@ def _report_stop(outcome: Outcome, lr: float, out: Path | None) -> None:
         err_console.print(f"Interrupted: {escape(outcome.message)}{escape(where)}.", soft_wrap=True)
 
 
-def _training_exit(reason: str) -> int:
-    return {"diverged": EXIT_MISMATCH, "interrupted": EXIT_INTERRUPTED}.get(reason, 0)
+def _training_exit(outcome: Outcome) -> int:
+    """0 done, 1 diverged, 128 + the signal when interrupted (130 for Ctrl-C)."""
+    return {"diverged": EXIT_MISMATCH, "interrupted": 128 + outcome.signum}.get(outcome.reason, 0)
 
 
 @app.command()
@@ -335,8 +365,8 @@ def run() -> None:
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         error_line(f"{e.format_message()}{hint}")
         code = e.exit_code
-    except typer.Abort:
-        err_console.print("Aborted.")
+    except (typer.Abort, KeyboardInterrupt):  # Ctrl-C before a run began (loading, importing)
+        err_console.print("Interrupted.")
         code = EXIT_INTERRUPTED
     sys.exit(code if isinstance(code, int) else 0)
 

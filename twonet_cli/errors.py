@@ -10,7 +10,7 @@ from pathlib import Path
 EXIT_OK = 0
 EXIT_MISMATCH = 1  # a check found a mismatch, or training diverged
 EXIT_BAD_INPUT = 2  # usage, config, data or shape error
-EXIT_INTERRUPTED = 130  # Ctrl-C, after saving what was reached (the shell's 128 + SIGINT)
+EXIT_INTERRUPTED = 130  # Ctrl-C, after saving what was reached (the shell's 128 + SIGINT); SIGTERM 143, SIGHUP 129
 
 
 class TwonetError(Exception):
@@ -29,6 +29,18 @@ class InputError(TwonetError):
 
 class ShapeError(InputError):
     """Arrays do not fit the network's architecture."""
+
+
+class OutputError(TwonetError):
+    """A result cannot be written (disk full, no permission): nothing half-written is left."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT, SIGTERM or SIGHUP during a run: stop, save what was reached, exit 128 + the signal."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
 
 
 class MissingExtraError(TwonetError):

@@ -7,9 +7,12 @@ the previous complete file or the new complete one, never a truncated file.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import io
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,10 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from ..core.model import Params
-from ..errors import InputError
+from ..errors import InputError, OutputError, path_kind
 from ..train.loop import Epoch
 
 FILES = ("params.npz", "best.npz", "config.yaml", "history.csv")
+STALE = re.compile(r"\.(params\.npz|best\.npz|config\.yaml|history\.csv)\.[a-z0-9_]{8}\.tmp")  # mkstemp's names
 HISTORY_COLUMNS = ("epoch", "steps", "train_loss", "val_loss", "metric", "lr", "seconds", "samples")
 
 
@@ -64,31 +68,62 @@ def history_bytes(history: Sequence[Epoch]) -> bytes:
 
 
 class RunDir:
-    """The directory a run saves into; refuses to overwrite an earlier run unless forced."""
+    """The directory a run saves into, held with an exclusive lock for the run's lifetime.
+
+    Refuses to overwrite an earlier run unless forced, and a second run on the same directory
+    always. Touches only names twonet writes: FILES, their temporary names while being written
+    (``.{file}.XXXXXXXX.tmp``). The lock is taken on the directory itself, so nothing is left of it
+    after the run, however it ends."""
 
     def __init__(self, path: Path, force: bool = False):
-        self.path = path
-        existing = [f for f in FILES if (path / f).exists()]
-        if path.exists() and not path.is_dir():
+        self.path, self.force, self.saves = path, force, 0
+        kind = path_kind(path, "--out")
+        if kind not in ("dir", "missing"):
             raise InputError(f"--out: '{path}' exists and is not a directory")
+        existing = [f for f in FILES if path_kind(path / f, "--out") != "missing"]
         if existing and not force:
             raise InputError(f"--out: '{path}' already holds a run ({', '.join(existing)}); "
                              "choose another directory or pass --force to overwrite it")
+        self._created = kind == "missing"
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            self._lock = os.open(path, os.O_RDONLY)
+        except OSError as e:
+            raise InputError(f"--out: cannot use '{path}': {e.strerror or e}") from None
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(self._lock)
+            raise InputError(f"--out: another twonet run is writing to '{path}' right now; wait for it, "
+                             "or choose another directory") from None
+
+    def close(self) -> None:
+        """Release the lock; a directory this run created and never saved into is removed again."""
+        os.close(self._lock)
+        if self._created and not self.saves:
+            with contextlib.suppress(OSError):
+                self.path.rmdir()
 
     def save(self, params: Params, best: Params | None, config_yaml: str, history: Sequence[Epoch]) -> None:
         """A complete checkpoint: each file replaced atomically, config and history first, params last.
 
-        The directory is created on the first save, so a run refused before training leaves nothing.
-        """
+        A disk that is full or a file that cannot be written is an OutputError (exit 2), leaving
+        each file as its last complete version."""
+        if not self.saves:
+            for stale in self.path.iterdir():  # temporary files of a run that was killed mid-write
+                if STALE.fullmatch(stale.name):
+                    stale.unlink(missing_ok=True)
+        written = ["config.yaml", "history.csv", *(["best.npz"] if best is not None else []), "params.npz"]
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.path / "config.yaml", config_yaml.encode())
+            atomic_write(self.path / "history.csv", history_bytes(history))
+            if best is not None:
+                atomic_write(self.path / "best.npz", params_bytes(best))
+            atomic_write(self.path / "params.npz", params_bytes(params))
         except OSError as e:
-            raise InputError(f"--out: cannot create '{self.path}': {e.strerror}") from None
-        for stale in self.path.glob(".*.tmp"):  # left by a run that was killed mid-write
-            if stale.name.split(".")[1] in {f.split(".")[0] for f in FILES}:
-                stale.unlink(missing_ok=True)
-        atomic_write(self.path / "config.yaml", config_yaml.encode())
-        atomic_write(self.path / "history.csv", history_bytes(history))
-        if best is not None:
-            atomic_write(self.path / "best.npz", params_bytes(best))
-        atomic_write(self.path / "params.npz", params_bytes(params))
+            raise OutputError(f"--out: cannot write to '{self.path}': {e.strerror or e}; each file there is its "
+                              "last complete version") from None
+        if not self.saves and self.force:  # nothing of an earlier run stays beside this one
+            for old in set(FILES) - set(written):
+                (self.path / old).unlink(missing_ok=True)
+        self.saves += 1

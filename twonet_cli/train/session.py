@@ -4,6 +4,7 @@ the caller passes ``show`` (e.g. a progress bar) and ``save`` (e.g. a run direct
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ class Outcome:
     reason: str  # done | early_stop | diverged | interrupted
     message: str
     seconds: float
+    signum: int = 2  # the signal that interrupted the run (SIGINT unless told)
 
 
 def run_session(training: Training, show: Callable[[Record], None] | None,
@@ -37,11 +39,19 @@ def run_session(training: Training, show: Callable[[Record], None] | None,
                     time.perf_counter() - last_save >= training.cfg.checkpoint_seconds:
                 save(training)
                 last_save = time.perf_counter()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
+        signum = int(getattr(e, "signum", signal.SIGINT))
         epoch = training.history[-1].epoch if training.history else 0
+        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
         stop = Stopped("interrupted", epoch, training.history[-1].steps if training.history else 0,
-                       f"interrupted by Ctrl-C after epoch {epoch}")
+                       f"interrupted by {name} after epoch {epoch}")
+    else:
+        signum = signal.SIGINT
     if save is not None:
-        save(training)
+        try:
+            save(training)
+        except KeyboardInterrupt:  # a second Ctrl-C arrived during the save, which the caller let finish
+            stop = stop if stop is not None and stop.reason == "interrupted" else Stopped(
+                "interrupted", training.history[-1].epoch if training.history else 0, 0, "interrupted by Ctrl-C")
     assert stop is not None, "Training.run always ends with a Stopped record"
-    return Outcome(stop.reason, stop.message, time.perf_counter() - t0)
+    return Outcome(stop.reason, stop.message, time.perf_counter() - t0, int(signum))
