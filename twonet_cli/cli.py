@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -18,15 +14,13 @@ import typer.exceptions
 from rich.console import Console
 from rich.markup import escape
 
-from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_MISMATCH, Interrupted, TwonetError
+from .console import err_console, error_line, reported
+from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_MISMATCH, OutputError, TwonetError
 from .io import config, config_files, inputs
 
 if TYPE_CHECKING:
     from .core.activations import Array
     from .core.model import Params
-    from .io.runs import RunDir
-    from .train.loop import Training
-    from .train.session import Outcome
 
 EXIT_CODES = (
     "Exit codes: 0 success · 1 a check found a mismatch (or training diverged) · "
@@ -71,28 +65,6 @@ ParamsOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout instead of tables.")]
 
 MAX_FULL = 4096  # --full shows ∂z2/∂z1 as a matrix for layers up to this size
-if not os.environ.get("COLUMNS", "1").isdigit() or os.environ.get("COLUMNS") == "0":
-    del os.environ["COLUMNS"]  # COLUMNS=0 or junk: let rich measure the terminal (or take 80)
-err_console = Console(stderr=True, highlight=False)  # every message on stderr goes through this console
-
-
-@contextmanager
-def reported() -> Iterator[None]:
-    """Turn twonet's errors into one red line on stderr and their exit code (the one place this happens)."""
-    try:
-        with np.errstate(all="ignore"):  # overflow is detected by checking results, not by warnings
-            yield
-    except TwonetError as e:
-        error_line(str(e))
-        raise typer.Exit(e.exit_code) from None
-
-
-def error_line(message: str) -> None:
-    """One line on stderr, whatever the message quotes: control characters are shown escaped."""
-    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
-    err_console.print(f"[bold red]Error:[/bold red] {escape(text)}", soft_wrap=True)
-
-
 def version_callback(value: bool) -> None:
     """--version: print it and exit."""
     if value:
@@ -120,7 +92,7 @@ def grads(
     set_: SetOpt = None,
     json_: JsonOpt = False,
     precision: Annotated[int, typer.Option(min=0, max=17, help="Digits after the decimal point.")] = 6,
-    max_size: Annotated[int, typer.Option(min=1, help="Elide arrays with more entries than this.")] = 64,
+    max_size: Annotated[int, typer.Option(min=1, max=10**9, help="Elide arrays with more entries than this.")] = 64,
     full: Annotated[bool, typer.Option("--full", help="Show diagonal Jacobians as full matrices.")] = False,
     sample: Annotated[int, typer.Option(min=0, help="Which sample of a batch the per-sample tables show.")] = 0,
 ) -> None:
@@ -233,6 +205,7 @@ def train(
                     ] = None,
 ) -> None:
     """Train with SGD on the config's data, showing progress; save the run with --out."""
+    from . import runner
     from .data.dataset import from_config
     from .io.runs import RunDir, atomic_write
     from .train.loop import Training
@@ -247,90 +220,28 @@ def train(
             sys.stdout.write(cfg.to_yaml())
             return
         if plot is not None:
-            if plot.suffix.lower() != ".png":
-                raise TwonetError(f"--plot: '{plot}' must end in .png")
+            runner.check_plot_path(plot)
             plots.require_matplotlib()
         split = from_config(cfg.data, cfg.model.in_features, cfg.model.out_features, cfg.loss.name)
         training = Training(cfg.net(), cfg.params(), split, cfg.train)
         run_dir = RunDir(out, force) if out is not None else None
         try:
-            outcome = _run_training(training, cfg, run_dir, quiet)
+            outcome = runner.run_training(training, cfg, run_dir, quiet)
         finally:
             if run_dir is not None:
                 run_dir.close()
         if plot is not None and training.history:
             regions = plots.decision_regions(training.net, training.current, split)
-            atomic_write(plot, plots.training_plot(training.history, regions))
+            try:
+                atomic_write(plot, plots.training_plot(training.history, regions))
+            except OSError as e:
+                raise OutputError(f"--plot: cannot write '{plot}': {e.strerror or e}") from None
         if json_:
             sys.stdout.write(json.dumps(json.train_json(training, outcome, out)))
         else:
             Console(highlight=False).print(training_report(training, outcome, out))
-        _report_stop(outcome, cfg.train.lr, out)
-    raise typer.Exit(_training_exit(outcome))
-
-
-def _run_training(training: Training, cfg: config.Config, run_dir: RunDir | None, quiet: bool) -> Outcome:
-    """The whole run, with the progress bar on stderr unless quiet, saving into ``run_dir`` if given."""
-    from .train.session import run_session
-    from .ui.train import TrainingProgress
-
-    save = None
-    if run_dir is not None:
-        config_yaml = cfg.to_yaml()  # serialised once, and only for a run directory
-
-        def save(t: Training) -> None:
-            with _signals_held():  # a checkpoint is written whole; a signal waits for it, then stops the run
-                run_dir.save(t.current, t.best_params, config_yaml, t.history)
-    _stop_on_signals()
-    if quiet:
-        return run_session(training, None, save)
-    with TrainingProgress(err_console, training.split.data.task, cfg.train.epochs) as progress:
-        return run_session(training, progress, save)
-
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-
-def _stop_on_signals() -> None:
-    """Ctrl-C, `kill` (SIGTERM) and a closed terminal (SIGHUP) stop a run cleanly, saving what was
-    reached — even when the shell started it with SIGINT ignored (a background job)."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-
-    def stop(signum: int, frame: object) -> None:
-        raise Interrupted(signum)
-
-    for sig in STOP_SIGNALS:
-        signal.signal(sig, stop)
-
-
-@contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold the stop signals while a checkpoint is written; one that arrived is handled after it."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-
-
-def _report_stop(outcome: Outcome, lr: float, out: Path | None) -> None:
-    """How a run stopped, on stderr, when it did not simply finish."""
-    if outcome.reason == "diverged":
-        saved = f"; the last finite parameters are in {out / 'params.npz'}" if out is not None else ""
-        error_line(f"training diverged: {outcome.message}; try a smaller learning rate (train.lr is {lr:g}; "
-                   f"e.g. --set train.lr={lr / 10:g}){saved}")
-    elif outcome.reason == "interrupted":
-        where = f"; saved what was reached in {out}" if out is not None else ""
-        err_console.print(f"Interrupted: {escape(outcome.message)}{escape(where)}.", soft_wrap=True)
-
-
-def _training_exit(outcome: Outcome) -> int:
-    """0 done, 1 diverged, 128 + the signal when interrupted (130 for Ctrl-C)."""
-    return {"diverged": EXIT_MISMATCH, "interrupted": 128 + outcome.signum}.get(outcome.reason, 0)
+        runner.report_stop(outcome, cfg.train.lr, out)
+    raise typer.Exit(runner.training_exit(outcome))
 
 
 @app.command()

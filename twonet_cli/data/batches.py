@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..core.activations import Array
+from ..errors import InputError
 from .dataset import Split
 
 SHUFFLED_COPY_BYTES = 4 << 20  # training sets up to this size are copied in shuffled order each epoch
@@ -32,8 +33,15 @@ class Batches:
         n, K = split.data.in_features, split.K
         if self._in_memory:  # take every training row once, in the run's dtype
             x, raw = split.data.take(split.train)
-            self._x = np.ascontiguousarray(x, dtype=self.dtype)
-            self._y = np.ascontiguousarray(split.data.targets(raw, K, split.loss), dtype=self.dtype)
+            with np.errstate(over="ignore"):
+                self._x = np.ascontiguousarray(x, dtype=self.dtype)
+                self._y = np.ascontiguousarray(split.data.targets(raw, K, split.loss), dtype=self.dtype)
+            for what, a in (("feature", self._x), ("target", self._y)):
+                bad = ~np.isfinite(a).all(axis=1)
+                if bad.any():
+                    row, top = int(split.train[np.argmax(bad)]), float(np.finfo(self.dtype).max)
+                    raise InputError(f"data.source: training row {row} has a {what} beyond the range of "
+                                     f"train.dtype {self.dtype.name} (±{top:.1e})")
         self._xb = np.empty((batch, n), dtype=self.dtype)  # the gathered batch, reused every step
         self._yb = np.empty((batch, K), dtype=self.dtype)
 

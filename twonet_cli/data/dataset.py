@@ -60,15 +60,24 @@ class Dataset:
             yield self.take(idx[start:start + size])
 
     def fit_standardiser(self, idx: Array) -> None:
-        """Mean and standard deviation of the features over rows ``idx``, streamed in chunks."""
+        """Mean and standard deviation of the features over rows ``idx``, streamed in chunks.
+
+        Each column is first divided by its largest |value|, so that data as large as 1e300 has
+        a finite mean and deviation (x² would overflow)."""
+        rows = np.sort(idx)
+        scale = np.zeros(self.in_features)
+        for x, _ in self.chunks(rows):
+            scale = np.maximum(scale, np.abs(x).max(axis=0))
+        scale = np.where(scale > 0, scale, 1.0)
         total, square, count = 0.0, 0.0, 0
-        for x, _ in self.chunks(np.sort(idx)):
-            total = total + x.sum(axis=0)
-            square = square + (x * x).sum(axis=0)
+        for x, _ in self.chunks(rows):
+            u = x / scale
+            total = total + u.sum(axis=0)
+            square = square + (u * u).sum(axis=0)
             count += len(x)
         mean = np.asarray(total) / count
         var = np.maximum(np.asarray(square) / count - mean**2, 0.0)
-        self.mean, self.std = mean, np.where(var > 0, np.sqrt(var), 1.0)
+        self.mean, self.std = mean * scale, np.where(var > 0, np.sqrt(var) * scale, 1.0)
 
 
 def from_arrays(x: Array, y: Array, task: Task, classes: int) -> Dataset:

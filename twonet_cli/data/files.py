@@ -6,6 +6,7 @@ Memory-map policy lives here, in ``Rows``: how a mapped file is read and when it
 from __future__ import annotations
 
 import mmap
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -122,13 +123,18 @@ def _refuse_non_finite(path: Path, array: Array, mapping: mmap.mmap, chunk_bytes
 
 def _read_npz(path: Path, x_key: str, y_key: str) -> Rows:
     try:
-        with np.load(path, allow_pickle=False) as z:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise InputError(f"{path}: a single .npy array, not an .npz archive (name it .npy to train on it)")
+        with loaded as z:
             if x_key not in z.files or y_key not in z.files:
                 raise InputError(f"{path}: expected arrays '{x_key}' and '{y_key}' (data.x_key, data.y_key), "
                                  f"found {', '.join(z.files) or 'none'}")
             x, y = z[x_key], z[y_key]
-    except (OSError, ValueError) as e:
-        raise InputError(f"{path}: not a readable .npz file ({e})") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise InputError(f"{path}: not a readable .npz file ({str(e).splitlines()[0] if str(e) else e!r})") from None
+    except MemoryError:
+        raise InputError(f"{path}: declares arrays larger than fit in memory") from None
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2 or y.ndim != 1 or len(x) != len(y) or x.dtype.kind not in "iuf" or y.dtype.kind not in "iuf":

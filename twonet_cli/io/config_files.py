@@ -20,7 +20,7 @@ from .schema import build, field_type
 
 DEFAULT_CONFIG = "regression"
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
-MAX_TEXT_BYTES = 64 * 10**6  # YAML and JSON files: configs, and parameters written out as text
+MAX_TEXT_BYTES = 8 * 10**6  # YAML and JSON files: configs, and parameters written out as text (≈400k numbers)
 MAX_DEPTH = 64  # lists and mappings nested in a YAML or JSON file
 MAX_ALIASES = 64  # YAML aliases in one file
 
@@ -116,7 +116,10 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, (str, int, float, bool)) and key in seen:
+            if not isinstance(key, (str, int, float, bool)) and key is not None:  # `? [a, b]`: a list as a key
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"a key must be a name, got {type(key).__name__} {key!r}"[:120], key_node.start_mark)
+            if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r}", key_node.start_mark)
             seen.add(key)

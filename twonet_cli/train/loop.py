@@ -153,6 +153,12 @@ class Training:
                 if taken == report_every:
                     yield EpochProgress(epoch, seen, rows, total / seen)
             seconds = time.perf_counter() - t0
+            limit = math.sqrt(float(np.finfo(sgd.dtype).max))  # beyond it, a product of two weights overflows
+            if not (np.abs(sgd.theta).max(initial=0.0) <= limit):  # also catches NaN
+                sgd.theta[:] = snapshot
+                yield Stopped("diverged", epoch, steps, f"the weights grew beyond {limit:.0e} at epoch {epoch}, "
+                                                       "where their products overflow")
+                return
             has_val = len(self.split.val) > 0
             val_loss, val_metric = self.evaluate(self.split.val) if has_val else (None, None)
             if not has_val:

@@ -1,0 +1,36 @@
+"""The command line's edge to the terminal: the one stderr console, one-line errors, and the
+place where twonet's exceptions become an exit code."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from .errors import TwonetError
+
+if not os.environ.get("COLUMNS", "1").isdigit() or os.environ.get("COLUMNS") == "0":
+    del os.environ["COLUMNS"]  # COLUMNS=0 or junk: let rich measure the terminal (or take 80)
+err_console = Console(stderr=True, highlight=False)  # every message on stderr goes through this console
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Turn twonet's errors into one red line on stderr and their exit code (the one place this happens)."""
+    try:
+        with np.errstate(all="ignore"):  # overflow is detected by checking results, not by warnings
+            yield
+    except TwonetError as e:
+        error_line(str(e))
+        raise typer.Exit(e.exit_code) from None
+
+
+def error_line(message: str) -> None:
+    """One line on stderr, whatever the message quotes: control characters are shown escaped."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    err_console.print(f"[bold red]Error:[/bold red] {escape(text)}", soft_wrap=True)

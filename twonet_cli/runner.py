@@ -1,0 +1,96 @@
+"""`twonet train` as a process: the --plot path checked before any work, stop signals (Ctrl-C,
+SIGTERM, SIGHUP) that save and exit 128 + the signal, checkpoints that a signal waits for, and how
+the run's end is told on stderr."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.markup import escape
+
+from .console import err_console, error_line
+from .errors import EXIT_MISMATCH, Interrupted, TwonetError, path_kind
+from .io import config
+from .io.runs import RunDir
+from .train.loop import Training
+from .train.session import Outcome, run_session
+from .ui.train import TrainingProgress
+
+
+def check_plot_path(plot: Path) -> None:
+    """Refuse a --plot path before any training: it must be a .png in a folder that exists, with a
+    name short enough for its temporary twin (NAME.XXXXXXXX.tmp) to be written beside it."""
+    if plot.suffix.lower() != ".png":
+        raise TwonetError(f"--plot: '{plot}' must end in .png")
+    if path_kind(plot.parent, "--plot") != "dir":
+        raise TwonetError(f"--plot: the folder '{plot.parent}' does not exist; create it first")
+    if len(os.fsencode(plot.name)) > 255 - 16:
+        raise TwonetError(f"--plot: the file name is longer than {255 - 16} bytes")
+    if path_kind(plot, "--plot") == "dir":
+        raise TwonetError(f"--plot: '{plot}' is a directory")
+
+
+def run_training(training: Training, cfg: config.Config, run_dir: RunDir | None, quiet: bool) -> Outcome:
+    """The whole run, with the progress bar on stderr unless quiet, saving into ``run_dir`` if given."""
+    save = None
+    if run_dir is not None:
+        config_yaml = cfg.to_yaml()  # serialised once, and only for a run directory
+
+        def save(t: Training) -> None:
+            with signals_held():  # a checkpoint is written whole; a signal waits for it, then stops the run
+                run_dir.save(t.current, t.best_params, config_yaml, t.history)
+    stop_on_signals()
+    if quiet:
+        return run_session(training, None, save)
+    with TrainingProgress(err_console, training.split.data.task, cfg.train.epochs) as progress:
+        return run_session(training, progress, save)
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C, `kill` (SIGTERM) and a closed terminal (SIGHUP) stop a run cleanly, saving what was
+    reached — even when the shell started it with SIGINT ignored (a background job)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, stop)
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold the stop signals while a checkpoint is written; one that arrived is handled after it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
+def report_stop(outcome: Outcome, lr: float, out: Path | None) -> None:
+    """How a run stopped, on stderr, when it did not simply finish."""
+    if outcome.reason == "diverged":
+        saved = f"; the last finite parameters are in {out / 'params.npz'}" if out is not None else ""
+        error_line(f"training diverged: {outcome.message}; try a smaller learning rate (train.lr is {lr:g}; "
+                   f"e.g. --set train.lr={lr / 10:g}){saved}")
+    elif outcome.reason == "interrupted":
+        where = f"; saved what was reached in {out}" if out is not None else ""
+        err_console.print(f"Interrupted: {escape(outcome.message)}{escape(where)}.", soft_wrap=True)
+
+
+def training_exit(outcome: Outcome) -> int:
+    """0 done, 1 diverged, 128 + the signal when interrupted (130 for Ctrl-C)."""
+    return {"diverged": EXIT_MISMATCH, "interrupted": 128 + outcome.signum}.get(outcome.reason, 0)
