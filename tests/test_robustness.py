@@ -72,19 +72,24 @@ def check_run_dir(out: Path, shape: tuple[int, int, int]) -> None:
         assert rows[0][:3] == ["epoch", "steps", "train_loss"]
         assert all(len(r) == len(rows[0]) for r in rows)
         assert [int(r[0]) for r in rows[1:]] == list(range(1, len(rows)))  # whole epochs, in order
+    visible = [name for name in ("params.npz", "best.npz", "config.yaml", "history.csv") if (out / name).exists()]
+    # the files agree with each other: all four are the one current checkpoint's, never a mix of two
+    assert len({(out / name).resolve().parent for name in visible}) <= 1, visible
     leftovers = [p.name for p in out.iterdir() if p.name not in {"params.npz", "best.npz", "config.yaml",
-                                                                    "history.csv"}]
-    assert all(p.startswith(".") and p.endswith(".tmp") for p in leftovers), leftovers
+                                                                    "history.csv", ".current"}]
+    assert all(p.startswith(".checkpoint-") or (p.startswith(".") and p.endswith(".tmp")) for p in leftovers), leftovers
+    assert sum(p.startswith(".checkpoint-") for p in leftovers) <= 2  # the current one, and one being written
 
 
 def test_sigkill_at_random_moments_never_leaves_a_truncated_file(tmp_path: Path) -> None:
-    """Kill `twonet train --out DIR` five times, at random moments, while it checkpoints every epoch."""
+    """Kill `twonet train --out DIR` twelve times, at random moments, while it checkpoints every epoch:
+    every file left is complete, and the four always belong to one checkpoint."""
     out = tmp_path / "run"
     rnd = random.Random(0)
     cmd = [sys.executable, "-m", "twonet_cli", "train", "-c", "multiclass", "-q", "--out", str(out), "--force",
            "--set", "train.epochs=100000", "--set", "train.checkpoint_seconds=0"]
     kills = 0
-    for _ in range(5):
+    for _ in range(12):
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 30
         while not (out / "params.npz").exists() and time.time() < deadline:
@@ -95,7 +100,7 @@ def test_sigkill_at_random_moments_never_leaves_a_truncated_file(tmp_path: Path)
             kills += 1
         proc.wait(timeout=30)
         check_run_dir(out, (2, 64, 3))
-    assert kills == 5
+    assert kills == 12
     # a killed run leaves complete files that the other commands read
     r = subprocess.run([sys.executable, "-m", "twonet_cli", "check", "-c", "multiclass", "--params",
                         str(out / "params.npz")], capture_output=True, text=True, check=False)
@@ -110,5 +115,7 @@ def test_writes_only_where_asked(tmp_path: Path) -> None:
                  ["train", "-q", "--set", "train.lr=100", "--out", "diverged"]):
         subprocess.run([sys.executable, "-m", "twonet_cli", *args], cwd=work, capture_output=True, check=False)
     assert sorted(p.name for p in work.iterdir()) == ["diverged", "run"]
-    assert sorted(p.name for p in (work / "run").iterdir()) == ["best.npz", "config.yaml", "history.csv",
-                                                                 "params.npz"]
+    assert sorted(p.name for p in (work / "run").iterdir() if not p.name.startswith(".")) == [
+        "best.npz", "config.yaml", "history.csv", "params.npz"]
+    hidden = sorted(p.name for p in (work / "run").iterdir() if p.name.startswith("."))
+    assert len(hidden) == 2 and hidden[0].startswith(".checkpoint-") and hidden[1] == ".current", hidden

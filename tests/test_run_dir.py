@@ -52,7 +52,9 @@ def test_force_leaves_nothing_of_the_old_run(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["train", "-c", "regression", "-q", "--out", str(out), "--force",
                                  "--set", "train.epochs=2", "--set", "train.lr=50"])  # diverges at once: no best
     assert r.exit_code == 1, r.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["config.yaml", "history.csv", "params.npz"]
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["config.yaml", "history.csv",
+                                                                                 "params.npz"]
+    assert len([p for p in out.iterdir() if p.name.startswith(".checkpoint-")]) == 1
 
 
 def test_a_second_run_on_the_same_directory_is_refused(tmp_path: Path) -> None:

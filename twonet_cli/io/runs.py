@@ -1,8 +1,9 @@
 """A training run's output directory: params.npz, best.npz, config.yaml, history.csv.
 
-Every file is written whole to a temporary file in the same directory, flushed to disk, then
-renamed over the old one (``os.replace`` is atomic): a crash or a kill at any moment leaves either
-the previous complete file or the new complete one, never a truncated file.
+Each checkpoint is a folder of its own (``.checkpoint-N``), written and flushed to disk whole, then
+made current by one atomic rename of the ``.current`` link; the four names are links through it.
+A crash or a kill at any moment leaves one complete checkpoint, whose files agree with each other.
+Other files (a plot) are written to a temporary name and renamed (``atomic_write``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import fcntl
 import io
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +26,9 @@ from ..errors import InputError, OutputError, path_kind
 from ..train.loop import Epoch
 
 FILES = ("params.npz", "best.npz", "config.yaml", "history.csv")
+CURRENT = ".current"  # a link to the current checkpoint folder
+CHECKPOINT = re.compile(r"\.checkpoint-(\d+)")
+LINK_TMP = re.compile(r"\.(current|params\.npz|best\.npz|config\.yaml|history\.csv)\.\d+\.link\.tmp")
 STALE = re.compile(r"\.(params\.npz|best\.npz|config\.yaml|history\.csv)\.[a-z0-9_]{8}\.tmp")  # mkstemp's names
 HISTORY_COLUMNS = ("epoch", "steps", "train_loss", "val_loss", "metric", "lr", "seconds", "samples")
 
@@ -76,7 +81,7 @@ class RunDir:
     after the run, however it ends."""
 
     def __init__(self, path: Path, force: bool = False):
-        self.path, self.force, self.saves = path, force, 0
+        self.path, self.force, self.saves, self.number = path, force, 0, 0
         kind = path_kind(path, "--out")
         if kind not in ("dir", "missing"):
             raise InputError(f"--out: '{path}' exists and is not a directory")
@@ -105,25 +110,79 @@ class RunDir:
                 self.path.rmdir()
 
     def save(self, params: Params, best: Params | None, config_yaml: str, history: Sequence[Epoch]) -> None:
-        """A complete checkpoint: each file replaced atomically, config and history first, params last.
+        """A complete checkpoint, visible all at once: its files are written and fsynced into a new
+        ``.checkpoint-N`` folder, then the ``.current`` link is switched to it in one rename; the
+        files users open (params.npz, …) are links through ``.current``. A kill at any moment
+        leaves the previous checkpoint or this one, whole: the four files always agree.
 
-        A disk that is full or a file that cannot be written is an OutputError (exit 2), leaving
-        each file as its last complete version."""
+        A disk that is full or a file that cannot be written is an OutputError (exit 2), and the
+        last complete checkpoint stays current."""
         if not self.saves:
-            for stale in self.path.iterdir():  # temporary files of a run that was killed mid-write
-                if STALE.fullmatch(stale.name):
-                    stale.unlink(missing_ok=True)
-        written = ["config.yaml", "history.csv", *(["best.npz"] if best is not None else []), "params.npz"]
+            self._clean()
+        files = {"config.yaml": config_yaml.encode(), "history.csv": history_bytes(history),
+                 **({"best.npz": params_bytes(best)} if best is not None else {}), "params.npz": params_bytes(params)}
+        self.number += 1
+        folder = self.path / f".checkpoint-{self.number}"
         try:
-            atomic_write(self.path / "config.yaml", config_yaml.encode())
-            atomic_write(self.path / "history.csv", history_bytes(history))
-            if best is not None:
-                atomic_write(self.path / "best.npz", params_bytes(best))
-            atomic_write(self.path / "params.npz", params_bytes(params))
+            folder.mkdir()
+            for name, data in files.items():
+                _write_synced(folder / name, data)
+            _sync_dir(folder)
+            _replace_link(self.path / CURRENT, folder.name)
+            for name in files:  # the names users open, made once (an older run's plain file is replaced)
+                link = self.path / name
+                if not (link.is_symlink() and os.readlink(link) == f"{CURRENT}/{name}"):
+                    _replace_link(link, f"{CURRENT}/{name}")
+            for old in set(FILES) - set(files):  # nothing of an earlier run stays beside this one
+                if self.force or (self.path / old).is_symlink():
+                    (self.path / old).unlink(missing_ok=True)
+            _sync_dir(self.path)
         except OSError as e:
-            raise OutputError(f"--out: cannot write to '{self.path}': {e.strerror or e}; each file there is its "
-                              "last complete version") from None
-        if not self.saves and self.force:  # nothing of an earlier run stays beside this one
-            for old in set(FILES) - set(written):
-                (self.path / old).unlink(missing_ok=True)
+            shutil.rmtree(folder, ignore_errors=True)
+            self.number -= 1
+            raise OutputError(f"--out: cannot write to '{self.path}': {e.strerror or e}; the last complete "
+                              "checkpoint is kept") from None
+        for stale in self.path.iterdir():  # earlier checkpoints, no longer current
+            match = CHECKPOINT.fullmatch(stale.name)
+            if match and int(match[1]) != self.number:
+                shutil.rmtree(stale, ignore_errors=True)
         self.saves += 1
+
+    def _clean(self) -> None:
+        """Remove what a killed run of twonet left: its temporary names, and checkpoint folders that
+        are not current. Nothing else is touched."""
+        current = os.readlink(self.path / CURRENT) if (self.path / CURRENT).is_symlink() else None
+        for stale in self.path.iterdir():
+            match = CHECKPOINT.fullmatch(stale.name)
+            if STALE.fullmatch(stale.name) or LINK_TMP.fullmatch(stale.name):
+                stale.unlink(missing_ok=True)
+            elif match:
+                self.number = max(self.number, int(match[1]))
+                if stale.name != current:
+                    shutil.rmtree(stale, ignore_errors=True)
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    """Write ``data`` to a new file and flush it to disk."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for any file
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _sync_dir(path: Path) -> None:
+    """Flush a directory's entries (new names, renames) to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _replace_link(link: Path, target: str) -> None:
+    """Make ``link`` a symbolic link to ``target`` in one rename, replacing what was there."""
+    tmp = link.with_name(f".{link.name}.{os.getpid()}.link.tmp")
+    tmp.unlink(missing_ok=True)
+    os.symlink(target, tmp)
+    os.replace(tmp, link)
