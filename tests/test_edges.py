@@ -178,3 +178,43 @@ def test_every_json_document_is_strict() -> None:
         assert back.get("non_finite", {}).get("count", 0) == non_finite(doc)
 
     strict()
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PATHS = st.one_of(
+    st.integers(1, 600).map(lambda n: "p" * n + ".json"),  # names up to twice the system's limit
+    st.integers(1, 40).map(lambda n: "/".join(["d"] * n) + "/x.csv"),  # folders that do not exist
+    st.sampled_from(["/", "/dev/null", "/proc", ".", "..", "/etc/passwd.json", "x.npz", "\x00.json"]),
+)
+MAGNITUDES = st.one_of(st.floats(allow_nan=False, allow_infinity=False).map(repr),
+                       st.integers(-400, 400).map(lambda e: f"1e{e}"), st.integers(0, 500).map(lambda k: "9" * k))
+
+
+@settings(max_examples=25)
+@given(path=PATHS, option=st.sampled_from(["--params", "--input", "--grads", "--config"]))
+def test_any_path_is_a_result_or_one_line(path: str, option: str) -> None:
+    cmd = "check" if option == "--grads" else "grads"
+    args = [cmd, *(["-c", "classification-bce"] if option != "--config" else []), option, path]
+    if option == "--input":
+        args += ["-y", "1"]
+    r = runner.invoke(app, args)
+    assert "Traceback" not in r.stdout + r.stderr
+    if r.exit_code != 0:
+        one_line(r)
+
+
+@settings(max_examples=25)
+@given(values=st.lists(MAGNITUDES, min_size=2, max_size=2), depth=st.integers(1, 3000))
+def test_any_magnitude_or_depth_is_a_result_or_one_line(tmp_path_factory: Any, values: list[str], depth: int) -> None:
+    r = runner.invoke(app, ["grads", "-c", "classification-bce", "-x", ",".join(values), "-y", "1", "--json"])
+    if r.exit_code == 0:
+        json.loads(r.stdout, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
+    else:
+        one_line(r)
+    path = tmp_path_factory.mktemp("deep") / "c.yaml"
+    path.write_text("example: {x: " + "[" * depth + "1, 2" + "]" * depth + "}\n")
+    r = runner.invoke(app, ["grads", "-c", str(path)])
+    if r.exit_code != 0:
+        one_line(r)

@@ -50,6 +50,8 @@ class MissingExtraError(TwonetError):
 def path_kind(path: Path, where: str) -> str:
     """'file', 'dir', 'missing' or 'other' for ``path``; an impossible path (a name too long, a
     component that is a file) is an InputError naming ``where``, not an OSError."""
+    if "\x00" in str(path):
+        raise InputError(f"{where}: a path cannot contain a NUL character")
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
