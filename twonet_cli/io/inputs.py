@@ -27,6 +27,7 @@ from .config_files import MAX_DEPTH, check_depth, config_name, read_text, read_y
 from .schema import is_numbers
 
 ARRAY_SUFFIXES = (".csv", ".npy", ".json")
+MAX_CSV_BYTES = 256 * 10**6
 PARAM_SUFFIXES = (".npz", ".json", ".yaml", ".yml")
 
 
@@ -62,7 +63,15 @@ def parse_inline(text: str, where: str) -> Array:
 
 def read_csv(path: Path) -> tuple[list[str] | None, Array]:
     """(header or None, rows as a finite float64 table) of a CSV file; a first row that is not all
-    numbers is the header. Ragged rows, non-numbers, NaN and infinity are one-line errors."""
+    numbers is the header. Ragged rows, non-numbers, NaN and infinity are one-line errors.
+    A CSV is read whole into memory (≈20 bytes per byte of text), so it may be at most MAX_CSV_BYTES."""
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
+    if size > MAX_CSV_BYTES:
+        raise InputError(f"{path}: {size / 1e6:,.0f} MB of CSV is more than the {MAX_CSV_BYTES // 10**6} MB read into "
+                         "memory; save it as .npy, which is memory-mapped (numpy.save)")
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:  # -sig: a byte-order mark is not data
             rows = [r for r in csv.reader(fh) if any(c.strip() for c in r)]
