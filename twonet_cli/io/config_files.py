@@ -118,7 +118,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=deep)
             if not isinstance(key, (str, int, float, bool)) and key is not None:  # `? [a, b]`: a list as a key
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"a key must be a name, got {type(key).__name__} {key!r}"[:120], key_node.start_mark)
+                    None, None, f"a key must be a name, got a {type(key).__name__}", key_node.start_mark)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r}", key_node.start_mark)
@@ -126,17 +126,22 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def _short(text: str, limit: int = 80) -> str:
+    """An override as quoted in a message: cut at ``limit`` characters, so the line stays readable."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
 def parse_override(text: str) -> tuple[str, Any]:
     """``model.hidden=8`` → ("model.hidden", 8); the value is read as YAML."""
     key, eq, value = text.partition("=")
     key = key.strip()
     if not eq or not key:
-        raise ConfigError(f"--set {text}: expected key.path=value, e.g. --set model.hidden=8")
+        raise ConfigError(f"--set {_short(text)}: expected key.path=value, e.g. --set model.hidden=8")
     field_type(Config, key)  # rejects unknown paths now, naming them
     try:
         parsed = yaml.safe_load(value)
     except yaml.YAMLError:
-        raise ConfigError(f"--set {text}: the value is not valid YAML") from None
+        raise ConfigError(f"--set {_short(text)}: the value is not valid YAML") from None
     if isinstance(parsed, str) and _NUMBER.fullmatch(parsed.strip()):
         parsed = float(parsed)  # YAML 1.1 reads 2e-05 (no dot) as text; YAML 1.2 and users read a number
     return key, parsed
@@ -168,9 +173,9 @@ def load(name_or_path: str | None = None, overrides: list[str] | tuple[str, ...]
         try:
             key, value = parse_override(text)
         except ConfigError as e:
-            raise ConfigError(str(e) if str(e).startswith("--set") else f"--set {text}: {e}") from None
+            raise ConfigError(str(e) if str(e).startswith("--set") else f"--set {_short(text)}: {e}") from None
         _merge(raw, key, value)
-        origin[key] = f"--set {text}"
+        origin[key] = f"--set {_short(text)}"
     try:
         config = build(Config, raw)
         validate(config)
