@@ -276,9 +276,10 @@ def run() -> None:
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         error_line(f"{e.format_message()}{hint}")
         code = e.exit_code
-    except (typer.Abort, KeyboardInterrupt):  # Ctrl-C before a run began (loading, importing)
+    except (typer.Abort, KeyboardInterrupt) as e:  # a stop signal outside a run (loading, reporting)
+        cause = e.__context__ if isinstance(e, typer.Abort) else e
         err_console.print("Interrupted.")
-        code = EXIT_INTERRUPTED
+        code = 128 + int(getattr(cause, "signum", 2)) if cause is not None else EXIT_INTERRUPTED
     sys.exit(code if isinstance(code, int) else 0)
 
 if __name__ == "__main__":

@@ -61,6 +61,8 @@ def stop_on_signals() -> None:
         return
 
     def stop(signum: int, frame: object) -> None:
+        for sig in STOP_SIGNALS:  # the run is stopping: a second signal must not cut the save or the report
+            signal.signal(sig, signal.SIG_IGN)
         raise Interrupted(signum)
 
     for sig in STOP_SIGNALS:
