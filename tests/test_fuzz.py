@@ -113,14 +113,19 @@ def set_key(raw: dict[str, Any], dotted: str, value: Any) -> None:
     node[leaf] = value
 
 
-@FUZZ
-@given(key=st.sampled_from(LEAVES), value=junk)
-def test_config_values_of_every_kind_at_every_key(tmp_path: Path, key: str, value: Any) -> None:
+def grads_with(tmp_path: Path, key: str, value: Any) -> tuple[str, Path]:
+    """(the error line or "", the config file) of `grads --json` on the base config with key = value."""
     raw = base_config()
     set_key(raw, key, value)
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(raw))
-    line = one_error_line(runner.invoke(app, ["grads", "--json", "-c", str(path)]), allow_ok=True)
+    return one_error_line(runner.invoke(app, ["grads", "--json", "-c", str(path)]), allow_ok=True), path
+
+
+@FUZZ
+@given(key=st.sampled_from(LEAVES), value=junk)
+def test_config_values_of_every_kind_at_every_key(tmp_path: Path, key: str, value: Any) -> None:
+    line, path = grads_with(tmp_path, key, value)
     if line:
         assert str(path) in line or "example" in line or "--target" in line, line
 
@@ -322,11 +327,7 @@ BOUNDED = [(key, limit) for key in LEAVES if (limit := _int_limit(key)) is not N
 def test_every_integer_key_stops_at_its_limit(tmp_path: Path, key: str, limit: int) -> None:
     """One past the schema's limit is refused naming the key; the limit itself is not refused for size."""
     for value, refused in ((limit + 1, True), (limit, False)):
-        raw = base_config()
-        set_key(raw, key, value)
-        path = tmp_path / "c.yaml"
-        path.write_text(yaml.safe_dump(raw))
-        line = one_error_line(runner.invoke(app, ["grads", "--json", "-c", str(path)]), allow_ok=True)
+        line, _ = grads_with(tmp_path, key, value)
         if refused:
             assert f"{key}: must be ≤" in line, line
         else:
