@@ -24,7 +24,7 @@ from .ui.train import TrainingProgress
 
 def check_plot_path(plot: Path) -> None:
     """Refuse a --plot path before any training: it must be a .png in a folder that exists, with a
-    name short enough for its temporary twin (NAME.XXXXXXXX.tmp) to be written beside it."""
+    name short enough for its temporary twin (NAME plus 14 characters) to be written beside it."""
     if plot.suffix.lower() != ".png":
         raise TwonetError(f"--plot: '{plot}' must end in .png")
     if path_kind(plot.parent, "--plot") != "dir":

@@ -76,9 +76,9 @@ class RunDir:
     """The directory a run saves into, held with an exclusive lock for the run's lifetime.
 
     Refuses to overwrite an earlier run unless forced, and a second run on the same directory
-    always. Touches only names twonet writes: FILES, their temporary names while being written
-    (``.{file}.XXXXXXXX.tmp``). The lock is taken on the directory itself, so nothing is left of it
-    after the run, however it ends."""
+    always. Touches only names twonet writes: FILES, the checkpoint folders and links, and the
+    temporary names of files being written (``.{file}.`` + eight random characters + ``.tmp``).
+    The lock is taken on the directory itself, so nothing is left of it after the run."""
 
     def __init__(self, path: Path, force: bool = False):
         self.path, self.force, self.saves, self.number = path, force, 0, 0
