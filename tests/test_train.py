@@ -184,7 +184,7 @@ def test_csv_by_column_names_npy_memory_mapped_and_npz(tmp_path: Path) -> None:
     (("data.source=spiral",), "spiral has 3 classes; one output fits 2 classes only"),
     (("data.source=blobs", "data.classes=4", "model.out_features=3", "model.g=softmax", "loss.name=cross_entropy"),
      "4 classes, so out_features must be 4"),
-    (("data.source=sine",), "gives 1 feature(s), but model.in_features is 2"),
+    (("data.source=sine",), "sine has 1 feature column(s), but model.in_features is 2"),
     (("data.source=nope",), "neither a generator"),
     (("data.source=missing.csv",), "not found"),
 ])

@@ -1,11 +1,14 @@
-"""A dataset and its split: rows (in memory or memory-mapped), which columns are x and y, the task,
-the seeded validation split, and the standardisation fitted on the training rows.
+"""A dataset and its split: rows (in memory or memory-mapped), which columns are x and y, the task
+and class labels, the validation rows (a seeded share, or a file of their own), and the
+standardisation fitted on the training rows — together the ``Preprocessing`` a run saves.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,19 +21,21 @@ from ..io.config import DataConfig
 from ..io.inputs import as_targets
 from .files import FILE_SUFFIXES, Rows, load_file
 from .generators import GENERATORS, generate
+from .preprocessing import Preprocessing, class_labels
+
+CHUNK_BYTES = 16 << 20  # rows read at a time when a whole split is evaluated or scanned
 
 
 @dataclass
 class Dataset:
-    """Rows of (features..., target) with the columns that are x and the one that is y."""
+    """Rows of a table, the columns that are x and y, and the training data's preprocessing
+    (whose standardisation and class labels apply to these rows too)."""
 
     rows: Rows
     features: list[int]
-    target: int
-    task: Task
-    classes: int  # distinct labels for classification (0..classes−1); 0 for regression
-    mean: Array | None = None  # standardisation of the feature columns, from the training split
-    std: Array | None = None
+    target: list[int]
+    prep: Preprocessing
+    name: str = "data.source"  # the config key the rows came from, for messages
 
     def __len__(self) -> int:
         """The number of rows."""
@@ -41,20 +46,36 @@ class Dataset:
         """n, the number of feature columns."""
         return len(self.features)
 
+    @property
+    def task(self) -> Task:
+        """regression or classification."""
+        return self.prep.task
+
+    @property
+    def classes(self) -> int:
+        """Distinct class labels for classification; 0 for regression (or soft BCE targets)."""
+        return 0 if self.prep.labels is None else len(self.prep.labels)
+
     def take(self, idx: Array) -> tuple[Array, Array]:
-        """x (b, n) standardised if fitted, and the raw target column (b,)."""
+        """x (b, n) standardised if fitted, and the raw target columns (b, t)."""
         block = self.rows.take(idx)
         x = np.ascontiguousarray(block[:, self.features])  # column indexing may hand back Fortran order
-        if self.mean is not None and self.std is not None:
-            x = (x - self.mean) / self.std
-        return x, block[:, self.target]
+        return self.prep.standardise(x), block[:, self.target]
 
-    def targets(self, raw: Array, K: int, loss: LossName, where: str = "data.target") -> Array:
-        """The raw target column (b,) as (b, K) for the loss: class labels one-hot when K > 1."""
-        return as_targets(raw, K, len(raw), loss, where, labels=self.task == "classification" and K > 1)
+    def targets(self, raw: Array, K: int, loss: LossName) -> Array:
+        """The raw target columns (b, t) as (b, K) for the loss: class values become indices, one-hot
+        when K > 1 (or for cross-entropy)."""
+        if self.prep.labels is not None:
+            idx = self.prep.class_indices(raw[:, 0], self.name)
+            if K > 1 or loss == "cross_entropy":
+                out = np.zeros((len(idx), K))
+                out[np.arange(len(idx)), idx] = 1.0
+                return out
+            return idx[:, None].astype(np.float64)
+        return as_targets(raw, K, len(raw), loss, self.name)
 
-    def chunks(self, idx: Array, chunk_bytes: int = 16 << 20) -> Iterator[tuple[Array, Array]]:
-        """(x, y) for rows ``idx``, a few MB at a time."""
+    def chunks(self, idx: Array, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[Array, Array]]:
+        """(x, raw targets) for rows ``idx``, a few MB at a time."""
         size = max(1, chunk_bytes // (8 * self.rows.array.shape[1]))
         for start in range(0, len(idx), size):
             yield self.take(idx[start:start + size])
@@ -64,6 +85,7 @@ class Dataset:
 
         Each column is first divided by its largest |value|, so that data as large as 1e300 has
         a finite mean and deviation (x² would overflow)."""
+        self.prep = replace(self.prep, mean=None, std=None)
         rows = np.sort(idx)
         scale = np.zeros(self.in_features)
         for x, _ in self.chunks(rows):
@@ -77,13 +99,19 @@ class Dataset:
             count += len(x)
         mean = np.asarray(total) / count
         var = np.maximum(np.asarray(square) / count - mean**2, 0.0)
-        self.mean, self.std = mean * scale, np.where(var > 0, np.sqrt(var) * scale, 1.0)
+        self.prep = replace(self.prep, mean=mean * scale, std=np.where(var > 0, np.sqrt(var) * scale, 1.0))
 
 
 def from_arrays(x: Array, y: Array, task: Task, classes: int) -> Dataset:
-    """A dataset held in memory, from features x (N, n) and a target column y (N,)."""
-    table = np.concatenate([np.asarray(x, np.float64), np.asarray(y, np.float64)[:, None]], axis=1)
-    return Dataset(Rows(table), list(range(x.shape[1])), x.shape[1], task, classes)
+    """A dataset held in memory, from features x (N, n) and targets y (N,) or (N, t); classification
+    labels are 0..classes−1."""
+    y = np.asarray(y, np.float64)
+    y = y[:, None] if y.ndim == 1 else y
+    table = np.concatenate([np.asarray(x, np.float64), y], axis=1)
+    n, t = x.shape[1], y.shape[1]
+    prep = Preprocessing(task, n + t, tuple(range(n)), tuple(range(n, n + t)),
+                         labels=np.arange(float(classes)) if task == "classification" and classes else None)
+    return Dataset(Rows(table), list(prep.features), list(prep.target), prep)
 
 
 def split(n: int, val_fraction: float, rng: np.random.Generator) -> tuple[Array, Array]:
@@ -97,54 +125,183 @@ def split(n: int, val_fraction: float, rng: np.random.Generator) -> tuple[Array,
 
 @dataclass
 class Split:
-    """A dataset, its training and validation rows, and the targets its loss takes (K outputs)."""
+    """A dataset, its training and validation rows, and the targets its loss takes (K outputs).
+    The validation rows are ``val`` of ``val_data`` (the dataset itself unless a file of their own)."""
 
     data: Dataset
     train: Array  # row indices, sorted
     val: Array
     K: int
     loss: LossName
+    val_data: Dataset | None = None
+    test: Dataset | None = None  # data.test, scored once after training
+    _val: Dataset = field(init=False, repr=False)
 
-    def chunks(self, rows: Array) -> Iterator[tuple[Array, Array]]:
-        """(x, y (b, K)) in float64 for ``rows``, a few MB at a time (for evaluation)."""
-        for x, raw in self.data.chunks(rows):
-            yield x, self.data.targets(raw, self.K, self.loss)
+    def __post_init__(self) -> None:
+        self._val = self.val_data if self.val_data is not None else self.data
+
+    @property
+    def prep(self) -> Preprocessing:
+        """The preprocessing a run saves (fitted on the training rows)."""
+        return self.data.prep
+
+    def chunks(self, rows: Array, data: Dataset | None = None) -> Iterator[tuple[Array, Array]]:
+        """(x, y (b, K)) in float64 for ``rows`` of ``data`` (default: the training data), a few MB at a time."""
+        d = data if data is not None else self.data
+        for x, raw in d.chunks(rows):
+            yield x, d.targets(raw, self.K, self.loss)
+
+    def validation(self) -> Iterator[tuple[Array, Array]]:
+        """(x, y) of the validation rows, in chunks."""
+        return self.chunks(self.val, self._val)
+
+    def training(self) -> Iterator[tuple[Array, Array]]:
+        """(x, y) of the training rows, in chunks."""
+        return self.chunks(self.train)
+
+    def testing(self) -> Iterator[tuple[Array, Array]]:
+        """(x, y) of data.test's rows, in chunks (none without a test file)."""
+        if self.test is None:
+            return iter(())
+        return self.chunks(np.arange(len(self.test)), self.test)
+
+
+def _is_file(source: str) -> bool:
+    return Path(source).suffix.lower() in FILE_SUFFIXES
+
+
+def _task(dc: DataConfig, loss: LossName) -> Task:
+    if dc.task != "auto":
+        return dc.task
+    if _is_file(dc.source):
+        return "regression" if loss == "mse" else "classification"
+    return GENERATORS[dc.source][1] if dc.source in GENERATORS else "regression"
+
+
+@functools.lru_cache(maxsize=4)
+def _read(path: str, stamp: tuple[int, int], features: tuple[int | str, ...] | None,
+          target: int | str | tuple[int | str, ...] | None, x_key: str, y_key: str,
+          where: str) -> tuple[Rows, list[int], list[int], list[str] | None]:
+    """A data file read once per process (sizes are inferred from it, then it is trained on)."""
+    return load_file(Path(path), None if features is None else list(features),
+                     list(target) if isinstance(target, tuple) else target, x_key, y_key, where)
+
+
+def _open_file(source: str, dc: DataConfig, where: str) -> tuple[Rows, list[int], list[int], list[str] | None]:
+    path = Path(source)
+    try:
+        st = os.stat(path)
+        stamp = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        stamp = (0, 0)  # load_file names the problem
+    target = tuple(dc.target) if isinstance(dc.target, list) else dc.target
+    return _read(str(path), stamp, None if dc.features is None else tuple(dc.features), target, dc.x_key, dc.y_key,
+                 where)
+
+
+def _labels(task: Task, loss: LossName, rows: Rows, target: list[int], where: str) -> Array | None:
+    """The class values of a classification file's target column (None for regression, several
+    target columns, or BCE's soft targets in [0, 1]), scanned a chunk at a time."""
+    if task != "classification" or len(target) != 1:
+        return None
+    labels = np.empty(0)
+    for block in rows.blocks(CHUNK_BYTES):
+        column = block[:, target[0]]
+        if loss == "bce" and not np.all(column == np.round(column)):
+            return None
+        labels = class_labels(np.concatenate([labels, column]), where)
+    return labels
+
+
+def open_source(dc: DataConfig, loss: LossName) -> Dataset:
+    """The dataset ``data.source`` names (a file, or a generator drawn with data.seed), unsplit."""
+    task = _task(dc, loss)
+    if _is_file(dc.source):
+        rows, cols, y_cols, header = _open_file(dc.source, dc, "data.source")
+        prep = Preprocessing(task, int(rows.array.shape[1]), tuple(cols), tuple(y_cols),
+                             None if header is None else tuple(header), _labels(task, loss, rows, y_cols,
+                                                                                 "data.source"))
+        return Dataset(rows, cols, y_cols, prep)
+    if dc.source in GENERATORS:
+        _, kind = GENERATORS[dc.source]
+        classes = (dc.classes if dc.source in ("blobs", "spiral") else 2) if kind == "classification" else 0
+        x, y = generate(dc.source, dc.n, dc.noise, np.random.default_rng(dc.seed), classes)
+        d = from_arrays(x, y, kind, classes)
+        if task == "regression" and kind == "classification":  # data.task: regression on labels
+            d.prep = replace(d.prep, task="regression", labels=None)
+        return d
+    raise ConfigError(f"data.source: {dc.source!r} is neither a generator ({', '.join(GENERATORS)}) "
+                      f"nor a {'/'.join(FILE_SUFFIXES)} file")
+
+
+def data_sizes(dc: DataConfig, loss: LossName) -> tuple[int, int]:
+    """(n, K) that the data tells: its feature columns, and its target columns (regression) or
+    classes (one output for two classes, except with cross-entropy)."""
+    if not _is_file(dc.source) and dc.source in GENERATORS:  # no need to draw the rows
+        n, kind = GENERATORS[dc.source]
+        classes = (dc.classes if dc.source in ("blobs", "spiral") else 2) if kind == "classification" else 0
+        task = _task(dc, loss)
+        return n, _outputs(task, loss, classes, 1)
+    d = open_source(dc, loss)
+    return d.in_features, _outputs(d.task, loss, d.classes, len(d.target))
+
+
+def _outputs(task: Task, loss: LossName, classes: int, targets: int) -> int:
+    if task == "regression" or not classes:
+        return targets
+    return classes if loss == "cross_entropy" or classes > 2 else 1
 
 
 def from_config(dc: DataConfig, in_features: int, out_features: int, loss: LossName) -> Split:
-    """The dataset a config's ``data`` section describes, split into training and validation rows."""
+    """The dataset a config's ``data`` section describes, split into training and validation rows
+    (or with a validation file of its own), standardised on the training rows."""
     K = out_features
-    source = dc.source
-    if Path(source).suffix.lower() in FILE_SUFFIXES:
-        rows, cols, y_col = load_file(Path(source), dc.features, dc.target, dc.x_key, dc.y_key)
-        task: Task = dc.task if dc.task != "auto" else ("regression" if loss == "mse" else "classification")
-        classes = (K if K > 1 else 2) if task == "classification" else 0
-        d = Dataset(rows, cols, y_col, task, classes)
-    elif source in GENERATORS:
-        _, task = GENERATORS[source]
-        classes = (dc.classes if source in ("blobs", "spiral") else 2) if task == "classification" else 0
-        x, y = generate(source, dc.n, dc.noise, np.random.default_rng(dc.seed), classes)
-        task = dc.task if dc.task != "auto" else task
-        d = from_arrays(x, y, task, classes)
+    d = open_source(dc, loss)
+    _check_fit(d, in_features, K, loss, dc.source)
+    if dc.validation is not None:
+        train, val = np.arange(len(d)), np.arange(0)
     else:
-        raise ConfigError(f"data.source: {source!r} is neither a generator ({', '.join(GENERATORS)}) "
-                          f"nor a {'/'.join(FILE_SUFFIXES)} file")
-    _check_fit(d, in_features, K, loss, source)
-    train, val = split(len(d), dc.val_fraction, np.random.default_rng(dc.seed))
+        train, val = split(len(d), dc.val_fraction, np.random.default_rng(dc.seed))
     if dc.standardize:
         d.fit_standardiser(train)
-    return Split(d, train, val, K, loss)
+    val_data = _companion(dc.validation, dc, d, "data.validation") if dc.validation is not None else None
+    if val_data is not None:
+        val = np.arange(len(val_data))
+    test = _companion(dc.test, dc, d, "data.test") if dc.test is not None else None
+    return Split(d, train, val, K, loss, val_data, test)
+
+
+def _companion(source: str, dc: DataConfig, d: Dataset, where: str) -> Dataset:
+    """A validation or test file: the same columns as the source (by name, or by position), and
+    the source's standardisation and labels."""
+    if not _is_file(source):
+        raise ConfigError(f"{where}: '{source}' is not a {'/'.join(FILE_SUFFIXES)} file")
+    rows, cols, y_cols, header = _open_file(source, dc, where)
+    if len(cols) != d.in_features or len(y_cols) != len(d.target):
+        raise InputError(f"{where}: '{source}' has {len(cols)} feature and {len(y_cols)} target column(s); "
+                         f"data.source has {d.in_features} and {len(d.target)}")
+    companion = Dataset(rows, cols, y_cols, d.prep, where)
+    if d.prep.labels is not None:
+        for block in rows.blocks(CHUNK_BYTES):  # every label must be one the network was trained on
+            d.prep.class_indices(block[:, y_cols[0]], f"{where}: '{source}'")
+    return companion
 
 
 def _check_fit(d: Dataset, n: int, K: int, loss: str, source: str) -> None:
+    t = len(d.target)
     if d.in_features != n:
-        raise ConfigError(f"data.source: {source} gives {d.in_features} feature(s), but model.in_features is {n}")
+        raise ConfigError(f"model.in_features: {source} has {d.in_features} feature column(s), but model.in_features "
+                          f"is {n}; leave it out to take it from the data")
     if d.task == "regression" and loss != "mse":
         raise ConfigError(f"loss.name: a regression task needs mse, got {loss}")
-    if d.task == "regression" and K != 1:
-        raise ConfigError(f"model.out_features: {source} has one target column, so out_features must be 1 (got {K})")
-    if d.task == "classification" and (K > 1 or loss == "cross_entropy") and d.classes != K:
+    if d.task == "regression" and K != t:
+        raise ConfigError(f"model.out_features: {source} has {t} target column(s), so out_features must be {t} "
+                          f"(got {K}); leave it out to take it from the data")
+    if d.task == "classification" and d.classes and (K > 1 or loss == "cross_entropy") and d.classes != K:
         raise ConfigError(f"model.out_features: {source} has {d.classes} classes, so out_features must be "
-                          f"{d.classes} (got {K})")
-    if d.task == "classification" and K == 1 and d.classes != 2:
+                          f"{d.classes} (got {K}); leave it out to take it from the data")
+    if d.task == "classification" and d.classes and K == 1 and d.classes != 2:
         raise ConfigError(f"model.out_features: {source} has {d.classes} classes; one output fits 2 classes only")
+    if d.task == "classification" and not d.classes and t != K:
+        raise ConfigError(f"model.out_features: {source} has {t} target column(s), so out_features must be {t} "
+                          f"(got {K})")

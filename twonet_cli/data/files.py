@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import mmap
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from ..core.activations import Array
 from ..errors import InputError
+from ..io.config import DATA_SUFFIXES as FILE_SUFFIXES
 from ..io.inputs import read_csv
-
-FILE_SUFFIXES = (".csv", ".npy", ".npz")
 
 
 class Rows:
@@ -29,8 +29,8 @@ class Rows:
 
     ROWS_PER_RELEASE = 8  # at most ~16 MB of a mapped file resident at any moment
 
-    def __init__(self, array: Array, mapping: mmap.mmap | None = None):
-        self.array, self._mapping = array, mapping
+    def __init__(self, array: Array, mapping: mmap.mmap | None = None, y_columns: int = 1):
+        self.array, self._mapping, self.y_columns = array, mapping, y_columns  # y_columns: .npz's y width
 
     def __len__(self) -> int:
         """The number of rows."""
@@ -53,6 +53,17 @@ class Rows:
         return out
 
 
+    def blocks(self, chunk_bytes: int) -> Iterator[Array]:
+        """All rows in order, as in-memory float arrays of about ``chunk_bytes`` each; a mapped
+        file is read in contiguous slices, its pages released after each."""
+        size = max(1, chunk_bytes // (8 * max(1, int(self.array.shape[1]))))
+        for start in range(0, len(self), size):
+            block = np.array(self.array[start:start + size], dtype=np.float64)
+            if self._mapping is not None:
+                self._mapping.madvise(mmap.MADV_DONTNEED)
+            yield block
+
+
 def _column(spec: int | str, header: list[str] | None, width: int, where: str) -> int:
     if isinstance(spec, str):
         if header is None or spec not in header:
@@ -64,11 +75,12 @@ def _column(spec: int | str, header: list[str] | None, width: int, where: str) -
     return spec % width
 
 
-def load_file(path: Path, features: list[int | str] | None, target: int | str | None,
-              x_key: str, y_key: str) -> tuple[Rows, list[int], int]:
-    """A file's rows and which columns are x and y (default: the last column is the target)."""
+def load_file(path: Path, features: list[int | str] | None, target: int | str | list[int | str] | None,
+              x_key: str, y_key: str, where: str = "data.source") -> tuple[Rows, list[int], list[int], list[str] | None]:
+    """A file's rows, which columns are x and which y (default: the last column is the target), and
+    its header (CSV files with one; None otherwise)."""
     if not path.is_file():
-        raise InputError(f"data.source: file '{path}' not found")
+        raise InputError(f"{where}: file '{path}' not found")
     header: list[str] | None = None
     match path.suffix.lower():
         case ".csv":
@@ -79,12 +91,23 @@ def load_file(path: Path, features: list[int | str] | None, target: int | str | 
         case _:
             rows = _read_npz(path, x_key, y_key)
     width = int(rows.array.shape[1])
-    y_col = _column(-1 if target is None else target, header, width, "data.target")
-    cols = [c for c in range(width) if c != y_col] if features is None else [
+    if path.suffix.lower() == ".npz" and target is None:  # y may have several columns: all of them
+        target = list(range(width - rows.y_columns, width)) if rows.y_columns > 1 else None
+    specs = target if isinstance(target, list) else [-1 if target is None else target]
+    if not specs:
+        raise InputError("data.target: an empty list names no column")
+    y_cols = [_column(t, header, width, "data.target" + (f"[{i}]" if isinstance(target, list) else ""))
+              for i, t in enumerate(specs)]
+    if len(set(y_cols)) != len(y_cols):
+        raise InputError("data.target: a column is named twice")
+    cols = [c for c in range(width) if c not in y_cols] if features is None else [
         _column(c, header, width, f"data.features[{i}]") for i, c in enumerate(features)]
-    if y_col in cols:
-        raise InputError(f"data.features: column {y_col} is also the target")
-    return rows, cols, y_col
+    if not cols:
+        raise InputError(f"{where}: '{path}' has no feature columns besides the target")
+    both = sorted(set(cols) & set(y_cols))
+    if both:
+        raise InputError(f"data.features: column {both[0]} is also the target")
+    return rows, cols, y_cols, header
 
 
 def _memory_mapped(path: Path) -> Rows:
@@ -137,11 +160,13 @@ def _read_npz(path: Path, x_key: str, y_key: str) -> Rows:
         raise InputError(f"{path}: declares arrays larger than fit in memory") from None
     if x.ndim == 1:
         x = x[:, None]
-    if x.ndim != 2 or y.ndim != 1 or len(x) != len(y) or x.dtype.kind not in "iuf" or y.dtype.kind not in "iuf":
-        raise InputError(f"{path}: expected numeric x (N, n) and y (N,), got x {x.shape} {x.dtype}, "
+    if y.ndim == 1:
+        y = y[:, None]
+    if x.ndim != 2 or y.ndim != 2 or len(x) != len(y) or x.dtype.kind not in "iuf" or y.dtype.kind not in "iuf":
+        raise InputError(f"{path}: expected numeric x (N, n) and y (N,) or (N, k), got x {x.shape} {x.dtype}, "
                          f"y {y.shape} {y.dtype}")
-    table = np.concatenate([x.astype(np.float64), y.astype(np.float64)[:, None]], axis=1)
+    table = np.concatenate([x.astype(np.float64), y.astype(np.float64)], axis=1)
     bad = ~np.isfinite(table).all(axis=1)
     if bad.any():
         raise InputError(f"{path}: row {int(np.argmax(bad))} has NaN or infinity")
-    return Rows(table)
+    return Rows(table, y_columns=int(y.shape[1]))

@@ -23,6 +23,7 @@ MAX_PARAMS = 50_000_000  # n·m + m + K·m + K: 400 MB of float64
 MAX_ROWS = 10_000_000  # rows a generator draws
 MAX_COUNT = 10_000_000  # epochs, batch size, schedule and patience counts
 MAX_SEED = 2**63 - 1
+DATA_SUFFIXES = (".csv", ".npy", ".npz")  # data files; any other data.source names a generator
 
 Units = Annotated[int, Range(low=1, high=MAX_UNITS)]
 Count = Annotated[int, Range(low=1, high=MAX_COUNT)]
@@ -69,9 +70,9 @@ class ParamsConfig:
 class ModelConfig:
     """model: the sizes n → m → K, f, g, and the starting parameters."""
 
-    in_features: Units = 2  # n
+    in_features: Units | None = None  # n; default: the data's feature columns (or params' W1)
     hidden: Units = 3  # m
-    out_features: Units = 1  # K
+    out_features: Units | None = None  # K; default: the data's target columns, or its classes
     f: ActivationConfig = ActivationConfig("relu", scale=5.0)  # hidden activation
     g: ActivationConfig = ActivationConfig("identity")  # output function
     init: InitConfig = InitConfig()  # random initialisation, unless params are given
@@ -108,10 +109,13 @@ class DataConfig:
     seed: Seed = 0  # generators and the validation split
     classes: Annotated[int, Range(low=2, high=1000)] = 3  # blobs and spiral: number of classes
     features: list[int | str] | None = None  # files: columns of x, by index or header name (default: all but target)
-    target: int | str | None = None  # files: column of y (default: the last)
+    target: int | str | list[int | str] | None = None  # files: column(s) of y (default: the last); a list
+    #   of columns for a regression with several outputs
     x_key: str = "x"  # .npz: array of features (N, n)
     y_key: str = "y"  # .npz: array of targets (N,)
-    val_fraction: Fraction = 0.2  # share of rows held out for validation (seeded)
+    val_fraction: Fraction = 0.2  # share of rows held out for validation (seeded), unless `validation` is given
+    validation: str | None = None  # a .csv/.npy/.npz file of validation rows (same columns as source)
+    test: str | None = None  # a .csv/.npy/.npz file scored once after training (same columns as source)
     standardize: bool = False  # scale features to mean 0, std 1 using the training rows
     task: Literal["auto", "regression", "classification"] = "auto"  # auto: from the generator or the loss
 
@@ -163,8 +167,10 @@ class Config:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        """(n, m, K) of the model."""
-        return self.model.in_features, self.model.hidden, self.model.out_features
+        """(n, m, K) of the model (sizes are filled in from the data when the config is loaded)."""
+        n, K = self.model.in_features, self.model.out_features
+        assert n is not None and K is not None, "sizes are inferred by config_files.load"
+        return n, self.model.hidden, K
 
     def to_yaml(self) -> str:
         """The resolved config as YAML (every key, defaults included)."""
@@ -181,9 +187,9 @@ def validate(c: Config) -> None:
         raise ConfigError(f"loss.name: bce needs outputs ŷ in (0, 1) from model.g: sigmoid, got {m.g.name}; {hint}")
     if loss.name == "cross_entropy" and m.g.name != "softmax":
         raise ConfigError(f"loss.name: cross_entropy needs model.g: softmax, got {m.g.name}")
-    if m.g.name == "softmax" and m.out_features < 2:
+    if m.g.name == "softmax" and c.shape[2] < 2:
         raise ConfigError("model.out_features: softmax needs at least 2 outputs")
-    n, h, K = m.in_features, m.hidden, m.out_features
+    n, h, K = c.shape
     if n * h + h + K * h + K > MAX_PARAMS:
         count = n * h + h + K * h + K
         raise ConfigError(f"model.hidden: {n} → {h} → {K} has {count:,} parameters ({count * 8 / 1e9:.1f} GB as "

@@ -7,15 +7,18 @@ loader is used. Every error is one line naming the file (or the override) and th
 from __future__ import annotations
 
 import copy
+import os
 import re
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from ..errors import ConfigError, InputError, path_kind
-from .config import Config, validate
+from .config import DATA_SUFFIXES, Config, validate
 from .schema import build, field_type
 
 DEFAULT_CONFIG = "regression"
@@ -176,12 +179,54 @@ def load(name_or_path: str | None = None, overrides: list[str] | tuple[str, ...]
             raise ConfigError(str(e) if str(e).startswith("--set") else f"--set {_short(text)}: {e}") from None
         _merge(raw, key, value)
         origin[key] = f"--set {_short(text)}"
+    _absolute_paths(raw, path, origin)
     try:
         config = build(Config, raw)
+        config = with_sizes(config)
         validate(config)
     except ConfigError as e:
         raise ConfigError(f"{_blame(str(e), origin, path)}: {e}") from None
     return config, path
+
+
+DATA_PATHS = ("source", "validation", "test")  # data keys that may name files
+
+
+def _absolute_paths(raw: dict[str, Any], path: Path, origin: dict[str, str]) -> None:
+    """Data files named in a config are relative to the config's folder; named by ``--set``, to
+    the current directory. Either way they are made absolute, so that the resolved config (saved
+    with a run) finds them from anywhere."""
+    data = raw.get("data")
+    if not isinstance(data, dict):
+        return
+    for key in DATA_PATHS:
+        value = data.get(key)
+        if isinstance(value, str) and value and (key != "source" or Path(value).suffix.lower() in DATA_SUFFIXES):
+            base = Path.cwd() if f"data.{key}" in origin or "data" in origin else path.parent
+            data[key] = os.path.abspath(base / Path(value).expanduser())
+
+
+def with_sizes(c: Config) -> Config:
+    """``c`` with in_features and out_features filled in where not given: from explicit params
+    (W1 is m × n, b2 has K entries), else from the data (feature columns; target columns or classes)."""
+    m = c.model
+    n, K = m.in_features, m.out_features
+    if n is not None and K is not None:
+        return c
+    if m.params is not None:
+        W1, b2 = np.asarray(m.params.W1), np.asarray(m.params.b2)
+        n = n if n is not None or W1.ndim != 2 else int(W1.shape[1])
+        K = K if K is not None or b2.ndim != 1 else int(b2.shape[0])
+    if n is None or K is None:
+        from ..data.dataset import data_sizes  # the data is read only when a size is not given
+
+        try:
+            data_n, data_K = data_sizes(c.data, c.loss.name)
+        except InputError as e:
+            missing = " and ".join(k for k, v in (("in_features", n), ("out_features", K)) if v is None)
+            raise InputError(f"model.{missing}: not given, and the data cannot tell: {e}") from None
+        n, K = n if n is not None else data_n, K if K is not None else data_K
+    return replace(c, model=replace(m, in_features=n, out_features=K))
 
 
 def config_name(path: Path) -> str:

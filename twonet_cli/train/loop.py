@@ -100,11 +100,11 @@ class Training:
         """A float64 copy of the parameters reached so far."""
         return self.sgd.params
 
-    def evaluate(self, rows: Array) -> tuple[float, float]:
-        """(loss per element or per sample, metric) over ``rows``, in chunks, in float64."""
+    def evaluate(self, chunks: Iterator[tuple[Array, Array]]) -> tuple[float, float]:
+        """(loss per element or per sample, metric) over the rows of ``chunks``, in float64."""
         loss, total, count, preds, ys = Loss(self.net.loss.name, "mean"), 0.0, 0, [], []
         p = self.sgd.params
-        for x, y in self.split.chunks(rows):
+        for x, y in chunks:
             c = forward(self.net, p, x)
             n = loss.divisor(*y.shape)
             total += float(loss.value(self.net.g, c.z3, y, c.y_hat)) * n
@@ -160,9 +160,9 @@ class Training:
                                                        "where their products overflow")
                 return
             has_val = len(self.split.val) > 0
-            val_loss, val_metric = self.evaluate(self.split.val) if has_val else (None, None)
+            val_loss, val_metric = self.evaluate(self.split.validation()) if has_val else (None, None)
             if not has_val:
-                val_metric = self.evaluate(self.split.train)[1]
+                val_metric = self.evaluate(self.split.training())[1]
             watched = val_loss if val_loss is not None else total / seen
             improved = watched < best
             if improved:

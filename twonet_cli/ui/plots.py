@@ -27,7 +27,8 @@ def decision_regions(net: Net, params: Params, split: Split, resolution: int = 2
     data = split.data
     if data.task != "classification" or data.in_features != 2:
         return None
-    x, labels = data.take(split.train)
+    x, raw = data.take(split.train)
+    labels = data.prep.class_indices(raw[:, 0], data.name) if data.prep.labels is not None else raw[:, 0]
     lo, hi = x.min(axis=0), x.max(axis=0)
     pad = 0.1 * (hi - lo)
     gx, gy = np.meshgrid(*(np.linspace(a - d, b + d, resolution) for a, b, d in zip(lo, hi, pad, strict=True)))
