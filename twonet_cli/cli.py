@@ -21,6 +21,8 @@ from .io import config, config_files, inputs
 if TYPE_CHECKING:
     from .core.activations import Array
     from .core.model import Params
+    from .data.preprocessing import Preprocessing
+    from .inference import Model
 
 EXIT_CODES = (
     "Exit codes: 0 success · 1 a check found a mismatch (or training diverged) · "
@@ -63,6 +65,13 @@ ParamsOpt = Annotated[
                  "Default: the config's params or init.", show_default=False),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout instead of tables.")]
+RunOpt = Annotated[
+    Optional[Path],
+    typer.Option("--run", "-r", metavar="DIR", show_default=False,
+                 help="A run saved by `twonet train --out DIR`: its config, params and preprocessing "
+                 "(feature columns, standardisation, class labels)."),
+]
+BestOpt = Annotated[bool, typer.Option("--best", help="With --run: the run's best.npz instead of params.npz.")]
 
 MAX_FULL = 4096  # --full shows ∂z2/∂z1 as a matrix for layers up to this size
 def version_callback(value: bool) -> None:
@@ -242,6 +251,105 @@ def train(
             Console(highlight=False).print(training_report(training, outcome, out))
         runner.report_stop(outcome, cfg.train.lr, out)
     raise typer.Exit(runner.training_exit(outcome))
+
+
+def _model(run: Path | None, best: bool, config_: str | None, set_: list[str] | None,
+           params: str | None) -> tuple[Model, str]:
+    """The network to apply, and how to name it: a saved run, or a config (+ params), whose
+    preprocessing is fitted again on its data exactly as training did."""
+    from .inference import Model
+    from .io.runs import load_run
+
+    if run is not None:
+        if config_ is not None or set_:
+            raise TwonetError("--run: takes the run's own config; --config and --set cannot be combined with it")
+        r = load_run(run, best)
+        p = inputs.load_params(params, r.config.shape) if params else r.params
+        prep = r.prep if r.prep is not None else _fitted_prep(r.config)
+        return Model(r.config.net(), p, prep), str(run)
+    if best:
+        raise TwonetError("--best: needs --run")
+    cfg, path = config_files.load(config_, set_ or ())
+    p = inputs.load_params(params, cfg.shape) if params else cfg.params()
+    return Model(cfg.net(), p, _fitted_prep(cfg)), config_files.config_name(path)
+
+
+def _fitted_prep(cfg: config.Config) -> Preprocessing:
+    from .data.dataset import from_config
+
+    return from_config(cfg.data, *cfg.shape[::2], cfg.loss.name).prep
+
+
+@app.command(epilog=EXIT_CODES)
+def predict(
+    input_: Annotated[str, typer.Option("--input", "-x", metavar="VALUES|FILE", show_default=False,
+                      help="Rows to predict: inline '0.5,-1.2;1,0' or a .csv/.npy/.json file (streamed). A table "
+                      "as wide as the training file, or with its header, has its feature columns picked.")],
+    run: RunOpt = None,
+    best: BestOpt = False,
+    config_: ConfigOpt = None,
+    params: ParamsOpt = None,
+    set_: SetOpt = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="FILE", show_default=False,
+                   help="Write the predictions to a .csv, .npy or .json file (default: CSV on stdout).")] = None,
+) -> None:
+    """Predict ŷ (and the class label of a classifier) for new rows, with the run's preprocessing."""
+    from .data.stream import open_rows
+    from .inference import predict as predicted
+    from .io.outputs import TABLE_SUFFIXES, TableWriter, check_out_file
+
+    with reported():
+        if out is not None:
+            check_out_file(out, "--out", TABLE_SUFFIXES)
+        model, _ = _model(run, best, config_, set_, params)
+        stream = open_rows(input_, "--input", model.prep.in_features)
+        with TableWriter(out, model.columns()) as writer:
+            for block in predicted(model, stream):
+                writer.write(block)
+        if out is not None:
+            err_console.print(f"wrote {writer.rows:,} prediction(s) to {escape(str(out))}", highlight=False)
+
+
+@app.command(epilog=EXIT_CODES)
+def evaluate(
+    input_: Annotated[Optional[str], typer.Option(
+        "--input", "-x", metavar="VALUES|FILE", show_default=False,
+        help="Labelled rows (features and target columns, by header name or at the training file's "
+             "positions), or features alone with --target. Default: the config's data.test.")] = None,
+    target: TargetOpt = None,
+    run: RunOpt = None,
+    best: BestOpt = False,
+    config_: ConfigOpt = None,
+    params: ParamsOpt = None,
+    set_: SetOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Score a trained network on labelled rows: accuracy, per-class precision/recall/F1, the
+    confusion matrix and log-loss for classifiers; R², MAE, RMSE for regression."""
+    from .data.stream import open_rows
+    from .inference import evaluate as scores
+    from .inference import labelled
+    from .ui import json
+    from .ui.evaluate import evaluation
+
+    with reported():
+        model, name = _model(run, best, config_, set_, params)
+        if input_ is None:
+            if target is not None:
+                raise TwonetError("--target: needs --input")
+            cfg = (config_files.load(str(run / "config.yaml"))[0] if run is not None else
+                   config_files.load(config_, set_ or ())[0])
+            if cfg.data.test is None:
+                raise TwonetError("--input: needed (labelled rows to score), since the config has no data.test")
+            input_ = cfg.data.test
+        n = model.prep.in_features
+        stream = open_rows(input_, "--input", n if target is not None else None)
+        targets = open_rows(target, "--target", 1) if target is not None else None
+        report = scores(model, labelled(model, stream, targets))
+        if json_:
+            sys.stdout.write(json.dumps(json.evaluate_json(report, model)))
+        else:
+            Console(highlight=False).print(evaluation(report, model, name, input_))
 
 
 @app.command()

@@ -4,7 +4,6 @@ the run's end is told on stderr."""
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -14,25 +13,18 @@ from pathlib import Path
 from rich.markup import escape
 
 from .console import err_console, error_line
-from .errors import EXIT_MISMATCH, Interrupted, TwonetError, path_kind
+from .errors import EXIT_MISMATCH, Interrupted
 from .io import config
-from .io.runs import RunDir
+from .io.outputs import check_out_file
+from .io.runs import RunDir, preprocessing_bytes
 from .train.loop import Training
 from .train.session import Outcome, run_session
 from .ui.train import TrainingProgress
 
 
 def check_plot_path(plot: Path) -> None:
-    """Refuse a --plot path before any training: it must be a .png in a folder that exists, with a
-    name short enough for its temporary twin (NAME plus 14 characters) to be written beside it."""
-    if plot.suffix.lower() != ".png":
-        raise TwonetError(f"--plot: '{plot}' must end in .png")
-    if path_kind(plot.parent, "--plot") != "dir":
-        raise TwonetError(f"--plot: the folder '{plot.parent}' does not exist; create it first")
-    if len(os.fsencode(plot.name)) > 255 - 16:
-        raise TwonetError(f"--plot: the file name is longer than {255 - 16} bytes")
-    if path_kind(plot, "--plot") == "dir":
-        raise TwonetError(f"--plot: '{plot}' is a directory")
+    """Refuse a --plot path before any training (see io.outputs.check_out_file)."""
+    check_out_file(plot, "--plot", (".png",))
 
 
 def run_training(training: Training, cfg: config.Config, run_dir: RunDir | None, quiet: bool) -> Outcome:
@@ -40,10 +32,11 @@ def run_training(training: Training, cfg: config.Config, run_dir: RunDir | None,
     save = None
     if run_dir is not None:
         config_yaml = cfg.to_yaml()  # serialised once, and only for a run directory
+        prep = preprocessing_bytes(training.split.prep)
 
         def save(t: Training) -> None:
             with signals_held():  # a checkpoint is written whole; a signal waits for it, then stops the run
-                run_dir.save(t.current, t.best_params, config_yaml, t.history)
+                run_dir.save(t.current, t.best_params, config_yaml, t.history, prep)
     stop_on_signals()
     if quiet:
         return run_session(training, None, save)

@@ -17,9 +17,10 @@ from ..core.activations import Array
 from ..core.losses import LossName
 from ..core.metrics import Task
 from ..errors import ConfigError, InputError
+from ..io.config import DATA_SUFFIXES as FILE_SUFFIXES
 from ..io.config import DataConfig
 from ..io.inputs import as_targets
-from .files import FILE_SUFFIXES, Rows, load_file
+from .files import Rows, load_file
 from .generators import GENERATORS, generate
 from .preprocessing import Preprocessing, class_labels
 
@@ -276,7 +277,7 @@ def _companion(source: str, dc: DataConfig, d: Dataset, where: str) -> Dataset:
     the source's standardisation and labels."""
     if not _is_file(source):
         raise ConfigError(f"{where}: '{source}' is not a {'/'.join(FILE_SUFFIXES)} file")
-    rows, cols, y_cols, header = _open_file(source, dc, where)
+    rows, cols, y_cols, _ = _open_file(source, dc, where)
     if len(cols) != d.in_features or len(y_cols) != len(d.target):
         raise InputError(f"{where}: '{source}' has {len(cols)} feature and {len(y_cols)} target column(s); "
                          f"data.source has {d.in_features} and {len(d.target)}")
@@ -294,7 +295,7 @@ def _check_fit(d: Dataset, n: int, K: int, loss: str, source: str) -> None:
                           f"is {n}; leave it out to take it from the data")
     if d.task == "regression" and loss != "mse":
         raise ConfigError(f"loss.name: a regression task needs mse, got {loss}")
-    if d.task == "regression" and K != t:
+    if d.task == "regression" and t != K:
         raise ConfigError(f"model.out_features: {source} has {t} target column(s), so out_features must be {t} "
                           f"(got {K}); leave it out to take it from the data")
     if d.task == "classification" and d.classes and (K > 1 or loss == "cross_entropy") and d.classes != K:

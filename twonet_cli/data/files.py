@@ -14,7 +14,6 @@ import numpy as np
 
 from ..core.activations import Array
 from ..errors import InputError
-from ..io.config import DATA_SUFFIXES as FILE_SUFFIXES
 from ..io.inputs import read_csv
 
 
@@ -76,7 +75,8 @@ def _column(spec: int | str, header: list[str] | None, width: int, where: str) -
 
 
 def load_file(path: Path, features: list[int | str] | None, target: int | str | list[int | str] | None,
-              x_key: str, y_key: str, where: str = "data.source") -> tuple[Rows, list[int], list[int], list[str] | None]:
+              x_key: str, y_key: str, where: str = "data.source"
+              ) -> tuple[Rows, list[int], list[int], list[str] | None]:
     """A file's rows, which columns are x and which y (default: the last column is the target), and
     its header (CSV files with one; None otherwise)."""
     if not path.is_file():

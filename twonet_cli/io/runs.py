@@ -1,4 +1,6 @@
-"""A training run's output directory: params.npz, best.npz, config.yaml, history.csv.
+"""A training run's output directory: params.npz, best.npz, config.yaml, history.csv and
+preprocessing.json (the columns, standardisation and class labels the network expects), and
+``load_run``, which reads one back for `predict`, `evaluate`, `grads` and `check`.
 
 Each checkpoint is a folder of its own (``.checkpoint-N``), written and flushed to disk whole, then
 made current by one atomic rename of the ``.current`` link; the four names are links through it.
@@ -12,24 +14,29 @@ import contextlib
 import csv
 import fcntl
 import io
+import json
 import os
 import re
 import shutil
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..core.model import Params
+from ..data.preprocessing import Preprocessing
 from ..errors import InputError, OutputError, path_kind
 from ..train.loop import Epoch
+from .config import Config
 
-FILES = ("params.npz", "best.npz", "config.yaml", "history.csv")
+FILES = ("params.npz", "best.npz", "config.yaml", "history.csv", "preprocessing.json")
 CURRENT = ".current"  # a link to the current checkpoint folder
 CHECKPOINT = re.compile(r"\.checkpoint-(\d+)")
-LINK_TMP = re.compile(r"\.(current|params\.npz|best\.npz|config\.yaml|history\.csv)\.\d+\.link\.tmp")
-STALE = re.compile(r"\.(params\.npz|best\.npz|config\.yaml|history\.csv)\.[a-z0-9_]{8}\.tmp")  # mkstemp's names
+_NAMES = r"params\.npz|best\.npz|config\.yaml|history\.csv|preprocessing\.json"
+LINK_TMP = re.compile(rf"\.(current|{_NAMES})\.\d+\.link\.tmp")
+STALE = re.compile(rf"\.({_NAMES})\.[a-z0-9_]{{8}}\.tmp")  # mkstemp's names
 HISTORY_COLUMNS = ("epoch", "steps", "train_loss", "val_loss", "metric", "lr", "seconds", "samples")
 
 
@@ -59,6 +66,52 @@ def params_bytes(p: Params) -> bytes:
     buf = io.BytesIO()
     np.savez(buf, W1=p.W1, b1=p.b1, W2=p.W2, b2=p.b2)
     return buf.getvalue()
+
+
+def preprocessing_bytes(prep: Preprocessing) -> bytes:
+    """The preprocessing as the bytes of preprocessing.json (floats exactly, by repr)."""
+    return (json.dumps(prep.to_dict(), indent=1) + "\n").encode()
+
+
+@dataclass(frozen=True)
+class Run:
+    """A saved run read back: its resolved config, parameters and preprocessing."""
+
+    path: Path
+    config: Config
+    params: Params
+    prep: Preprocessing | None  # None for a run saved before preprocessing.json existed
+
+
+def load_run(path: Path, best: bool = False, where: str = "--run") -> Run:
+    """The run saved in directory ``path`` (its best.npz with ``best``); one-line errors naming
+    what is missing."""
+    from .config_files import load
+    from .inputs import load_params
+
+    kind = path_kind(path, where)
+    if kind != "dir":
+        raise InputError(f"{where}: '{path}' is not a directory" if kind != "missing" else
+                         f"{where}: no directory '{path}'")
+    if path_kind(path / "config.yaml", where) != "file":
+        raise InputError(f"{where}: '{path}' holds no run (no config.yaml); train one with twonet train --out DIR")
+    cfg, _ = load(str(path / "config.yaml"))
+    name = "best.npz" if best else "params.npz"
+    if path_kind(path / name, where) != "file":
+        hint = " (best.npz is written only for runs with a validation split)" if best else ""
+        raise InputError(f"{where}: '{path}' has no {name}{hint}")
+    params = load_params(str(path / name), cfg.shape, f"{where}: {name}")
+    prep = None
+    if path_kind(path / "preprocessing.json", where) == "file":
+        try:
+            raw = json.loads((path / "preprocessing.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise InputError(f"{path / 'preprocessing.json'}: cannot read: {e}") from None
+        prep = Preprocessing.from_dict(raw, str(path / "preprocessing.json"))
+        if prep.in_features != cfg.shape[0]:
+            raise InputError(f"{path / 'preprocessing.json'}: {prep.in_features} features, but config.yaml's "
+                             f"network takes {cfg.shape[0]}")
+    return Run(path, cfg, params, prep)
 
 
 def history_bytes(history: Sequence[Epoch]) -> bytes:
@@ -109,7 +162,8 @@ class RunDir:
             with contextlib.suppress(OSError):
                 self.path.rmdir()
 
-    def save(self, params: Params, best: Params | None, config_yaml: str, history: Sequence[Epoch]) -> None:
+    def save(self, params: Params, best: Params | None, config_yaml: str, history: Sequence[Epoch],
+             preprocessing: bytes = b"") -> None:
         """A complete checkpoint, visible all at once: its files are written and fsynced into a new
         ``.checkpoint-N`` folder, then the ``.current`` link is switched to it in one rename; the
         files users open (params.npz, …) are links through ``.current``. A kill at any moment
@@ -120,6 +174,7 @@ class RunDir:
         if not self.saves:
             self._clean()
         files = {"config.yaml": config_yaml.encode(), "history.csv": history_bytes(history),
+                 **({"preprocessing.json": preprocessing} if preprocessing else {}),
                  **({"best.npz": params_bytes(best)} if best is not None else {}), "params.npz": params_bytes(params)}
         self.number += 1
         folder = self.path / f".checkpoint-{self.number}"

@@ -168,3 +168,32 @@ def train_json(training: Training, outcome: Outcome, out: Path | None) -> dict[s
         "history": [{k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in e.__dict__.items()}
                     for e in h],
     }
+
+
+def evaluate_json(r: dict[str, Any], model: Any) -> dict[str, Any]:
+    """An evaluation: rows, loss, and the classification or regression scores, as numbers."""
+    out: dict[str, Any] = {"task": r["task"], "rows": r["rows"], "loss_name": r["loss_name"], "loss": r["loss"]}
+    if "classification" in r:
+        c = r["classification"]
+        labels = [_label(model.prep.labels[i]) for i in c["classes"]]
+        out.update({
+            "accuracy": c["accuracy"],
+            "log_loss": r["log_loss"],
+            "classes": [{"label": label, "precision": float(c["precision"][i]), "recall": float(c["recall"][i]),
+                         "f1": float(c["f1"][i]), "support": int(c["support"][i])} for i, label in enumerate(labels)],
+            "macro_avg": c["macro"],
+            "weighted_avg": c["weighted"],
+            "confusion_matrix": {"labels": labels, "matrix": c["confusion"].tolist()},
+        })
+    else:
+        g = r["regression"]
+        names = model.prep.target_names or [str(k) for k in range(len(g["per_output"]["r2"]))]
+        out.update({k: g[k] for k in ("r2", "mae", "mse", "rmse")})
+        out["outputs"] = [{"name": name, **{k: float(v[i]) for k, v in g["per_output"].items()}}
+                          for i, name in enumerate(names)]
+    return out
+
+
+def _label(v: float) -> int | float:
+    f = float(v)
+    return int(f) if f.is_integer() and abs(f) < 2**53 else f

@@ -1,0 +1,123 @@
+"""Result files: a path checked before any work (its folder exists and is writable, its suffix is
+one twonet writes), and tables of results streamed to stdout (CSV) or to a .csv/.npy/.json file
+written under a temporary name and renamed when complete — never a half-written file."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+import numpy as np
+
+from ..core.activations import Array
+from ..errors import OutputError, TwonetError, path_kind
+
+TABLE_SUFFIXES = (".csv", ".npy", ".json")
+
+
+def check_out_file(path: Path, where: str, suffixes: tuple[str, ...]) -> None:
+    """Refuse an output path before any work: a known suffix, in a folder that exists and can be
+    written, a name short enough for its temporary twin (NAME plus 14 characters), not a folder."""
+    if path.suffix.lower() not in suffixes:
+        raise TwonetError(f"{where}: '{path}' must end in {' or '.join(suffixes)}")
+    folder = path.parent
+    if path_kind(folder, where) != "dir":
+        raise TwonetError(f"{where}: the folder '{folder}' does not exist; create it first")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise TwonetError(f"{where}: the folder '{folder}' is not writable")
+    if len(os.fsencode(path.name)) > 255 - 16:
+        raise TwonetError(f"{where}: the file name is longer than {255 - 16} bytes")
+    if path_kind(path, where) == "dir":
+        raise TwonetError(f"{where}: '{path}' is a directory")
+
+
+def number_text(v: float) -> str:
+    """A number as CSV shows it: exactly (repr), integers without '.0'."""
+    f = float(v)
+    return str(int(f)) if f.is_integer() and abs(f) < 2**53 else repr(f)
+
+
+class TableWriter:
+    """Rows of numbers under named columns, to stdout as CSV (``path`` None) or to a .csv, .npy
+    (float64, shape (rows, columns)) or .json file ({"columns": [...], "rows": [[...], ...]}).
+    Files appear only when complete; a failure or an interrupt leaves nothing behind."""
+
+    def __init__(self, path: Path | None, columns: list[str], where: str = "--out"):
+        self.path, self.columns, self.where, self.rows = path, columns, where, 0
+        self.kind = "csv" if path is None else path.suffix.lower().lstrip(".")
+        self._json: list[list[float]] = []
+        self._tmp: str | None = None
+        self._fh: IO[bytes] | IO[str]
+        if path is None:
+            self._fh = sys.stdout
+        else:
+            fd, self._tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            self._fh = os.fdopen(fd, "wb" if self.kind == "npy" else "w", **({} if self.kind == "npy" else
+                                                                              {"encoding": "utf-8", "newline": ""}))
+        if self.kind == "csv":
+            self._text(",".join(columns) + "\n")
+
+    def _text(self, s: str) -> None:
+        self._fh.write(s)  # type: ignore[arg-type]
+
+    def write(self, block: Array) -> None:
+        """Rows (b, columns)."""
+        self.rows += len(block)
+        try:
+            match self.kind:
+                case "csv":
+                    self._text("".join(",".join(map(number_text, r)) + "\n" for r in block.tolist()))
+                case "npy":
+                    self._fh.write(np.ascontiguousarray(block, dtype="<f8").tobytes())  # type: ignore[arg-type]
+                case _:
+                    self._json.extend(block.tolist())
+        except OSError as e:
+            raise OutputError(f"{self.where}: cannot write: {e.strerror or e}") from None
+
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self.path is None or self._tmp is None:
+            return
+        try:
+            if kind is None:
+                self._finish(self.path, self._tmp)
+        except OSError as e:
+            raise OutputError(f"{self.where}: cannot write '{self.path}': {e.strerror or e}") from None
+        finally:
+            with contextlib.suppress(OSError):
+                self._fh.close()
+            for tmp in (self._tmp, self._tmp + ".npy"):
+                Path(tmp).unlink(missing_ok=True)
+
+    def _finish(self, path: Path, tmp: str) -> None:
+        if self.kind == "json":
+            doc: dict[str, Any] = {"columns": self.columns, "rows": self._json}
+            self._text(json.dumps(doc, allow_nan=False) + "\n")
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+        if self.kind == "npy":  # the header needs the row count: written first, then the rows copied after it
+            with open(tmp + ".npy", "wb") as out, open(tmp, "rb") as raw:
+                np.lib.format.write_array_header_1_0(out, {"descr": "<f8", "fortran_order": False,
+                                                           "shape": (self.rows, len(self.columns))})
+                shutil.copyfileobj(raw, out, 1 << 20)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp + ".npy", tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
