@@ -72,11 +72,11 @@ def check_run_dir(out: Path, shape: tuple[int, int, int]) -> None:
         assert rows[0][:3] == ["epoch", "steps", "train_loss"]
         assert all(len(r) == len(rows[0]) for r in rows)
         assert [int(r[0]) for r in rows[1:]] == list(range(1, len(rows)))  # whole epochs, in order
-    visible = [name for name in ("params.npz", "best.npz", "config.yaml", "history.csv") if (out / name).exists()]
-    # the files agree with each other: all four are the one current checkpoint's, never a mix of two
+    files = ("params.npz", "best.npz", "config.yaml", "history.csv", "preprocessing.json")
+    visible = [name for name in files if (out / name).exists()]
+    # the files agree with each other: all of them are the one current checkpoint's, never a mix of two
     assert len({(out / name).resolve().parent for name in visible}) <= 1, visible
-    leftovers = [p.name for p in out.iterdir() if p.name not in {"params.npz", "best.npz", "config.yaml",
-                                                                    "history.csv", ".current"}]
+    leftovers = [p.name for p in out.iterdir() if p.name not in {*files, ".current"}]
     assert all(p.startswith(".checkpoint-") or (p.startswith(".") and p.endswith(".tmp")) for p in leftovers), leftovers
     assert sum(p.startswith(".checkpoint-") for p in leftovers) <= 2  # the current one, and one being written
 
@@ -116,6 +116,6 @@ def test_writes_only_where_asked(tmp_path: Path) -> None:
         subprocess.run([sys.executable, "-m", "twonet_cli", *args], cwd=work, capture_output=True, check=False)
     assert sorted(p.name for p in work.iterdir()) == ["diverged", "run"]
     assert sorted(p.name for p in (work / "run").iterdir() if not p.name.startswith(".")) == [
-        "best.npz", "config.yaml", "history.csv", "params.npz"]
+        "best.npz", "config.yaml", "history.csv", "params.npz", "preprocessing.json"]
     hidden = sorted(p.name for p in (work / "run").iterdir() if p.name.startswith("."))
     assert len(hidden) == 2 and hidden[0].startswith(".checkpoint-") and hidden[1] == ".current", hidden

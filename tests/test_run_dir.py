@@ -53,7 +53,7 @@ def test_force_leaves_nothing_of_the_old_run(tmp_path: Path) -> None:
                                  "--set", "train.epochs=2", "--set", "train.lr=50"])  # diverges at once: no best
     assert r.exit_code == 1, r.stderr
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["config.yaml", "history.csv",
-                                                                                 "params.npz"]
+                                                                                 "params.npz", "preprocessing.json"]
     assert len([p for p in out.iterdir() if p.name.startswith(".checkpoint-")]) == 1
 
 

@@ -99,6 +99,8 @@ def grads(
     target: TargetOpt = None,
     params: ParamsOpt = None,
     set_: SetOpt = None,
+    run: RunOpt = None,
+    best: BestOpt = False,
     json_: JsonOpt = False,
     precision: Annotated[int, typer.Option(min=0, max=17, help="Digits after the decimal point.")] = 6,
     max_size: Annotated[int, typer.Option(min=1, max=10**9, help="Elide arrays with more entries than this.")] = 64,
@@ -111,8 +113,7 @@ def grads(
     from .ui.grads import View, explanation
 
     with reported():
-        cfg, path = config_files.load(config_, set_ or ())
-        p, x, y = inputs.load_problem(cfg, input_, target, params, path)
+        cfg, path, p, x, y = _problem(run, best, config_, set_, input_, target, params)
         if sample >= x.shape[0]:
             raise TwonetError(f"--sample: {sample} is out of range for a batch of {x.shape[0]}")
         if full and cfg.model.hidden > MAX_FULL:
@@ -146,6 +147,8 @@ def check(
     target: TargetOpt = None,
     params: ParamsOpt = None,
     set_: SetOpt = None,
+    run: RunOpt = None,
+    best: BestOpt = False,
     dtype: Annotated[DType, typer.Option(help="Run the whole check in this precision.")] = DType.float64,
     steps: Annotated[bool, typer.Option("--steps", help="Also print the central-difference error against "
                                         "the step size h (the truncation/rounding U-curve).")] = False,
@@ -161,8 +164,13 @@ def check(
     from .ui.check import check_report, step_table
 
     with reported():
-        cfg, path = config_files.load(config_, set_ or ())
-        p, x, y, origin = _check_batch(cfg, input_, target, params, path, batch)
+        if run is not None and input_ is not None:
+            cfg, path, p, x, y = _problem(run, best, config_, set_, input_, target, params)
+            origin = f"--input (with {run}'s preprocessing)"
+        else:
+            cfg, path = _config(run, best, config_, set_)
+            p, x, y, origin = _check_batch(cfg, input_, target, params if params or run is None else
+                                           str(run / ("best.npz" if best else "params.npz")), path, batch)
         json.refuse_non_finite(explain(cfg.net(), p, x, y))  # as grads: no verdict on numbers float64 cannot hold
         user = inputs.load_param_arrays(grads, "--grads", document_key="grads") if grads else None
         precision = np.dtype(dtype.value)
@@ -177,6 +185,48 @@ def check(
             if curve is not None:
                 console.print(step_table(curve, r.dtype))
     raise typer.Exit(0 if r.passed else EXIT_MISMATCH)
+
+
+def _config(run: Path | None, best: bool, config_: str | None, set_: list[str] | None) -> tuple[config.Config, Path]:
+    """The config of --run (which takes no --config or --set), else of --config and --set."""
+    if run is None:
+        if best:
+            raise TwonetError("--best: needs --run")
+        return config_files.load(config_, set_ or ())
+    if config_ is not None or set_:
+        raise TwonetError("--run: takes the run's own config; --config and --set cannot be combined with it")
+    from .io.runs import load_run
+
+    r = load_run(run, best)
+    return r.config, run / "config.yaml"
+
+
+def _problem(run: Path | None, best: bool, config_: str | None, set_: list[str] | None, input_: str | None,
+             target: str | None, params: str | None) -> tuple[config.Config, Path, Params, Array, Array]:
+    """(config, its path, params, x, y) for `grads` and `check`. With --run, --input holds raw rows
+    as the training file had them (the run's feature columns are picked and standardised) and
+    --target class values as the file had them."""
+    if run is None or input_ is None:
+        cfg, path = _config(run, best, config_, set_)
+        if run is not None and params is None:
+            params = str(run / ("best.npz" if best else "params.npz"))
+        return cfg, path, *inputs.load_problem(cfg, input_, target, params, path)
+    from .data.stream import open_rows
+    from .inference import features, labelled
+
+    model, _ = _model(run, best, None, None, params)
+    cfg, path = _config(run, best, None, None)
+    stream = open_rows(input_, "--input", model.prep.in_features)
+    if target is None:  # the rows of a labelled table carry their targets
+        x_parts, y_parts = zip(*labelled(model, stream, None), strict=True)
+        x, raw = np.concatenate(x_parts), np.concatenate(y_parts)
+    else:
+        x, raw = np.concatenate(list(features(model, stream))), inputs.load_array(target, "--target")
+    K, loss = model.K, cfg.loss.name
+    if model.prep.labels is not None:
+        idx = model.prep.class_indices(raw.reshape(-1), "--target")
+        raw = np.eye(K)[idx] if K > 1 or loss == "cross_entropy" else idx.astype(np.float64)
+    return cfg, path, model.params, x, inputs.as_targets(raw, K, x.shape[0], loss, "--target")
 
 
 def _check_batch(cfg: config.Config, input_: str | None, target: str | None, params: str | None, path: Path,

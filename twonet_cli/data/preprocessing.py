@@ -78,7 +78,7 @@ class Preprocessing:
             return list(range(width))
         if width == self.width:
             return list(wanted)
-        known = f" ({', '.join(names)})" if names else ""
+        known = f" ({', '.join(names[:4])}{', …' if len(names) > 4 else ''})" if names else ""
         raise ShapeError(f"{where}: {width} column(s), but the network takes {len(wanted)} {what} column(s){known} "
                          f"of a {self.width}-column table; give the {what}s alone, or rows as wide as the training "
                          "file" + (", or a header naming them" if names else ""))
