@@ -172,7 +172,7 @@ def test_python_dash_m_runs_the_cli() -> None:
     r = _module("grads", "-c", "classification-relu", "--json")
     assert r.returncode == 0, r.stderr
     doc: dict[str, Any] = json.loads(r.stdout)  # stdout holds exactly one JSON object
-    assert doc["network"]["g"] == "σ"
+    assert doc["network"]["g"] == {"name": "sigmoid"}
     r = _module("grads", "-x", "1,2,3", "-y", "1")
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
 

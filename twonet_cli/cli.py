@@ -253,7 +253,8 @@ def train(
     set_: SetOpt = None,
     print_config: Annotated[bool, typer.Option("--print-config", help="Print the resolved config and exit.")] = False,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="DIR", show_default=False,
-                   help="Save params.npz, best.npz, config.yaml and history.csv here (atomically).")] = None,
+                   help="Save params.npz, best.npz, config.yaml, history.csv and preprocessing.json here "
+                   "(atomically); use the run with predict, evaluate, grads and check --run DIR.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite a run already in --out.")] = False,
     params: Annotated[Optional[str], typer.Option("--params", "-p", metavar="FILE", show_default=False,
                       help="Start from W1, b1, W2, b2 in a .npz/.json/.yaml file.")] = None,
@@ -289,6 +290,8 @@ def train(
         finally:
             if run_dir is not None:
                 run_dir.close()
+        if outcome.reason != "diverged":
+            training.score_test()
         if plot is not None and training.history:
             regions = plots.decision_regions(training.net, training.current, split)
             try:

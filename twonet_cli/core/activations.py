@@ -195,6 +195,11 @@ class Activation:
         d *= upstream
         return d
 
+    def spec(self) -> dict[str, str | float]:
+        """The function as a machine reads it: its name, and relu's scale or leaky_relu's slope."""
+        extra = {"relu": {"scale": self.scale}, "leaky_relu": {"slope": self.slope}}.get(self.name, {})
+        return {"name": self.name, **extra}
+
     def label(self) -> str:
         """Short human name, e.g. '5·ReLU'."""
         match self.name:

@@ -16,6 +16,11 @@ def metric_name(task: Task) -> str:
     return "accuracy" if task == "classification" else "R²"
 
 
+def metric_key(task: Task) -> str:
+    """The metric's name for machines: 'accuracy' or 'r2'."""
+    return "accuracy" if task == "classification" else "r2"
+
+
 def metric(task: Task, y_hat: Array, y: Array) -> float:
     """Accuracy (classification: argmax, or ŷ > 0.5 for one output) or R² (regression) of ŷ, y (B, K)."""
     if task == "classification":

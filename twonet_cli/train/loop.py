@@ -87,6 +87,7 @@ class Training:
     cfg: TrainConfig
     history: list[Epoch] = field(default_factory=list)
     best_params: Params | None = None
+    test_score: tuple[float, float] | None = None  # (loss, metric) on data.test, after training
 
     def __post_init__(self) -> None:
         rows = len(self.split.train)
@@ -177,3 +178,8 @@ class Training:
                 yield Stopped("early_stop", epoch, steps, f"no better validation loss for {cfg.patience} epochs")
                 return
         yield Stopped("done", cfg.epochs, steps, f"{cfg.epochs} epochs")
+
+    def score_test(self) -> None:
+        """Score the parameters reached on data.test, once (nothing without a test file)."""
+        if self.split.test is not None and len(self.split.test):
+            self.test_score = self.evaluate(self.split.testing())

@@ -17,7 +17,7 @@ from ..check.report import ArrayCheck, CheckReport, StepCurve
 from ..core.activations import Array
 from ..core.explain import Explanation
 from ..core.jacobians import as_matrix
-from ..core.metrics import metric_name
+from ..core.metrics import metric_key
 from ..core.model import Params
 from ..errors import TwonetError
 from ..train.loop import Training, best_epoch
@@ -88,8 +88,8 @@ def grads_json(e: Explanation) -> dict[str, Any]:
             "in_features": n,
             "hidden": m,
             "out_features": K,
-            "f": net.f.label(),
-            "g": net.g.label(),
+            "f": net.f.spec(),
+            "g": net.g.spec(),
             "loss": net.loss.name,
             "reduction": net.loss.reduction,
         },
@@ -160,11 +160,13 @@ def train_json(training: Training, outcome: Outcome, out: Path | None) -> dict[s
         "val_loss": last.val_loss if last else None,
         "best_val_loss": best.val_loss if best else None,
         "best_epoch": best.epoch if best else None,
-        "metric_name": metric_name(training.split.data.task),
+        "metric_name": metric_key(training.split.data.task),
         "metric": last.metric if last else None,
         "samples_per_second": sum(e.samples for e in h) / step_time if step_time > 0 else None,
         "seconds": outcome.seconds,
         "out": str(out) if out is not None else None,
+        "test": None if training.test_score is None else {"loss": training.test_score[0],
+                                                          "metric": training.test_score[1]},
         "history": [{k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in e.__dict__.items()}
                     for e in h],
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,41 +26,67 @@ def fmt_metric(task: Task, value: float | None) -> str:
 
 
 class TrainingProgress:
-    """The live progress bar of a run on ``console`` (stderr): epochs as the bar, losses and the
-    metric as text, redrawn 4 times a second, not per step. Use as a context manager; call it
+    """A run's progress on ``console`` (stderr). On a terminal: a live bar of epochs, losses and
+    the metric as text, redrawn 4 times a second, not per step; narrower terminals (under 100
+    columns) drop the time remaining and shorten the bar, so the numbers stay whole. Elsewhere
+    (a log file, CI, nohup): one plain line per epoch, at most one every ``LOG_SECONDS`` (the
+    first and the last epoch always), as Keras' ``verbose=2``. Use as a context manager; call it
     with each record."""
 
+    LOG_SECONDS = 1.0
+
     def __init__(self, console: Console, task: Task, epochs: int):
-        self.task, self.epochs = task, epochs
+        self.task, self.epochs, self.console = task, epochs, console
+        self.last: Epoch | None = None
+        self.logged: Epoch | None = None
+        self.logged_at = -math.inf
+        self.bar: Progress | None = None
+        if not console.is_terminal:
+            return
+        narrow = console.width < 100
         self.bar = Progress(
             TextColumn("[bold]epoch {task.fields[epoch]}[/bold]"),
-            BarColumn(),
+            BarColumn(bar_width=10 if narrow else 40),
             TextColumn("{task.fields[status]}"),
             TimeElapsedColumn(),
-            TimeRemainingColumn(),
+            *(() if narrow else (TimeRemainingColumn(),)),
             console=console,
             refresh_per_second=4,
             transient=False,
         )
         self.id: TaskID = self.bar.add_task("train", total=epochs, epoch=f"0/{epochs}", status="")
-        self.last: Epoch | None = None
 
     def __enter__(self) -> TrainingProgress:
-        self.bar.start()
+        if self.bar is not None:
+            self.bar.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.bar.stop()
+        if self.bar is not None:
+            self.bar.stop()
+        elif self.last is not None and self.last is not self.logged:
+            self._log(self.last)
 
     def __call__(self, record: Record) -> None:
         """Show a record of the training loop."""
-        if isinstance(record, EpochProgress):
+        if isinstance(record, Epoch):
+            self.last = record
+        if self.bar is None:
+            if isinstance(record, Epoch) and (record.epoch in (1, self.epochs) or
+                                              time.monotonic() - self.logged_at >= self.LOG_SECONDS):
+                self._log(record)
+        elif isinstance(record, EpochProgress):
             self.bar.update(self.id, completed=record.epoch - 1 + record.seen / record.rows,
                             epoch=f"{record.epoch}/{self.epochs}", status=status(self.task, record.loss, self.last))
         elif isinstance(record, Epoch):
-            self.last = record
             self.bar.update(self.id, completed=record.epoch, epoch=f"{record.epoch}/{self.epochs}",
                             status=status(self.task, record.train_loss, record))
+
+    def _log(self, e: Epoch) -> None:
+        self.console.print(f"epoch {e.epoch}/{self.epochs} · {status(self.task, e.train_loss, e)} · "
+                           f"{e.seconds:.3f} s", soft_wrap=True, highlight=False, markup=False)
+        self.console.file.flush()
+        self.logged, self.logged_at = e, time.monotonic()
 
 
 def status(task: Task, train_loss: float, e: Epoch | None) -> str:
@@ -72,7 +99,8 @@ def status(task: Task, train_loss: float, e: Epoch | None) -> str:
     return text
 
 
-def training_summary(history: Sequence[Epoch], task: Task, seconds: float, reason: str) -> Table:
+def training_summary(history: Sequence[Epoch], task: Task, seconds: float, reason: str,
+                     test: tuple[float, float] | None = None) -> Table:
     """The table printed when a run ends."""
     last = history[-1]
     best = best_epoch(history)
@@ -90,6 +118,9 @@ def training_summary(history: Sequence[Epoch], task: Task, seconds: float, reaso
         t.add_row("best validation loss", f"{best.val_loss:.6g} (epoch {best.epoch})")
     where = "validation" if last.val_loss is not None else "training"
     t.add_row(f"{metric_name(task)} ({where})", fmt_metric(task, last.metric))
+    if test is not None:
+        t.add_row("test loss", f"{test[0]:.6g}")
+        t.add_row(f"{metric_name(task)} (test)", fmt_metric(task, test[1]))
     t.add_row("samples/s (SGD steps only)", f"{samples / step_time:,.0f}" if step_time > 0 else "—")
     t.add_row("time", f"{seconds:.2f} s")
     return t
@@ -130,9 +161,10 @@ def training_report(training: Training, outcome: Outcome, out: Path | None) -> R
     if not training.history:
         return Group()
     parts: list[RenderableType] = [
-        training_summary(training.history, training.split.data.task, outcome.seconds, outcome.message),
+        training_summary(training.history, training.split.data.task, outcome.seconds, outcome.message,
+                         training.test_score),
         loss_curve(training.history),
     ]
     if out is not None:
-        parts.append(Text(f"saved params.npz, best.npz, config.yaml, history.csv in {out}"))
+        parts.append(Text(f"saved params.npz, best.npz, config.yaml, history.csv, preprocessing.json in {out}"))
     return Group(*parts)
