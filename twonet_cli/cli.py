@@ -242,7 +242,7 @@ def _check_batch(cfg: config.Config, input_: str | None, target: str | None, par
         raise TwonetError(f"--target: needs --input ({config_files.config_name(path)} has no example)")
     p = inputs.load_params(params, cfg.shape) if params else cfg.params()
     seed = cfg.model.init.seed
-    x, y = random_batch(cfg.model.in_features, cfg.model.out_features, cfg.loss.name, batch,
+    x, y = random_batch(cfg.shape[0], cfg.shape[2], cfg.loss.name, batch,
                         np.random.default_rng(seed))
     return p, x, y, f"random (seed {seed}, x ~ N(0, 1)): pass --input to check your own"
 
@@ -282,7 +282,7 @@ def train(
         if plot is not None:
             runner.check_plot_path(plot)
             plots.require_matplotlib()
-        split = from_config(cfg.data, cfg.model.in_features, cfg.model.out_features, cfg.loss.name)
+        split = from_config(cfg.data, cfg.shape[0], cfg.shape[2], cfg.loss.name)
         training = Training(cfg.net(), cfg.params(), split, cfg.train)
         run_dir = RunDir(out, force) if out is not None else None
         try:
@@ -330,7 +330,8 @@ def _model(run: Path | None, best: bool, config_: str | None, set_: list[str] | 
 def _fitted_prep(cfg: config.Config) -> Preprocessing:
     from .data.dataset import from_config
 
-    return from_config(cfg.data, *cfg.shape[::2], cfg.loss.name).prep
+    n, _, K = cfg.shape
+    return from_config(cfg.data, n, K, cfg.loss.name).prep
 
 
 @app.command(epilog=EXIT_CODES)

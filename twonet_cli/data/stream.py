@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import itertools
 import mmap
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,35 +74,37 @@ def _npy_rows(path: Path, where: str, chunk_rows: int) -> RowStream:
     return RowStream(None, int(a.shape[1]), chunks(), where)
 
 
-def _csv_rows(path: Path, where: str, chunk_rows: int) -> RowStream:
-    if not path.is_file():
-        raise InputError(f"{where}: file '{path}' not found")
+def _csv_reader(path: Path) -> Generator[list[str], None, None]:
+    """The non-blank rows of a CSV file, the file closed when they end or are abandoned."""
     try:
-        fh = path.open(newline="", encoding="utf-8-sig")
+        with path.open(newline="", encoding="utf-8-sig") as fh:  # -sig: a byte-order mark is not data
+            yield from (r for r in csv.reader(fh) if any(c.strip() for c in r))
     except OSError as e:
         raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
-    reader = (r for r in csv.reader(fh) if any(c.strip() for c in r))
-    try:
-        first = next(reader, None)
     except (csv.Error, UnicodeDecodeError) as e:
-        fh.close()
         raise InputError(f"{path}: not a readable CSV file ({e})") from None
+
+
+def _csv_rows(path: Path, where: str, chunk_rows: int) -> RowStream:
+    """A CSV's header (a first row that is not all numbers) and width, read now; its rows, as the
+    chunks are asked for (the file is opened again for them, so nothing stays open meanwhile)."""
+    if not path.is_file():
+        raise InputError(f"{where}: file '{path}' not found")
+    reader = _csv_reader(path)
+    first = next(reader, None)
+    reader.close()
     if first is None:
-        fh.close()
         raise InputError(f"{path}: no data rows")
-    header = None
-    if not all(_is_number(c) for c in first):
-        header, first = [c.strip() for c in first], None
-    width = len(header) if header is not None else len(first or [])
+    header = None if all(_is_number(c) for c in first) else [c.strip() for c in first]
+    width = len(first)
 
     def chunks() -> Iterator[Array]:
-        rows = itertools.chain([first] if first is not None else [], reader)
+        rows = _csv_reader(path)
+        if header is not None:
+            next(rows, None)
         number = 0
         try:
-            while True:
-                block = list(itertools.islice(rows, chunk_rows))
-                if not block:
-                    break
+            while block := list(itertools.islice(rows, chunk_rows)):
                 values = []
                 for r in block:
                     number += 1
@@ -119,12 +121,10 @@ def _csv_rows(path: Path, where: str, chunk_rows: int) -> RowStream:
                     raise InputError(f"{path}: data row {number - len(a) + 1 + int(np.argmax(bad_rows))} has NaN "
                                      "or infinity")
                 yield a
-            if number == 0:
-                raise InputError(f"{path}: no data rows")
-        except (csv.Error, UnicodeDecodeError) as e:
-            raise InputError(f"{path}: not a readable CSV file ({e})") from None
         finally:
-            fh.close()
+            rows.close()
+        if number == 0:
+            raise InputError(f"{path}: no data rows")
 
     return RowStream(header, width, chunks(), where)
 

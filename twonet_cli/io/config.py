@@ -163,7 +163,8 @@ class Config:
             return Params(*(getattr(m.params, k) for k in PARAM_NAMES))
         i = m.init
         rng = np.random.default_rng(i.seed)
-        return init_params(m.in_features, m.hidden, m.out_features, rng, i.scheme, i.std, i.zero_bias)
+        n, h, K = self.shape
+        return init_params(n, h, K, rng, i.scheme, i.std, i.zero_bias)
 
     @property
     def shape(self) -> tuple[int, int, int]:

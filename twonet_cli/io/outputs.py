@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 
@@ -59,13 +59,12 @@ class TableWriter:
             self._fh = sys.stdout
         else:
             fd, self._tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            self._fh = os.fdopen(fd, "wb" if self.kind == "npy" else "w", **({} if self.kind == "npy" else
-                                                                              {"encoding": "utf-8", "newline": ""}))
+            self._fh = os.fdopen(fd, "wb") if self.kind == "npy" else os.fdopen(fd, "w", encoding="utf-8", newline="")
         if self.kind == "csv":
             self._text(",".join(columns) + "\n")
 
     def _text(self, s: str) -> None:
-        self._fh.write(s)  # type: ignore[arg-type]
+        cast("IO[str]", self._fh).write(s)
 
     def write(self, block: Array) -> None:
         """Rows (b, columns)."""
@@ -75,7 +74,7 @@ class TableWriter:
                 case "csv":
                     self._text("".join(",".join(map(number_text, r)) + "\n" for r in block.tolist()))
                 case "npy":
-                    self._fh.write(np.ascontiguousarray(block, dtype="<f8").tobytes())  # type: ignore[arg-type]
+                    cast("IO[bytes]", self._fh).write(np.ascontiguousarray(block, dtype="<f8").tobytes())
                 case _:
                     self._json.extend(block.tolist())
         except OSError as e:
