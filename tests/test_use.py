@@ -346,3 +346,16 @@ def test_predict_and_evaluate_refuse_bad_input_in_one_line(project: Path, tmp_pa
         code, _, err = cli(*args)
         assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, (args, err)
     assert "9 is not a class of the training data (classes: 1, 2, 3)" in cli(*cases[2])[2]
+
+
+def test_a_header_missing_a_feature_is_refused_not_guessed(project: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    train(project, run)
+    test = np.loadtxt(project / "data" / "test.csv", delimiter=",", skiprows=1)
+    write_csv(tmp_path / "renamed.csv", ["kind", "d", "c", "b", "A"], test[:, [4, 3, 2, 1, 0]])
+    for command in ("predict", "evaluate"):
+        code, out, err = cli(command, "--run", str(run), "-x", str(tmp_path / "renamed.csv"))
+        assert code == 2 and out == "" and "no feature column named 'a'" in err, err
+    write_csv(tmp_path / "no_target.csv", ["a", "b", "c", "d"], test[:, :4])
+    code, _, err = cli("evaluate", "--run", str(run), "-x", str(tmp_path / "no_target.csv"))
+    assert code == 2 and "no target column named 'kind'" in err and "--target" in err

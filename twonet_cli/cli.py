@@ -357,8 +357,9 @@ def predict(
             check_out_file(out, "--out", TABLE_SUFFIXES)
         model, _ = _model(run, best, config_, set_, params)
         stream = open_rows(input_, "--input", model.prep.in_features)
+        blocks = predicted(model, stream)  # columns checked before anything is written
         with TableWriter(out, model.columns()) as writer:
-            for block in predicted(model, stream):
+            for block in blocks:
                 writer.write(block)
         if out is not None:
             err_console.print(f"wrote {writer.rows:,} prediction(s) to {escape(str(out))}", highlight=False)

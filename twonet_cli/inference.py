@@ -55,24 +55,35 @@ class Model:
 
 
 def features(model: Model, stream: RowStream) -> Iterator[Array]:
-    """The standardised feature columns of each chunk of ``stream``."""
+    """The standardised feature columns of each chunk of ``stream`` (the columns are checked now,
+    before any row is read)."""
     cols = model.prep.columns(stream.width, stream.header, stream.where)
-    for block in stream.chunks:
-        x = block if cols == list(range(block.shape[1])) else np.ascontiguousarray(block[:, cols])
-        yield model.prep.standardise(x)
+
+    def chunks() -> Iterator[Array]:
+        for block in stream.chunks:
+            x = block if cols == list(range(block.shape[1])) else np.ascontiguousarray(block[:, cols])
+            yield model.prep.standardise(x)
+
+    return chunks()
 
 
 def predict(model: Model, stream: RowStream) -> Iterator[Array]:
-    """Prediction rows for each chunk: ŷ (b, K), and the class label as a last column for a classifier."""
-    with np.errstate(over="ignore"):
-        for x in features(model, stream):
-            y_hat = forward(model.net, model.params, x).y_hat
-            if not np.isfinite(y_hat).all():
-                raise InputError(f"{stream.where}: a prediction is not finite in float64 (an input row is far "
-                                 "outside the training data's range)")
-            if model.classifier:
-                y_hat = np.concatenate([y_hat, model.labels(model.classes(y_hat))[:, None]], axis=1)
-            yield y_hat
+    """Prediction rows for each chunk: ŷ (b, K), and the class label as a last column for a
+    classifier (the columns are checked now, before any row is read)."""
+    xs = features(model, stream)
+
+    def chunks() -> Iterator[Array]:
+        with np.errstate(over="ignore"):
+            for x in xs:
+                y_hat = forward(model.net, model.params, x).y_hat
+                if not np.isfinite(y_hat).all():
+                    raise InputError(f"{stream.where}: a prediction is not finite in float64: an input row is far "
+                                     "outside the training data's range, or the parameters are (a diverged run?)")
+                if model.classifier:
+                    y_hat = np.concatenate([y_hat, model.labels(model.classes(y_hat))[:, None]], axis=1)
+                yield y_hat
+
+    return chunks()
 
 
 def labelled(model: Model, stream: RowStream, targets: RowStream | None) -> Iterator[tuple[Array, Array]]:
@@ -149,7 +160,8 @@ def evaluate(model: Model, rows: Iterator[tuple[Array, Array]]) -> dict[str, Any
         assert reg is not None
         out["regression"] = reg.report()
     if not np.isfinite(out["loss"]):
-        raise InputError("the loss is not finite in float64 (an input row is far outside the training data's range)")
+        raise InputError("the loss is not finite in float64: an input row is far outside the training data's range, "
+                         "or the parameters are (a diverged run?)")
     return out
 
 

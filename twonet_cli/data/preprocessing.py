@@ -66,22 +66,29 @@ class Preprocessing:
 
     def columns(self, width: int, header: list[str] | None, where: str, targets: bool = False) -> list[int]:
         """Which columns of a table of ``width`` (with ``header``) are the features — or, with
-        ``targets``, the targets: by name if the table has a header naming them, else every column
-        when the table has exactly that many, else the training positions when it is as wide as
-        the training table."""
+        ``targets``, the targets: by name if the table has a header and the training file had one
+        (then every name must be there, in any order), else every column when the table has
+        exactly that many, else the training positions when it is as wide as the training table."""
         wanted = self.target if targets else self.features
         what = "target" if targets else "feature"
         names = self.target_names if targets else self.feature_names
-        if header is not None and names is not None and set(names) <= set(header):
-            return [header.index(c) for c in names]
+        if header is not None and names is not None:  # a header must name every column the network takes
+            missing = [c for c in names if c not in header]
+            if not missing:
+                return [header.index(c) for c in names]
+            shown = ", ".join(repr(c) for c in missing[:4]) + (", …" if len(missing) > 4 else "")
+            hint = "; pass the targets with --target" if targets else ""
+            raise ShapeError(f"{where}: no {what} column named {shown} in the header (the training file's "
+                             f"{what} columns: {', '.join(names[:6])}{', …' if len(names) > 6 else ''}){hint}")
         if width == len(wanted) and not targets:
             return list(range(width))
         if width == self.width:
             return list(wanted)
         known = f" ({', '.join(names[:4])}{', …' if len(names) > 4 else ''})" if names else ""
+        alone = "pass the targets with --target" if targets else "give the features alone"
         raise ShapeError(f"{where}: {width} column(s), but the network takes {len(wanted)} {what} column(s){known} "
-                         f"of a {self.width}-column table; give the {what}s alone, or rows as wide as the training "
-                         "file" + (", or a header naming them" if names else ""))
+                         f"of a {self.width}-column table; {alone}, or rows as wide as the training file"
+                         + (", or a header naming them" if names else ""))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values (lists, numbers, strings) for preprocessing.json."""

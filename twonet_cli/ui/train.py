@@ -22,7 +22,9 @@ def fmt_metric(task: Task, value: float | None) -> str:
     """Accuracy as a percentage, R² to four places, '—' when undefined."""
     if value is None or math.isnan(value):
         return "—"
-    return f"{100 * value:.1f}%" if task == "classification" else f"{value:.4f}"
+    if task == "classification":
+        return f"{100 * value:.1f}%"
+    return f"{value:.4f}" if abs(value) < 1e4 else f"{value:.3e}"  # a diverged run's R² can be −1e277
 
 
 class TrainingProgress:
@@ -40,6 +42,7 @@ class TrainingProgress:
         self.last: Epoch | None = None
         self.logged: Epoch | None = None
         self.logged_at = -math.inf
+        self.started = time.monotonic()
         self.bar: Progress | None = None
         if not console.is_terminal:
             return
@@ -84,7 +87,7 @@ class TrainingProgress:
 
     def _log(self, e: Epoch) -> None:
         self.console.print(f"epoch {e.epoch}/{self.epochs} · {status(self.task, e.train_loss, e)} · "
-                           f"{e.seconds:.3f} s", soft_wrap=True, highlight=False, markup=False)
+                           f"{time.monotonic() - self.started:.1f} s elapsed", soft_wrap=True, highlight=False, markup=False)
         self.console.file.flush()
         self.logged, self.logged_at = e, time.monotonic()
 
