@@ -86,8 +86,9 @@ class TrainingProgress:
                             status=status(self.task, record.train_loss, record))
 
     def _log(self, e: Epoch) -> None:
+        elapsed = time.monotonic() - self.started
         self.console.print(f"epoch {e.epoch}/{self.epochs} · {status(self.task, e.train_loss, e)} · "
-                           f"{time.monotonic() - self.started:.1f} s elapsed", soft_wrap=True, highlight=False, markup=False)
+                           f"{elapsed:.1f} s elapsed", soft_wrap=True, highlight=False, markup=False)
         self.console.file.flush()
         self.logged, self.logged_at = e, time.monotonic()
 
