@@ -47,6 +47,13 @@ def run_training(training: Training, cfg: config.Config, run_dir: RunDir | None,
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
+class _Held:
+    """Whether a checkpoint is being written, and the stop signal that arrived meanwhile."""
+
+    holding = False
+    pending: int | None = None
+
+
 def stop_on_signals() -> None:
     """Ctrl-C, `kill` (SIGTERM) and a closed terminal (SIGHUP) stop a run cleanly, saving what was
     reached — even when the shell started it with SIGINT ignored (a background job)."""
@@ -56,6 +63,9 @@ def stop_on_signals() -> None:
     def stop(signum: int, frame: object) -> None:
         for sig in STOP_SIGNALS:  # the run is stopping: a second signal must not cut the save or the report
             signal.signal(sig, signal.SIG_IGN)
+        if _Held.holding:  # a checkpoint is being written: the run stops right after it
+            _Held.pending = signum
+            return
         raise Interrupted(signum)
 
     for sig in STOP_SIGNALS:
@@ -64,15 +74,24 @@ def stop_on_signals() -> None:
 
 @contextmanager
 def signals_held() -> Iterator[None]:
-    """Hold the stop signals while a checkpoint is written; one that arrived is handled after it."""
+    """Hold the stop signals while a checkpoint is written; one that arrived is handled after it.
+
+    The signals are blocked in this thread, and the handler also defers them while holding:
+    a process-directed signal may be delivered to another thread (numpy's BLAS threads), and
+    Python then runs the handler in the main thread at its next instruction, mask or not."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    _Held.holding, _Held.pending = True, None
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # a blocked signal's handler runs here
+        _Held.holding = False
+    if _Held.pending is not None:
+        signum, _Held.pending = _Held.pending, None
+        raise Interrupted(signum)
 
 
 def report_stop(outcome: Outcome, lr: float, out: Path | None) -> None:
