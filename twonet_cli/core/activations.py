@@ -66,12 +66,11 @@ def logsumexp(z: Array) -> Array:
     Shifted by the largest (real part) m: m + log Σ exp(z − m). For real z the largest term is
     exactly 1 and the rest is summed alone, m + log1p(Σ others), so a sum barely above 1 keeps
     its digits (the cross-entropy of a confident, correct prediction)."""
-    shift = z.real.max(axis=-1, keepdims=True)
-    e = np.exp(z - shift)
     if z.dtype.kind == "c":
-        return shift[..., 0] + np.log(e.sum(axis=-1))
-    np.put_along_axis(e, z.argmax(axis=-1)[..., None], 0.0, axis=-1)  # the 1 of the largest term
-    return shift[..., 0] + np.log1p(e.sum(axis=-1))
+        shift = z.real.max(axis=-1, keepdims=True)
+        return shift[..., 0] + np.log(np.exp(z - shift).sum(axis=-1))
+    _, others, top = _shifted_exp(z)
+    return z.reshape(-1)[top].reshape(z.shape[:-1]) + np.log1p(others[..., 0])
 
 
 def _others(e: Array) -> Array:
@@ -95,8 +94,29 @@ def softmax_parts(z: Array) -> tuple[Array, Array, Array]:
     """(e, S, rest) along the last axis: e = exp(z − max), S = Σ e (kept as (..., 1)), and
     restᵢ = Σ_{j≠i} eⱼ summed without subtraction (prefix plus suffix sums), so that
     1 − softmax(z)ᵢ = restᵢ / S keeps its digits where softmax(z)ᵢ rounds to 1."""
-    e = np.exp(z - z.real.max(axis=-1, keepdims=True))
-    return e, e.sum(axis=-1, keepdims=True), _others(e)
+    if z.dtype.kind == "c":  # imaginary parts too must never be differences: prefix plus suffix sums
+        e = np.exp(z - z.real.max(axis=-1, keepdims=True))
+        return e, e.sum(axis=-1, keepdims=True), _others(e)
+    e, others, top = _shifted_exp(z)
+    S = others + 1
+    rest = S - e  # for j ≠ argmax, eⱼ ≤ 1 ≤ S − eⱼ: the difference keeps its digits (at most half of S is taken)
+    rest.reshape(-1)[top] = others.reshape(-1)  # for the largest, Σ of the others, summed directly
+    return e, S, rest
+
+
+def _shifted_exp(z: Array) -> tuple[Array, Array, Array]:
+    """(e = exp(z − max), Σ_{j≠argmax} eⱼ (..., 1), flat indices of each row's argmax in e) for real
+    z along the last axis; the largest eⱼ is exactly 1, and the others are summed without it."""
+    K = z.shape[-1]
+    top = z.argmax(axis=-1).reshape(-1)
+    top += np.arange(0, top.size * K, K)  # flat index of each row's largest entry
+    e = z - z.reshape(-1)[top].reshape(*z.shape[:-1], 1)
+    np.exp(e, out=e)
+    flat = e.reshape(-1)
+    flat[top] = 0.0
+    others = e.sum(axis=-1, keepdims=True)
+    flat[top] = 1.0
+    return e, others, top
 
 
 def _copy(value: Any, out: Array | None) -> Array:

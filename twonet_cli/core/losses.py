@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .activations import Activation, Array, logsumexp, sigmoid_pair, softmax_parts, softplus
+from .activations import Activation, Array, _shifted_exp, logsumexp, sigmoid_pair, softmax_parts, softplus
 
 LossName = Literal["mse", "bce", "cross_entropy"]
 Reduction = Literal["sum", "mean"]
@@ -75,6 +75,39 @@ class Loss:
             case _:
                 raise ValueError(self.name)
         return total / n
+
+    def value_and_dz3(self, g: Activation, z3: Array, y: Array, y_hat: Array, out: Array) -> tuple[float, Array]:
+        """ℓ and ∂ℓ/∂z3 of one real batch (B, K) together — the training step's pair — with the
+        exponentials of the fused losses computed once for both; the same formulas as ``value``
+        and ``dloss_dz3``, ∂ℓ/∂z3 written into ``out``."""
+        n = self.divisor(*y.shape)
+        if self.name == "cross_entropy" and g.name == "softmax":
+            e, others, top = _shifted_exp(z3)  # e = exp(z − m), the largest exactly 1; others = Σ of the rest
+            # ℓ per row = log Σⱼ exp(zⱼ − y·z) = (m − y·z) + log1p(others): two non-negative parts, no cancellation
+            lse_shift = z3.reshape(-1)[top] - np.einsum("ij,ij->i", y, z3)
+            total = float((lse_shift + np.log1p(others[:, 0])).sum())
+            S = others + 1
+            rest = np.subtract(S, e, out=np.empty_like(e))
+            rest.reshape(-1)[top] = others[:, 0]  # as softmax_parts: Σ_{j≠i} eⱼ without a subtraction
+            d = np.multiply(e, 1 - y, out=out)
+            rest *= y
+            d -= rest
+            d /= S
+        elif self.name == "bce" and g.name == "sigmoid":
+            pos = z3 >= 0
+            e = np.abs(z3)
+            np.negative(e, out=e)
+            np.exp(e, out=e)  # exp(−|z|) ≤ 1
+            soft = np.log1p(e)  # softplus(±z) = max(±z, 0) + log1p(exp(−|z|)), numpy's logaddexp formula
+            total = float(((1 - y) * (np.maximum(z3, 0) + soft) + y * (np.maximum(-z3, 0) + soft)).sum())
+            den = e + 1
+            d = np.multiply(1 - y, np.where(pos, 1, e) / den, out=out)  # (1 − y)·σ(z) − y·σ(−z)
+            d -= y * (np.where(pos, e, 1) / den)
+        else:
+            return float(self.value(g, z3, y, y_hat)), self.dloss_dz3(g, z3, y_hat, y, out)
+        if n != 1:
+            d /= n
+        return total / n, d
 
     def terms_of_yhat(self, y_hat: Array, y: Array, complement: Array | None = None) -> Array:
         """The elementwise terms of ℓ as a function of ŷ alone, by the textbook formula (for checking

@@ -152,14 +152,17 @@ def loss(net: Net, c: Cache, y: Array) -> Any:
     return net.loss.value(net.g, c.z3, y, c.y_hat)
 
 
-def backward(net: Net, p: Params, c: Cache, y: Array, out: Backprop | None = None, scale: float = 1.0) -> Backprop:
+def backward(net: Net, p: Params, c: Cache, y: Array, out: Backprop | None = None, scale: float = 1.0,
+             have_dz3: bool = False) -> Backprop:
     """The chain rule of SPEC.md, read bottom-up; batch gradients are sums over samples.
 
     With ``out`` (buffers from ``Backprop.empty``) nothing is allocated. ``scale`` multiplies
-    ∂ℓ/∂z3 and so every derivative after it (training folds the learning rate in here)."""
+    ∂ℓ/∂z3 and so every derivative after it (training folds the learning rate in here). With
+    ``have_dz3``, ``out.dloss_dz3`` already holds ∂ℓ/∂z3 (training computes it beside ℓ)."""
     b = Backprop.empty(len(c.x), empty_grads(*p.shape, c.z1.dtype)) if out is None else out
     g, dz3, dz2, dz1 = b.grads, b.dloss_dz3, b.dloss_dz2, b.dloss_dz1
-    net.loss.dloss_dz3(net.g, c.z3, c.y_hat, y, out=dz3)  # ∂ℓ/∂z3 = ∂ℓ/∂ŷ · ∂ŷ/∂z3
+    if not have_dz3:
+        net.loss.dloss_dz3(net.g, c.z3, c.y_hat, y, out=dz3)  # ∂ℓ/∂z3 = ∂ℓ/∂ŷ · ∂ŷ/∂z3
     if scale != 1.0:
         dz3 *= scale
     np.dot(c.z2.T, dz3, out=g.W2.T)  # ∂ℓ/∂W2 = Σ (∂ℓ/∂z3)ᵀ z2ᵀ, written as its transpose z2ᵀ ∂ℓ/∂z3

@@ -2,7 +2,13 @@
 
 Small training sets (or small batches) are copied in shuffled order once per epoch, and batches
 are views of that copy: the cheapest per step. Larger in-memory sets are gathered into one reused
-buffer per batch. Memory-mapped rows are read through ``Rows`` (see files.py), batch by batch.
+buffer per batch.
+
+Memory-mapped rows (a .npy) are streamed: the training rows are cut into chunks of about
+MAPPED_CHUNK_BYTES of the file, each read as one contiguous slice (its pages released at once).
+An epoch visits the chunks in a new seeded order and shuffles the rows within each chunk — a
+two-level shuffle, as streaming loaders do — so it reads the file at the disk's speed and holds
+one chunk in memory, whatever the file's size.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from ..core.activations import Array
 from ..errors import InputError
 from .dataset import Split
 
+MAPPED_CHUNK_BYTES = 16 << 20  # a memory-mapped file is read this much at a time
 SHUFFLED_COPY_BYTES = 4 << 20  # training sets up to this size are copied in shuffled order each epoch
 SHUFFLED_COPY_BATCH = 16  # ... and so are larger ones when batches are this small (per-step cost rules)
 
@@ -59,15 +66,38 @@ class Batches:
             for start in range(0, len(order), B):
                 yield x[start:start + B], y[start:start + B]
             return
-        split = self.split
+        if not self._in_memory:
+            yield from self._streamed()
+            return
         for start in range(0, len(order), B):
             idx = order[start:start + B]
             b = len(idx)
-            if self._in_memory:
-                np.take(self._x, idx, axis=0, out=self._xb[:b], mode="clip")  # idx is in range: skip the check
-                np.take(self._y, idx, axis=0, out=self._yb[:b], mode="clip")
-            else:  # sorted, so that reads from the mapped file stay local
-                x, raw = split.data.take(split.train[np.sort(idx)])
-                self._xb[:b] = x
-                self._yb[:b] = split.data.targets(raw, split.K, split.loss)
+            np.take(self._x, idx, axis=0, out=self._xb[:b], mode="clip")  # idx is in range: skip the check
+            np.take(self._y, idx, axis=0, out=self._yb[:b], mode="clip")
             yield self._xb[:b], self._yb[:b]
+
+    def _streamed(self) -> Iterator[tuple[Array, Array]]:
+        """An epoch of a memory-mapped file: chunks (a whole number of batches each) in a seeded
+        order, each read as one slice, and batches gathered from it in a seeded order within it."""
+        split, data, B = self.split, self.split.data, self.batch
+        train = split.train  # sorted row indices
+        per_chunk = max(1, MAPPED_CHUNK_BYTES // (8 * int(data.rows.array.shape[1])) // B) * B
+        starts = np.arange(0, len(train), per_chunk)
+        chunk_order = self._rng.permutation(len(starts)) if self.shuffle else np.arange(len(starts))
+        n = data.in_features
+        for c in chunk_order:
+            rows = train[starts[c]:starts[c] + per_chunk]
+            lo, hi = int(rows[0]), int(rows[-1]) + 1
+            block = data.rows.span(lo, hi)
+            if hi - lo != len(rows):  # validation rows lie between: keep the training ones
+                block = block[rows - lo]
+            x = np.ascontiguousarray(block[:, data.features] if data.features != list(range(n)) else block[:, :n])
+            x = data.prep.standardise(x)  # contiguous: np.take then copies whole rows
+            y = data.targets(block[:, data.target], split.K, split.loss)
+            order = self._rng.permutation(len(rows)) if self.shuffle else np.arange(len(rows))
+            for start in range(0, len(order), B):
+                idx = order[start:start + B]
+                b = len(idx)
+                np.take(x, idx, axis=0, out=self._xb[:b], mode="clip")
+                np.take(y, idx, axis=0, out=self._yb[:b], mode="clip")
+                yield self._xb[:b], self._yb[:b]

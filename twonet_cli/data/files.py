@@ -28,8 +28,10 @@ class Rows:
 
     ROWS_PER_RELEASE = 8  # at most ~16 MB of a mapped file resident at any moment
 
-    def __init__(self, array: Array, mapping: mmap.mmap | None = None, y_columns: int = 1):
+    def __init__(self, array: Array, mapping: mmap.mmap | None = None, y_columns: int = 1,
+                 source: tuple[Path, int] | None = None):
         self.array, self._mapping, self.y_columns = array, mapping, y_columns  # y_columns: .npz's y width
+        self._source = source  # (file, offset of row 0) of a mapped .npy, for reads of whole slices
 
     def __len__(self) -> int:
         """The number of rows."""
@@ -44,6 +46,9 @@ class Rows:
         """Rows ``idx`` as an in-memory float array."""
         if self._mapping is None:
             return np.asarray(self.array[idx], dtype=np.float64)
+        if len(idx) and idx[-1] - idx[0] < 4 * len(idx) and bool(np.all(idx[1:] > idx[:-1])):
+            block: Array = self.span(int(idx[0]), int(idx[-1]) + 1)
+            return block[idx - idx[0]]  # dense and sorted: one slice
         out = np.empty((len(idx), self.array.shape[1]), dtype=np.float64)
         for start in range(0, len(idx), self.ROWS_PER_RELEASE):
             stop = start + self.ROWS_PER_RELEASE
@@ -52,15 +57,33 @@ class Rows:
         return out
 
 
+    def span(self, start: int, stop: int) -> Array:
+        """Rows start..stop−1, read as one contiguous slice into memory (a mapped file's pages are
+        released right after): the fast way to stream a file."""
+        if self._source is not None:  # read(2) into the buffer: no page faults, nothing left mapped
+            path, offset = self._source
+            stop = min(stop, len(self))
+            raw = np.empty((max(stop - start, 0), self.array.shape[1]), dtype=self.array.dtype)
+            with path.open("rb", buffering=0) as fh:
+                fh.seek(offset + start * self.array.strides[0])
+                view, got = memoryview(raw.reshape(-1).view(np.uint8)), 0  # type: ignore[arg-type]
+                while got < raw.nbytes:
+                    n = fh.readinto(view[got:])
+                    if not n:
+                        raise InputError(f"{path}: the file ended early (was it changed during the run?)")
+                    got += n
+            return raw if raw.dtype == np.float64 else raw.astype(np.float64)
+        block = np.array(self.array[start:stop], dtype=np.float64)
+        if self._mapping is not None:
+            self._mapping.madvise(mmap.MADV_DONTNEED)
+        return block
+
     def blocks(self, chunk_bytes: int) -> Iterator[Array]:
         """All rows in order, as in-memory float arrays of about ``chunk_bytes`` each; a mapped
         file is read in contiguous slices, its pages released after each."""
         size = max(1, chunk_bytes // (8 * max(1, int(self.array.shape[1]))))
         for start in range(0, len(self), size):
-            block = np.array(self.array[start:start + size], dtype=np.float64)
-            if self._mapping is not None:
-                self._mapping.madvise(mmap.MADV_DONTNEED)
-            yield block
+            yield self.span(start, start + size)
 
 
 def _column(spec: int | str, header: list[str] | None, width: int, where: str) -> int:
@@ -129,7 +152,7 @@ def _memory_mapped(path: Path) -> Rows:
     _refuse_non_finite(path, array, mapping)
     # batches read scattered rows: no read-ahead, which would map neighbouring pages into memory too
     mapping.madvise(mmap.MADV_RANDOM)
-    return Rows(array, mapping)
+    return Rows(array, mapping, source=(path, offset))
 
 
 def _refuse_non_finite(path: Path, array: Array, mapping: mmap.mmap, chunk_bytes: int = 32 << 20) -> None:

@@ -62,12 +62,12 @@ class SGD:
         b = len(x)
         full = b == self._batch
         c = forward(self.net, self.live, x, out=self._cache if full else self._cache.rows(b))
-        loss = float(self.net.loss.value(self.net.g, c.z3, y, c.y_hat))
+        bp = self._backprop if full else self._backprop.rows(b)
+        loss, _ = self.net.loss.value_and_dz3(self.net.g, c.z3, y, c.y_hat, out=bp.dloss_dz3)
         if not math.isfinite(loss):
             return loss
         # plain SGD backpropagates η·∂ℓ/∂z3, so that grad holds η ∂ℓ/∂θ already
-        backward(self.net, self.live, c, y, out=self._backprop if full else self._backprop.rows(b),
-                 scale=lr if self._fold_lr else 1.0)
+        backward(self.net, self.live, c, y, out=bp, scale=lr if self._fold_lr else 1.0, have_dz3=True)
         if self._fold_lr:
             self.theta -= self.grad
         else:
