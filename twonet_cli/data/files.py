@@ -48,7 +48,8 @@ class Rows:
             return np.asarray(self.array[idx], dtype=np.float64)
         if len(idx) and idx[-1] - idx[0] < 4 * len(idx) and bool(np.all(idx[1:] > idx[:-1])):
             block: Array = self.span(int(idx[0]), int(idx[-1]) + 1)
-            return block[idx - idx[0]]  # dense and sorted: one slice
+            picked: Array = block[idx - idx[0]]  # dense and sorted: one slice
+            return picked
         out = np.empty((len(idx), self.array.shape[1]), dtype=np.float64)
         for start in range(0, len(idx), self.ROWS_PER_RELEASE):
             stop = start + self.ROWS_PER_RELEASE
