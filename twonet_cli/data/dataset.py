@@ -24,7 +24,8 @@ from .files import Rows, load_file
 from .generators import GENERATORS, generate
 from .preprocessing import Preprocessing, class_labels
 
-CHUNK_BYTES = 16 << 20  # rows read at a time when a whole split is evaluated or scanned
+CHUNK_BYTES = 16 << 20  # rows read at a time when a whole file is scanned (labels, standardisation)
+EVAL_CHUNK_BYTES = 1 << 20  # rows evaluated at a time: each chunk's forward pass stays in cache
 
 
 @dataclass
@@ -149,7 +150,7 @@ class Split:
     def chunks(self, rows: Array, data: Dataset | None = None) -> Iterator[tuple[Array, Array]]:
         """(x, y (b, K)) in float64 for ``rows`` of ``data`` (default: the training data), a few MB at a time."""
         d = data if data is not None else self.data
-        for x, raw in d.chunks(rows):
+        for x, raw in d.chunks(rows, EVAL_CHUNK_BYTES):
             yield x, d.targets(raw, self.K, self.loss)
 
     def validation(self) -> Iterator[tuple[Array, Array]]:

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..core.activations import Array
 from ..core.losses import Loss
-from ..core.metrics import metric
+from ..core.metrics import MetricSums
 from ..core.model import Net, Params, forward
 from ..data.batches import Batches
 from ..data.dataset import Split
@@ -21,6 +21,7 @@ from ..io.config import TrainConfig
 from .sgd import SGD
 
 PROGRESS_PER_EPOCH = 25  # EpochProgress records sent per epoch, at most
+PROGRESS_SECONDS = 0.2  # ... and at most one this often (a display redraws 4 times a second)
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,8 @@ class Epoch:
     steps: int  # total SGD steps so far
     train_loss: float  # mean batch loss over the epoch (per element, as reduction "mean")
     val_loss: float | None  # on the validation rows, same scale
-    metric: float | None  # accuracy or R², on validation rows (training rows if there are none)
+    metric: float | None  # accuracy or R² on the validation rows; without any, the running metric of
+    #   the epoch's steps on the training rows (as Keras reports it), from the forward passes they made
     lr: float
     seconds: float  # wall time of this epoch's steps
     samples: int  # training rows processed in this epoch
@@ -102,21 +104,24 @@ class Training:
         return self.sgd.params
 
     def evaluate(self, chunks: Iterator[tuple[Array, Array]]) -> tuple[float, float]:
-        """(loss per element or per sample, metric) over the rows of ``chunks``, in float64."""
-        loss, total, count, preds, ys = Loss(self.net.loss.name, "mean"), 0.0, 0, [], []
+        """(loss per element or per sample, metric) over the rows of ``chunks``, in float64, the
+        metric accumulated chunk by chunk (correct rows, or R²'s sums) rather than over all rows at once."""
+        loss, total, count = Loss(self.net.loss.name, "mean"), 0.0, 0
         p = self.sgd.params
+        score = MetricSums(self.split.data.task, self.split.K)
         for x, y in chunks:
             c = forward(self.net, p, x)
             n = loss.divisor(*y.shape)
             total += float(loss.value(self.net.g, c.z3, y, c.y_hat)) * n
             count += n
-            preds.append(c.y_hat)
-            ys.append(y)
-        return total / count, metric(self.split.data.task, np.concatenate(preds), np.concatenate(ys))
+            score.add(c.y_hat, y)
+        return total / count, score.value()
 
-    def _steps(self, batches: Iterator[tuple[Array, Array]], lr: float, count: int) -> tuple[int, float, int, float]:
+    def _steps(self, batches: Iterator[tuple[Array, Array]], lr: float, count: int,
+               running: MetricSums | None) -> tuple[int, float, int, float]:
         """Up to ``count`` SGD steps on the next batches, stopping at a non-finite loss: (steps taken,
-        Σ batch loss per unit × rows, rows, the last batch loss)."""
+        Σ batch loss per unit × rows, rows, the last batch loss). With ``running``, each step's
+        forward pass (before its update) also scores its batch."""
         sgd, loss, K, B = self.sgd, self.net.loss, self.split.K, self.batch
         full = loss.per_unit(1.0, B, K) * B  # a full batch's ℓ, as "per unit" × rows
         taken, total, seen, last = 0, 0.0, 0, 0.0
@@ -130,19 +135,23 @@ class Training:
                 b = len(x)
                 total += last * full if b == B else loss.per_unit(last, b, K) * b
                 seen += b
+                if running is not None:
+                    running.add(sgd.last_y_hat(b), y)
         return taken, total, seen, last
 
     def run(self) -> Iterator[Record]:
         """Train epoch by epoch, yielding progress, one Epoch per epoch, and a final Stopped."""
         cfg, sgd, rows = self.cfg, self.sgd, self.batches.rows
         report_every = max(1, math.ceil(rows / self.batch / PROGRESS_PER_EPOCH))
-        steps, best, waited = 0, math.inf, 0
+        steps, best, waited, shown = 0, math.inf, 0, -math.inf
+        has_val = len(self.split.val) > 0
         for epoch in range(1, cfg.epochs + 1):
             lr, total, seen, t0 = learning_rate(cfg, epoch), 0.0, 0, time.perf_counter()
             snapshot = sgd.theta.copy()
             batches = self.batches.epoch()
+            running = None if has_val else MetricSums(self.split.data.task, self.split.K)
             while True:
-                taken, loss_sum, rows_seen, last = self._steps(batches, lr, report_every)
+                taken, loss_sum, rows_seen, last = self._steps(batches, lr, report_every, running)
                 if not taken:
                     break
                 steps, total, seen = steps + taken, total + loss_sum, seen + rows_seen
@@ -151,7 +160,8 @@ class Training:
                         sgd.theta[:] = snapshot
                     yield Stopped("diverged", epoch, steps, f"the loss became {last} at epoch {epoch}, step {steps}")
                     return
-                if taken == report_every:
+                if taken == report_every and (now := time.perf_counter()) - shown >= PROGRESS_SECONDS:
+                    shown = now
                     yield EpochProgress(epoch, seen, rows, total / seen)
             seconds = time.perf_counter() - t0
             limit = math.sqrt(float(np.finfo(sgd.dtype).max))  # beyond it, a product of two weights overflows
@@ -160,10 +170,9 @@ class Training:
                 yield Stopped("diverged", epoch, steps, f"the weights grew beyond {limit:.0e} at epoch {epoch}, "
                                                        "where their products overflow")
                 return
-            has_val = len(self.split.val) > 0
             val_loss, val_metric = self.evaluate(self.split.validation()) if has_val else (None, None)
-            if not has_val:
-                val_metric = self.evaluate(self.split.training())[1]
+            if running is not None:
+                val_metric = running.value()
             watched = val_loss if val_loss is not None else total / seen
             improved = watched < best
             if improved:
