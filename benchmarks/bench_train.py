@@ -291,12 +291,66 @@ def targets_table(results: dict[tuple[str, str], dict[str, float]]) -> Table:
     return t
 
 
+def loop_overhead(c: Case, dtype: Any, rounds: int, val_fraction: float) -> tuple[list[float], list[float]]:
+    """(bare step µs, whole-run µs per step) over ``rounds``: the step alone on one batch, against
+    Training.run over the case's rows — batches, losses, progress records, the epoch's metric
+    (validation, or the running one) — exactly as `twonet train` runs it."""
+    classify = c.task == "classification"
+    net = Net(Activation("relu"), Activation("softmax" if classify else "identity"),
+              Loss("cross_entropy" if classify else "mse", "mean"))
+    x, raw, _ = make_data(c, np.random.default_rng(1))
+    d = from_arrays(x, raw, "classification" if classify else "regression", c.K if classify else 0)
+    params = init_params(c.n, c.m, c.K, np.random.default_rng(0))
+    cfg = TrainConfig(epochs=c.epochs, batch_size=c.batch, lr=LR, dtype=np.dtype(dtype).name)
+    n_val = int(val_fraction * c.rows)
+    split = Split(d, np.arange(n_val, c.rows), np.arange(n_val), c.K, net.loss.name)
+    bare, whole = [], []
+    for _ in range(rounds):
+        t = Training(net, params, split, cfg)
+        xb, yb = (a.copy() for a in next(iter(t.batches.epoch())))
+        count = max(20, int(2e5 // max(1, c.batch * (c.n * c.m + c.m * c.K) // 1000)))
+        t0 = time.perf_counter()
+        for _ in range(count):
+            t.sgd.step(xb, yb, LR)
+        bare.append((time.perf_counter() - t0) / count * 1e6)
+        t = Training(net, params, split, cfg)
+        t0 = time.perf_counter()
+        for _ in t.run():
+            pass
+        whole.append((time.perf_counter() - t0) / t.history[-1].steps * 1e6)
+    return bare, whole
+
+
+def spread(values: list[float]) -> str:
+    """median (min–max) of a list of rounds."""
+    return f"{np.median(values):,.1f} ({min(values):,.1f}–{max(values):,.1f})"
+
+
+def loop_table(keys: list[str], rounds: int) -> Table:
+    t = Table("case", "validation", "bare step µs", "whole run µs/step", "whole ÷ bare (median)",
+              title="Loop overhead: Training.run against the bare SGD step, float64, median (range) of rounds",
+              title_justify="left")
+    digits = Case("digits-like 64→64→10, batch 32", 64, 64, 10, 32, 1797, 40, "classification")
+    cases = [("digits", digits)] + [(k, CASES[k]) for k in keys]
+    for name, c in cases:
+        for val in (0.0, 0.2):
+            bare, whole = loop_overhead(c, np.float64, rounds, val)
+            ratio = [w / b for w, b in zip(whole, bare, strict=True)]
+            t.add_row(c.name if val == 0 else "", f"{val:.0%}", spread(bare), spread(whole), f"{np.median(ratio):.2f}×")
+        _ = name
+    return t
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=list(CASES), action="append", help="run only these cases")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per method (best is kept)")
+    parser.add_argument("--loop", action="store_true", help="only the loop-overhead table (whole run vs bare step)")
     args = parser.parse_args()
     console = Console()
+    if args.loop:
+        console.print(loop_table([k for k in (args.only or list(CASES)) if k != "large"], max(3, args.repeats)))
+        return
     results = {}
     for key in args.only or list(CASES):
         dtypes = [np.float64] if key == "tiny" else [np.float64, np.float32]

@@ -97,6 +97,16 @@ class Training:
         dtype = np.dtype(self.cfg.dtype)
         self.sgd = SGD(self.net, self.params, self.cfg, self.batch, dtype)
         self.batches = Batches(self.split, self.batch, dtype, self.cfg.shuffle, self.cfg.seed)
+        self._sst: float | None = None
+
+    def _train_sst(self) -> float:
+        """Σ (y − ȳ)² over the training rows, pooled over outputs (R²'s denominator), computed once."""
+        if self._sst is None:
+            sums = MetricSums("regression", self.split.K)
+            for x, y in self.split.training():
+                sums.add(y, y)
+            self._sst = float(sums.m2.sum())
+        return self._sst
 
     @property
     def current(self) -> Params:
@@ -135,7 +145,7 @@ class Training:
                 b = len(x)
                 total += last * full if b == B else loss.per_unit(last, b, K) * b
                 seen += b
-                if running is not None:
+                if running is not None:  # accuracy: count this batch's correct rows
                     running.add(sgd.last_y_hat(b), y)
         return taken, total, seen, last
 
@@ -149,7 +159,10 @@ class Training:
             lr, total, seen, t0 = learning_rate(cfg, epoch), 0.0, 0, time.perf_counter()
             snapshot = sgd.theta.copy()
             batches = self.batches.epoch()
-            running = None if has_val else MetricSums(self.split.data.task, self.split.K)
+            # without validation rows, the metric is the running one of the steps; R² needs no work per
+            # step: the epoch's squared error is its MSE loss, and the targets' spread is fixed
+            classify = self.split.data.task == "classification"
+            running = MetricSums(self.split.data.task, self.split.K) if not has_val and classify else None
             while True:
                 taken, loss_sum, rows_seen, last = self._steps(batches, lr, report_every, running)
                 if not taken:
@@ -173,6 +186,8 @@ class Training:
             val_loss, val_metric = self.evaluate(self.split.validation()) if has_val else (None, None)
             if running is not None:
                 val_metric = running.value()
+            elif not has_val:
+                val_metric = 1.0 - total * self.split.K / self._train_sst() if self._train_sst() > 0 else math.nan
             watched = val_loss if val_loss is not None else total / seen
             improved = watched < best
             if improved:
