@@ -83,7 +83,9 @@ class Batches:
         train = split.train  # sorted row indices
         per_chunk = max(1, MAPPED_CHUNK_BYTES // (8 * int(data.rows.array.shape[1])) // B) * B
         starts = np.arange(0, len(train), per_chunk)
-        chunk_order = self._rng.permutation(len(starts)) if self.shuffle else np.arange(len(starts))
+        whole = len(train) // per_chunk  # chunks of whole batches in a seeded order; a shorter one last
+        chunk_order = np.concatenate([self._rng.permutation(whole) if self.shuffle else np.arange(whole),
+                                      np.arange(whole, len(starts))])
         n = data.in_features
         for c in chunk_order:
             rows = train[starts[c]:starts[c] + per_chunk]

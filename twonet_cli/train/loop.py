@@ -103,7 +103,7 @@ class Training:
         """Σ (y − ȳ)² over the training rows, pooled over outputs (R²'s denominator), computed once."""
         if self._sst is None:
             sums = MetricSums("regression", self.split.K)
-            for x, y in self.split.training():
+            for _, y in self.split.training():
                 sums.add(y, y)
             self._sst = float(sums.m2.sum())
         return self._sst
