@@ -8,21 +8,21 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
-import numpy as np
 import typer
 import typer.exceptions
 from rich.console import Console
 from rich.markup import escape
 
+from . import DEFAULT_CONFIG
 from .console import err_console, error_line, reported
 from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_MISMATCH, OutputError, TwonetError
-from .io import config, config_files, inputs
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy, the config schema and the readers load inside the commands: --help and --version need none
     from .core.activations import Array
     from .core.model import Params
     from .data.preprocessing import Preprocessing
     from .inference import Model
+    from .io import config
 
 EXIT_CODES = (
     "Exit codes: 0 success · 1 a check found a mismatch (or training diverged) · "
@@ -41,7 +41,7 @@ app = typer.Typer(
 ConfigOpt = Annotated[
     Optional[str],
     typer.Option("--config", "-c", metavar="NAME|FILE", help="Config file, or the name of a shipped config "
-                 f"(default: {config_files.DEFAULT_CONFIG}). See `twonet configs`.", show_default=False),
+                 f"(default: {DEFAULT_CONFIG}). See `twonet configs`.", show_default=False),
 ]
 SetOpt = Annotated[
     Optional[list[str]],
@@ -109,6 +109,7 @@ def grads(
 ) -> None:
     """Show one forward and backward pass: z1, z2, z3, ŷ, the loss, every Jacobian and gradient."""
     from .core.explain import explain
+    from .io import config_files
     from .ui import json
     from .ui.grads import View, explanation
 
@@ -158,8 +159,11 @@ def check(
     json_: JsonOpt = False,
 ) -> None:
     """Check every gradient entry against the complex step and central differences; name what is wrong."""
+    import numpy as np
+
     from .check.report import run_check, step_curve
     from .core.explain import explain
+    from .io import config_files, inputs
     from .ui import json
     from .ui.check import check_report, step_table
 
@@ -189,6 +193,7 @@ def check(
 
 def _config(run: Path | None, best: bool, config_: str | None, set_: list[str] | None) -> tuple[config.Config, Path]:
     """The config of --run (which takes no --config or --set), else of --config and --set."""
+    from .io import config_files
     if run is None:
         if best:
             raise TwonetError("--best: needs --run")
@@ -206,6 +211,9 @@ def _problem(run: Path | None, best: bool, config_: str | None, set_: list[str] 
     """(config, its path, params, x, y) for `grads` and `check`. With --run, --input holds raw rows
     as the training file had them (the run's feature columns are picked and standardised) and
     --target class values as the file had them."""
+    import numpy as np
+
+    from .io import inputs
     if run is None or input_ is None:
         cfg, path = _config(run, best, config_, set_)
         if run is not None and params is None:
@@ -233,7 +241,10 @@ def _check_batch(cfg: config.Config, input_: str | None, target: str | None, par
                  batch: int) -> tuple[Params, Array, Array, str]:
     """(params, x, y, where the batch came from) for `check`: --input, else the config's example (the
     batch `grads` shows), else a seeded random batch that the report names."""
+    import numpy as np
+
     from .check.report import random_batch
+    from .io import config_files, inputs
 
     if input_ is not None or cfg.example is not None:
         p, x, y = inputs.load_problem(cfg, input_, target, params, path)
@@ -267,6 +278,7 @@ def train(
     """Train with SGD on the config's data, showing progress; save the run with --out."""
     from . import runner
     from .data.dataset import from_config
+    from .io import config, config_files, inputs
     from .io.runs import RunDir, atomic_write
     from .train.loop import Training
     from .ui import json, plots
@@ -311,6 +323,7 @@ def _model(run: Path | None, best: bool, config_: str | None, set_: list[str] | 
     """The network to apply, and how to name it: a saved run, or a config (+ params), whose
     preprocessing is fitted again on its data exactly as training did."""
     from .inference import Model
+    from .io import config_files, inputs
     from .io.runs import load_run
 
     if run is not None:
@@ -384,6 +397,7 @@ def evaluate(
     from .data.stream import open_rows
     from .inference import evaluate as scores
     from .inference import labelled
+    from .io import config_files
     from .ui import json
     from .ui.evaluate import evaluation
 
@@ -411,6 +425,8 @@ def evaluate(
 def configs() -> None:
     """List the shipped configs (use a name with --config)."""
     from rich.table import Table
+
+    from .io import config_files
 
     with reported():
         t = Table("name", "description", title="Shipped configs", title_justify="left")

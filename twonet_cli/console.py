@@ -7,7 +7,6 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -22,6 +21,8 @@ err_console = Console(stderr=True, highlight=False)  # every message on stderr g
 @contextmanager
 def reported() -> Iterator[None]:
     """Turn twonet's errors into one red line on stderr and their exit code (the one place this happens)."""
+    import numpy as np  # here, not at import: `twonet --help` and `--version` need no numpy
+
     try:
         with np.errstate(all="ignore"):  # overflow is detected by checking results, not by warnings
             yield

@@ -21,7 +21,8 @@ from ..io.config import DATA_SUFFIXES as FILE_SUFFIXES
 from ..io.config import DataConfig
 from ..io.inputs import as_targets
 from .files import Rows, load_file
-from .generators import GENERATORS, generate
+from .generators import GENERATORS, generate, outputs
+from .generators import data_sizes as generator_sizes
 from .preprocessing import Preprocessing, class_labels
 
 CHUNK_BYTES = 16 << 20  # rows read at a time when a whole file is scanned (labels, standardisation)
@@ -240,18 +241,9 @@ def data_sizes(dc: DataConfig, loss: LossName) -> tuple[int, int]:
     """(n, K) that the data tells: its feature columns, and its target columns (regression) or
     classes (one output for two classes, except with cross-entropy)."""
     if not _is_file(dc.source) and dc.source in GENERATORS:  # no need to draw the rows
-        n, kind = GENERATORS[dc.source]
-        classes = (dc.classes if dc.source in ("blobs", "spiral") else 2) if kind == "classification" else 0
-        task = _task(dc, loss)
-        return n, _outputs(task, loss, classes, 1)
+        return generator_sizes(dc, loss)
     d = open_source(dc, loss)
-    return d.in_features, _outputs(d.task, loss, d.classes, len(d.target))
-
-
-def _outputs(task: Task, loss: LossName, classes: int, targets: int) -> int:
-    if task == "regression" or not classes:
-        return targets
-    return classes if loss == "cross_entropy" or classes > 2 else 1
+    return d.in_features, outputs(d.task, loss, d.classes, len(d.target))
 
 
 def from_config(dc: DataConfig, in_features: int, out_features: int, loss: LossName) -> Split:

@@ -8,7 +8,8 @@ import numpy as np
 
 from ..core.activations import Array
 from ..core.metrics import Task
-from ..errors import InputError
+from ..errors import ConfigError, InputError
+from ..io.config import DataConfig
 
 # name: (features, task); classification generators give integer labels 0..classes−1
 GENERATORS: dict[str, tuple[int, Task]] = {
@@ -20,6 +21,25 @@ GENERATORS: dict[str, tuple[int, Task]] = {
     "blobs": (2, "classification"),
     "spiral": (2, "classification"),
 }
+
+
+def outputs(task: Task, loss: str, classes: int, targets: int) -> int:
+    """K the data tells: its target columns (regression), else its classes — one output for two
+    classes, except with cross-entropy."""
+    if task == "regression" or not classes:
+        return targets
+    return classes if loss == "cross_entropy" or classes > 2 else 1
+
+
+def data_sizes(dc: DataConfig, loss: str) -> tuple[int, int]:
+    """(n, K) of a generator's rows, without drawing them."""
+    if dc.source not in GENERATORS:
+        raise ConfigError(f"data.source: {dc.source!r} is neither a generator ({', '.join(GENERATORS)}) "
+                         "nor a .csv/.npy/.npz file")
+    n, kind = GENERATORS[dc.source]
+    classes = (dc.classes if dc.source in ("blobs", "spiral") else 2) if kind == "classification" else 0
+    task: Task = dc.task if dc.task != "auto" else kind
+    return n, outputs(task, loss, classes if task == "classification" else 0, 1)
 
 
 def generate(name: str, n: int, noise: float, rng: np.random.Generator, classes: int = 2) -> tuple[Array, Array]:

@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 import yaml
 
+from .. import DEFAULT_CONFIG
 from ..errors import ConfigError, InputError, path_kind
 from .config import DATA_SUFFIXES, Config, validate
 from .schema import build, field_type
 
-DEFAULT_CONFIG = "regression"
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 MAX_TEXT_BYTES = 8 * 10**6  # YAML and JSON files: configs, and parameters written out as text (≈400k numbers)
 MAX_DEPTH = 64  # lists and mappings nested in a YAML or JSON file
@@ -218,8 +218,11 @@ def with_sizes(c: Config) -> Config:
         n = n if n is not None or W1.ndim != 2 else int(W1.shape[1])
         K = K if K is not None or b2.ndim != 1 else int(b2.shape[0])
     if n is None or K is None:
-        from ..data.dataset import data_sizes  # the data is read only when a size is not given
-
+        # the data is read only when a size is not given (and a generator's sizes are known without it)
+        if Path(c.data.source).suffix.lower() in DATA_SUFFIXES:
+            from ..data.dataset import data_sizes
+        else:
+            from ..data.generators import data_sizes
         try:
             data_n, data_K = data_sizes(c.data, c.loss.name)
         except InputError as e:

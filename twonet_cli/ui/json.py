@@ -8,20 +8,22 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..check.compare import Comparison
-from ..check.report import ArrayCheck, CheckReport, StepCurve
-from ..core.activations import Array
-from ..core.explain import Explanation
 from ..core.jacobians import as_matrix
 from ..core.metrics import metric_key
-from ..core.model import Params
 from ..errors import TwonetError
-from ..train.loop import Training, best_epoch
-from ..train.session import Outcome
+
+if TYPE_CHECKING:  # `grads --json` loads neither the check nor the training loop
+    from ..check.compare import Comparison
+    from ..check.report import ArrayCheck, CheckReport, StepCurve
+    from ..core.activations import Array
+    from ..core.explain import Explanation
+    from ..core.model import Params
+    from ..train.loop import Training
+    from ..train.session import Outcome
 
 
 def dumps(doc: dict[str, Any]) -> str:
@@ -147,6 +149,8 @@ def check_json(r: CheckReport, failures: int = 5, curve: StepCurve | None = None
 
 def train_json(training: Training, outcome: Outcome, out: Path | None) -> dict[str, Any]:
     """A finished run as plain JSON values (non-finite numbers as null)."""
+    from ..train.loop import best_epoch
+
     h = training.history
     last = h[-1] if h else None
     best = best_epoch(h)
