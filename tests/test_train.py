@@ -236,7 +236,26 @@ def test_cli_print_config_json_and_params(tmp_path: Path) -> None:
     p = init_params(2, 64, 3, np.random.default_rng(5))
     np.savez(tmp_path / "start.npz", **dict(p.items()))
     r = cli("-c", "multiclass", "--params", str(tmp_path / "start.npz"), "--print-config")
-    assert "params:" in r.stdout and repr(float(p.W1[0, 0]))[:8] in r.stdout
+    assert f"params: {tmp_path / 'start.npz'}" in r.stdout  # the config refers to the file: no arrays in YAML
+    assert repr(float(p.W1[0, 0]))[:8] not in r.stdout
+
+
+def test_a_run_from_params_saves_them_as_init_npz_and_retrains_the_same(tmp_path: Path) -> None:
+    p = init_params(2, 64, 3, np.random.default_rng(5))
+    np.savez(tmp_path / "start.npz", **dict(p.items()))
+    out = tmp_path / "run"
+    r = cli("-c", "multiclass", "--params", str(tmp_path / "start.npz"), "--out", str(out), "-q",
+            "--set", "train.epochs=3")
+    assert r.exit_code == 0, r.stderr
+    text = (out / "config.yaml").read_text()
+    assert "params: init.npz" in text and len(text) < 2000  # a reference, not 200 numbers
+    with np.load(out / "init.npz") as init:
+        assert all(np.array_equal(init[k], a) for k, a in p.items())
+    (tmp_path / "start.npz").unlink()  # the run needs nothing outside its directory
+    r = cli("-c", str(out / "config.yaml"), "--out", str(tmp_path / "again"), "-q")
+    assert r.exit_code == 0, r.stderr
+    with np.load(out / "params.npz") as a, np.load(tmp_path / "again" / "params.npz") as b:
+        assert all(np.array_equal(a[k], b[k]) for k in a.files)
 
 
 def test_cli_divergence_is_exit_1_with_one_line(tmp_path: Path) -> None:

@@ -287,7 +287,8 @@ def train(
     with reported():
         cfg, _ = config_files.load(config_, set_ or ())
         if params:
-            cfg = config.with_params(cfg, inputs.load_params(params, cfg.shape))
+            inputs.load_params(params, cfg.shape)  # refused now if it does not fit the network
+            cfg = config.with_params(cfg, os.path.abspath(params))
         if print_config:
             sys.stdout.write(cfg.to_yaml())
             return

@@ -8,6 +8,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from rich.markup import escape
@@ -16,7 +17,7 @@ from .console import err_console, error_line
 from .errors import EXIT_MISMATCH, Interrupted
 from .io import config
 from .io.outputs import check_out_file
-from .io.runs import RunDir, preprocessing_bytes
+from .io.runs import RunDir, params_bytes, preprocessing_bytes
 from .train.loop import Training
 from .train.session import Outcome, run_session
 from .ui.train import TrainingProgress
@@ -31,12 +32,17 @@ def run_training(training: Training, cfg: config.Config, run_dir: RunDir | None,
     """The whole run, with the progress bar on stderr unless quiet, saving into ``run_dir`` if given."""
     save = None
     if run_dir is not None:
-        config_yaml = cfg.to_yaml()  # serialised once, and only for a run directory
-        prep = preprocessing_bytes(training.split.prep)
+        # serialised once, and only for a run directory; starting parameters are saved as init.npz
+        # beside it (the config refers to the file), never written into the YAML
+        init = params_bytes(training.params) if cfg.model.params is not None else None
+        saved = replace(cfg, model=replace(cfg.model, params="init.npz")) if init is not None else cfg
+        config_yaml = saved.to_yaml()
+        extra = {"preprocessing.json": preprocessing_bytes(training.split.prep),
+                 **({"init.npz": init} if init is not None else {})}
 
         def save(t: Training) -> None:
             with signals_held():  # a checkpoint is written whole; a signal waits for it, then stops the run
-                run_dir.save(t.current, t.best_params, config_yaml, t.history, prep)
+                run_dir.save(t.current, t.best_params, config_yaml, t.history, extra)
     stop_on_signals()
     if quiet:
         return run_session(training, None, save)

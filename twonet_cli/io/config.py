@@ -76,7 +76,8 @@ class ModelConfig:
     f: ActivationConfig = ActivationConfig("relu", scale=5.0)  # hidden activation
     g: ActivationConfig = ActivationConfig("identity")  # output function
     init: InitConfig = InitConfig()  # random initialisation, unless params are given
-    params: ParamsConfig | None = None  # explicit W1, b1, W2, b2 (take precedence over init)
+    params: ParamsConfig | str | None = None  # explicit W1, b1, W2, b2 (take precedence over init), or a
+    #   .npz/.json/.yaml file holding them (relative to the config's folder)
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,10 @@ class Config:
     def params(self) -> Params:
         """Explicit params if the config has them, else a seeded random init."""
         m = self.model
+        if isinstance(m.params, str):
+            from .inputs import load_params  # the file's arrays, checked against (n, m, K)
+
+            return load_params(m.params, self.shape, "model.params")
         if m.params is not None:
             return Params(*(getattr(m.params, k) for k in PARAM_NAMES))
         i = m.init
@@ -196,14 +201,18 @@ def validate(c: Config) -> None:
         raise ConfigError(f"model.hidden: {n} → {h} → {K} has {count:,} parameters ({count * 8 / 1e9:.1f} GB as "
                           f"float64, several times that to train or check), more than the {MAX_PARAMS:,} twonet "
                           "holds")
-    if m.params is not None:
+    if isinstance(m.params, str):
+        from .inputs import load_params
+
+        load_params(m.params, (n, h, K), "model.params")  # refused now, naming the file, if it does not fit
+    elif m.params is not None:
         wrong = shape_mismatch({k: getattr(m.params, k) for k in PARAM_NAMES}, n, h, K)
         if wrong is not None:
             key, got, want = wrong
             raise ConfigError(f"model.params.{key}: expected shape {want} for {n} → {h} → {K}, got {got}")
 
 
-def with_params(c: Config, p: Params) -> Config:
-    """``c`` with explicit ``model.params`` (so a saved config reproduces a run started from them)."""
-    explicit = ParamsConfig(*(np.asarray(a, dtype=np.float64) for _, a in p.items()))
-    return replace(c, model=replace(c.model, params=explicit))
+def with_params(c: Config, params_file: str) -> Config:
+    """``c`` starting from the parameters in ``params_file`` (the config refers to the file: its
+    arrays are never written into YAML)."""
+    return replace(c, model=replace(c.model, params=params_file))

@@ -193,9 +193,13 @@ DATA_PATHS = ("source", "validation", "test")  # data keys that may name files
 
 
 def _absolute_paths(raw: dict[str, Any], path: Path, origin: dict[str, str]) -> None:
-    """Data files named in a config are relative to the config's folder; named by ``--set``, to
-    the current directory. Either way they are made absolute, so that the resolved config (saved
+    """Data files (and a model.params file) named in a config are relative to the config's folder;
+    named by ``--set``, to the current directory. Either way they are made absolute, so that the resolved config (saved
     with a run) finds them from anywhere."""
+    model = raw.get("model")
+    if isinstance(model, dict) and isinstance(model.get("params"), str) and model["params"]:
+        base = Path.cwd() if any(k in origin for k in ("model.params", "model")) else path.parent
+        model["params"] = os.path.abspath(base / Path(model["params"]).expanduser())
     data = raw.get("data")
     if not isinstance(data, dict):
         return
@@ -213,7 +217,14 @@ def with_sizes(c: Config) -> Config:
     n, K = m.in_features, m.out_features
     if n is not None and K is not None:
         return c
-    if m.params is not None:
+    if isinstance(m.params, str):
+        from .inputs import load_param_arrays
+
+        arrays = load_param_arrays(m.params, "model.params", document_key="params")
+        W1, b2 = arrays["W1"], arrays["b2"]
+        n = n if n is not None or W1.ndim != 2 else int(W1.shape[1])
+        K = K if K is not None or b2.ndim != 1 else int(b2.shape[0])
+    elif m.params is not None:
         W1, b2 = np.asarray(m.params.W1), np.asarray(m.params.b2)
         n = n if n is not None or W1.ndim != 2 else int(W1.shape[1])
         K = K if K is not None or b2.ndim != 1 else int(b2.shape[0])

@@ -31,10 +31,10 @@ from ..errors import InputError, OutputError, path_kind
 from ..train.loop import Epoch
 from .config import Config
 
-FILES = ("params.npz", "best.npz", "config.yaml", "history.csv", "preprocessing.json")
+FILES = ("params.npz", "best.npz", "config.yaml", "history.csv", "preprocessing.json", "init.npz")
 CURRENT = ".current"  # a link to the current checkpoint folder
 CHECKPOINT = re.compile(r"\.checkpoint-(\d+)")
-_NAMES = r"params\.npz|best\.npz|config\.yaml|history\.csv|preprocessing\.json"
+_NAMES = r"params\.npz|best\.npz|config\.yaml|history\.csv|preprocessing\.json|init\.npz"
 LINK_TMP = re.compile(rf"\.(current|{_NAMES})\.\d+\.link\.tmp")
 STALE = re.compile(rf"\.({_NAMES})\.[a-z0-9_]{{8}}\.tmp")  # mkstemp's names
 HISTORY_COLUMNS = ("epoch", "steps", "train_loss", "val_loss", "metric", "lr", "seconds", "samples")
@@ -163,7 +163,7 @@ class RunDir:
                 self.path.rmdir()
 
     def save(self, params: Params, best: Params | None, config_yaml: str, history: Sequence[Epoch],
-             preprocessing: bytes = b"") -> None:
+             extra: dict[str, bytes] | None = None) -> None:
         """A complete checkpoint, visible all at once: its files are written and fsynced into a new
         ``.checkpoint-N`` folder, then the ``.current`` link is switched to it in one rename; the
         files users open (params.npz, …) are links through ``.current``. A kill at any moment
@@ -174,7 +174,7 @@ class RunDir:
         if not self.saves:
             self._clean()
         files = {"config.yaml": config_yaml.encode(), "history.csv": history_bytes(history),
-                 **({"preprocessing.json": preprocessing} if preprocessing else {}),
+                 **(extra or {}),
                  **({"best.npz": params_bytes(best)} if best is not None else {}), "params.npz": params_bytes(params)}
         self.number += 1
         folder = self.path / f".checkpoint-{self.number}"
