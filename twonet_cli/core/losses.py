@@ -8,6 +8,7 @@ that rule: every divisor, and every loss reported "per element" (or per sample),
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -81,6 +82,16 @@ class Loss:
         exponentials of the fused losses computed once for both; the same formulas as ``value``
         and ``dloss_dz3``, ∂ℓ/∂z3 written into ``out``."""
         n = self.divisor(*y.shape)
+        if z3.size == 1 and z3.dtype == np.float64 and (self.name, g.name) in (("bce", "sigmoid"), ("mse", "identity")):
+            return self._one_value(z3, y, n, out)  # online SGD with one output: Python floats, no array calls
+        if self.name == "mse" and g.name == "identity":  # ŷ = z3: V = 2 (ŷ − y), ℓ = Σ (ŷ − y)² as in ``value``
+            d = np.subtract(z3, y, out=out)
+            flat = d.reshape(-1)
+            total = float(np.dot(flat, flat))
+            d *= 2
+            if n != 1:
+                d /= n
+            return total / n, d
         if self.name == "cross_entropy" and g.name == "softmax":
             e, others, top = _shifted_exp(z3)  # e = exp(z − m), the largest exactly 1; others = Σ of the rest
             # ℓ per row = log Σⱼ exp(zⱼ − y·z) = (m − y·z) + log1p(others): two non-negative parts, no cancellation
@@ -108,6 +119,22 @@ class Loss:
         if n != 1:
             d /= n
         return total / n, d
+
+    def _one_value(self, z3: Array, y: Array, n: int, out: Array) -> tuple[float, Array]:
+        """``value_and_dz3`` of a single logit, in Python floats (the same formulas, scalar)."""
+        z, t = float(z3.flat[0]), float(y.flat[0])
+        if self.name == "mse":
+            r = z - t
+            out.flat[0] = r * 2 / n if n != 1 else r * 2
+            return r * r / n, out
+        e = math.exp(-abs(z))  # σ(z) = 1/(1 + e) or e/(1 + e); softplus(±z) = max(±z, 0) + log1p(e)
+        soft = math.log1p(e)
+        total = (1 - t) * (max(z, 0.0) + soft) + t * (max(-z, 0.0) + soft)
+        den = 1 + e
+        s, c = (1 / den, e / den) if z >= 0 else (e / den, 1 / den)
+        d = (1 - t) * s - t * c
+        out.flat[0] = d / n if n != 1 else d
+        return total / n, out
 
     def terms_of_yhat(self, y_hat: Array, y: Array, complement: Array | None = None) -> Array:
         """The elementwise terms of ℓ as a function of ŷ alone, by the textbook formula (for checking

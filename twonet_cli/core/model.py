@@ -132,18 +132,20 @@ class Net:
     loss: Loss
 
 
-def forward(net: Net, p: Params, x: Array, out: Cache | None = None) -> Cache:
+def forward(net: Net, p: Params, x: Array, out: Cache | None = None, output: bool = True) -> Cache:
     """Run x (B, n) through the network; returns every intermediate.
 
     With ``out`` (buffers from ``Cache.empty``, as training passes) nothing is allocated: each
-    intermediate is written into its buffer, and x is taken as it is."""
+    intermediate is written into its buffer, and x is taken as it is. Without ``output``, ŷ is
+    not computed (a fused loss needs only z3: the training step)."""
     c = Cache.empty(x, p.b1.shape[0], p.b2.shape[0], np.result_type(x, p.W1)) if out is None else out
     z1 = np.dot(x, p.W1.T, out=c.z1)  # z1 = x W1ᵀ + b1      Linear₁
     z1 += p.b1
     net.f(z1, out=c.z2)  # z2 = f(z1)
     z3 = np.dot(c.z2, p.W2.T, out=c.z3)  # z3 = z2 W2ᵀ + b2   Linear₂
     z3 += p.b2
-    net.g(z3, out=c.y_hat)  # ŷ = g(z3)
+    if output:
+        net.g(z3, out=c.y_hat)  # ŷ = g(z3)
     return c if c.x is x else Cache(x, c.z1, c.z2, c.z3, c.y_hat)
 
 

@@ -44,6 +44,7 @@ class SGD:
         self._cache = Cache.empty(np.empty((batch, n), dtype=self.dtype), m, K, self.dtype, net.g)
         self._backprop = Backprop.empty(batch, grads)
         self._batch = batch
+        self._fused = net.loss.fused(net.g)  # ℓ and ∂ℓ/∂z3 come from z3 alone: ŷ is computed only if asked for
 
     @property
     def last_grads(self) -> Grads:
@@ -52,6 +53,8 @@ class SGD:
 
     def last_y_hat(self, b: int) -> Array:
         """ŷ of the last step's batch of ``b`` rows, from its forward pass (before the update)."""
+        if self._fused:
+            return self.net.g(self._cache.z3[:b])
         return self._cache.y_hat[:b]
 
     @property
@@ -65,7 +68,7 @@ class SGD:
         A non-finite ℓ leaves θ untouched, for the caller to stop on."""
         b = len(x)
         full = b == self._batch
-        c = forward(self.net, self.live, x, out=self._cache if full else self._cache.rows(b))
+        c = forward(self.net, self.live, x, out=self._cache if full else self._cache.rows(b), output=not self._fused)
         bp = self._backprop if full else self._backprop.rows(b)
         loss, _ = self.net.loss.value_and_dz3(self.net.g, c.z3, y, c.y_hat, out=bp.dloss_dz3)
         if not math.isfinite(loss):
