@@ -79,6 +79,36 @@ def learning_rate(cfg: TrainConfig, epoch: int) -> float:
     return cfg.lr
 
 
+class RunningScore:
+    """The accuracy of an epoch's steps, from their own forward passes: each step's logits z3 and
+    targets are copied into epoch-long buffers (one copy each, no per-step arithmetic) and scored
+    at the epoch's end; an epoch too long to buffer is scored batch by batch instead."""
+
+    MAX_ENTRIES = 1 << 20  # rows × K buffered, at most (8 MB per buffer)
+
+    def __init__(self, net: Net, K: int, rows: int):
+        self.net, self.seen = net, 0
+        self.sums = MetricSums("classification", K)
+        buffered = rows * K <= self.MAX_ENTRIES
+        self.z3 = np.empty((rows, K)) if buffered else None
+        self.y = np.empty((rows, K)) if buffered else None
+
+    def add(self, sgd: SGD, b: int, y: Array) -> None:
+        """The last step's batch of ``b`` rows and its targets."""
+        if self.z3 is not None and self.y is not None:
+            self.z3[self.seen:self.seen + b] = sgd.last_z3(b)
+            self.y[self.seen:self.seen + b] = y
+        else:
+            self.sums.add(sgd.last_y_hat(b), y)
+        self.seen += b
+
+    def value(self) -> float:
+        """Accuracy over the rows seen."""
+        if self.z3 is not None and self.y is not None:
+            self.sums.add(self.net.g(self.z3[:self.seen]), self.y[:self.seen])
+        return self.sums.value()
+
+
 @dataclass
 class Training:
     """A run: a network, its starting parameters, a split and a config; iterate ``run()`` for records."""
@@ -128,7 +158,7 @@ class Training:
         return total / count, score.value()
 
     def _steps(self, batches: Iterator[tuple[Array, Array]], lr: float, count: int,
-               running: MetricSums | None) -> tuple[int, float, int, float]:
+               running: RunningScore | None) -> tuple[int, float, int, float]:
         """Up to ``count`` SGD steps on the next batches, stopping at a non-finite loss: (steps taken,
         Σ batch loss per unit × rows, rows, the last batch loss). With ``running``, each step's
         forward pass (before its update) also scores its batch."""
@@ -145,8 +175,8 @@ class Training:
                 b = len(x)
                 total += last * full if b == B else loss.per_unit(last, b, K) * b
                 seen += b
-                if running is not None:  # accuracy: count this batch's correct rows
-                    running.add(sgd.last_y_hat(b), y)
+                if running is not None:  # accuracy: keep this batch's logits and targets
+                    running.add(sgd, b, y)
         return taken, total, seen, last
 
     def run(self) -> Iterator[Record]:
@@ -162,7 +192,7 @@ class Training:
             # without validation rows, the metric is the running one of the steps; R² needs no work per
             # step: the epoch's squared error is its MSE loss, and the targets' spread is fixed
             classify = self.split.data.task == "classification"
-            running = MetricSums(self.split.data.task, self.split.K) if not has_val and classify else None
+            running = RunningScore(self.net, self.split.K, rows) if not has_val and classify else None
             while True:
                 taken, loss_sum, rows_seen, last = self._steps(batches, lr, report_every, running)
                 if not taken:

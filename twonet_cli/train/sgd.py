@@ -51,6 +51,10 @@ class SGD:
         """A float64 copy of the last step's ∂ℓ/∂θ (times η for plain SGD, which folds η in)."""
         return self._backprop.grads.astype(np.float64)
 
+    def last_z3(self, b: int) -> Array:
+        """z3 of the last step's batch of ``b`` rows, from its forward pass (before the update)."""
+        return self._cache.z3[:b]
+
     def last_y_hat(self, b: int) -> Array:
         """ŷ of the last step's batch of ``b`` rows, from its forward pass (before the update)."""
         if self._fused:
