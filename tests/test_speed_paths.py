@@ -61,6 +61,19 @@ def test_fused_value_and_dz3_equal_the_plain_forms(loss: str, g: str, scale: flo
         np.testing.assert_allclose(d, L.dloss_dz3(act, z3, y_hat, y), rtol=4e-16, atol=1e-300)
 
 
+@pytest.mark.parametrize("loss,g", [("bce", "sigmoid"), ("mse", "identity")])
+@pytest.mark.parametrize("z", [-800.0, -30.0, -1e-3, 0.0, 2.5, 40.0])
+@pytest.mark.parametrize("t", [0.0, 1.0, 0.3])
+def test_one_logit_in_python_floats_equals_the_array_forms(loss: str, g: str, z: float, t: float) -> None:
+    """Online SGD with one output takes the scalar path: the same formulas (exp may differ by an ulp)."""
+    L, act = Loss(loss, "mean"), Activation(g)  # type: ignore[arg-type]
+    z3, y = np.array([[z]]), np.array([[t]])
+    value, d = L.value_and_dz3(act, z3, y, act(z3), out=np.empty((1, 1)))
+    assert value == pytest.approx(float(L.value(act, z3, y)), rel=1e-15, abs=1e-300)
+    np.testing.assert_allclose(d, L.dloss_dz3(act, z3, act(z3), y), rtol=1e-15, atol=1e-300)
+    assert value >= 0 and np.isfinite(d).all()
+
+
 @pytest.mark.parametrize("scale", [1.0, 30.0])
 def test_fused_cross_entropy_is_exact_against_high_precision(scale: float) -> None:
     rng = np.random.default_rng(1)
