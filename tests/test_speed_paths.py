@@ -56,9 +56,10 @@ def test_fused_value_and_dz3_equal_the_plain_forms(loss: str, g: str, scale: flo
     for reduction in ("mean", "sum"):
         L, act = Loss(loss, reduction), Activation(g)  # type: ignore[arg-type]
         y_hat = act(z3)
-        value, d = L.value_and_dz3(act, z3, y, y_hat, out=np.empty_like(z3))
-        assert value == pytest.approx(float(L.value(act, z3, y, y_hat)), rel=4e-16, abs=1e-300)
-        np.testing.assert_allclose(d, L.dloss_dz3(act, z3, y_hat, y), rtol=4e-16, atol=1e-300)
+        for one_hot in (False, True) if loss == "cross_entropy" else (False,):
+            value, d = L.value_and_dz3(act, z3, y, y_hat, out=np.empty_like(z3), one_hot=one_hot)
+            assert value == pytest.approx(float(L.value(act, z3, y, y_hat)), rel=4e-16, abs=1e-300)
+            np.testing.assert_allclose(d, L.dloss_dz3(act, z3, y_hat, y), rtol=4e-16, atol=1e-300)
 
 
 @pytest.mark.parametrize("loss,g", [("bce", "sigmoid"), ("mse", "identity")])
@@ -80,10 +81,11 @@ def test_fused_cross_entropy_is_exact_against_high_precision(scale: float) -> No
     z3 = logits(rng, 6, 5, scale)
     y = np.eye(5)[rng.integers(0, 5, 6)]
     L, g = Loss("cross_entropy", "mean"), Activation("softmax")
-    value, d = L.value_and_dz3(g, z3, y, g(z3), out=np.empty_like(z3))
     want, grad = exact_cross_entropy(z3, y)
-    assert value == pytest.approx(want, rel=1e-15)
-    np.testing.assert_allclose(d, grad, rtol=1e-14, atol=1e-300)  # exact even where softmax rounds to 1
+    for one_hot in (False, True):
+        value, d = L.value_and_dz3(g, z3, y, g(z3), out=np.empty_like(z3), one_hot=one_hot)
+        assert value == pytest.approx(want, rel=1e-15)
+        np.testing.assert_allclose(d, grad, rtol=1e-14, atol=1e-300)  # exact even where softmax rounds to 1
 
 
 def test_softmax_rest_equals_prefix_plus_suffix_sums() -> None:

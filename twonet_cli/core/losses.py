@@ -77,11 +77,15 @@ class Loss:
                 raise ValueError(self.name)
         return total / n
 
-    def value_and_dz3(self, g: Activation, z3: Array, y: Array, y_hat: Array, out: Array) -> tuple[float, Array]:
+    def value_and_dz3(self, g: Activation, z3: Array, y: Array, y_hat: Array, out: Array,
+                      one_hot: bool = False) -> tuple[float, Array]:
         """ℓ and ∂ℓ/∂z3 of one real batch (B, K) together — the training step's pair — with the
         exponentials of the fused losses computed once for both; the same formulas as ``value``
-        and ``dloss_dz3``, ∂ℓ/∂z3 written into ``out``."""
+        and ``dloss_dz3``, ∂ℓ/∂z3 written into ``out``. ``one_hot`` says each row of y is one 1 and
+        zeros (class labels): cross-entropy then touches the true class alone."""
         n = self.divisor(*y.shape)
+        if one_hot and self.name == "cross_entropy" and g.name == "softmax" and z3.ndim == 2:
+            return self._labels_value(z3, y, n, out)
         if z3.size == 1 and z3.dtype == np.float64 and (self.name, g.name) in (("bce", "sigmoid"), ("mse", "identity")):
             return self._one_value(z3, y, n, out)  # online SGD with one output: Python floats, no array calls
         if self.name == "mse" and g.name == "identity":  # ŷ = z3: V = 2 (ŷ − y), ℓ = Σ (ŷ − y)² as in ``value``
@@ -116,6 +120,23 @@ class Loss:
             d -= y * (np.where(pos, e, 1) / den)
         else:
             return float(self.value(g, z3, y, y_hat)), self.dloss_dz3(g, z3, y_hat, y, out)
+        if n != 1:
+            d /= n
+        return total / n, d
+
+    def _labels_value(self, z3: Array, y: Array, n: int, out: Array) -> tuple[float, Array]:
+        """Softmax + cross-entropy for one-hot rows: with t the true class, ℓ = (m − z_t) + log1p(others)
+        and ∂ℓ/∂z3 = e/S except −rest_t/S at t — the general formulas with yⱼ = 0 for j ≠ t."""
+        B, K = z3.shape
+        e, others, top = _shifted_exp(z3)
+        t = y.argmax(axis=1)
+        t += np.arange(0, B * K, K)  # flat index of each row's true class
+        flat_z = z3.reshape(-1)
+        total = float((flat_z[top] - flat_z[t]).sum() + np.log1p(others[:, 0]).sum())
+        S = others + 1
+        rest_t = np.where(t == top, others[:, 0], S[:, 0] - e.reshape(-1)[t])  # Σ_{j≠t} eⱼ, never cancelling
+        d = np.divide(e, S, out=out)
+        d.reshape(-1)[t] = -rest_t / S[:, 0]
         if n != 1:
             d /= n
         return total / n, d

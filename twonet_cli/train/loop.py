@@ -84,7 +84,7 @@ class RunningScore:
     targets are copied into epoch-long buffers (one copy each, no per-step arithmetic) and scored
     at the epoch's end; an epoch too long to buffer is scored batch by batch instead."""
 
-    MAX_ENTRIES = 1 << 20  # rows × K buffered, at most (8 MB per buffer)
+    MAX_ENTRIES = 1 << 22  # rows × K buffered, at most (32 MB per buffer)
 
     def __init__(self, net: Net, K: int, rows: int):
         self.net, self.seen = net, 0
@@ -98,6 +98,8 @@ class RunningScore:
         if self.z3 is not None and self.y is not None:
             self.z3[self.seen:self.seen + b] = sgd.last_z3(b)
             self.y[self.seen:self.seen + b] = y
+        elif self.net.g.name == "softmax":  # argmax of ŷ is argmax of z3: no softmax needed
+            self.sums.add(sgd.last_z3(b), y)
         else:
             self.sums.add(sgd.last_y_hat(b), y)
         self.seen += b
@@ -125,7 +127,8 @@ class Training:
         rows = len(self.split.train)
         self.batch = rows if self.cfg.batch_size == "full" else min(int(self.cfg.batch_size), rows)
         dtype = np.dtype(self.cfg.dtype)
-        self.sgd = SGD(self.net, self.params, self.cfg, self.batch, dtype)
+        labels = self.split.data.prep.labels is not None and self.split.K > 1  # targets one-hot from class labels
+        self.sgd = SGD(self.net, self.params, self.cfg, self.batch, dtype, one_hot=labels)
         self.batches = Batches(self.split, self.batch, dtype, self.cfg.shuffle, self.cfg.seed)
         self._sst: float | None = None
 

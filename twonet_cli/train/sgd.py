@@ -21,8 +21,9 @@ from ..io.config import TrainConfig
 class SGD:
     """Minibatch SGD with buffers for batches of up to ``batch`` rows, in ``dtype``."""
 
-    def __init__(self, net: Net, params: Params, cfg: TrainConfig, batch: int, dtype: Any = np.float64):
-        self.net, self.cfg, self.dtype = net, cfg, np.dtype(dtype)
+    def __init__(self, net: Net, params: Params, cfg: TrainConfig, batch: int, dtype: Any = np.float64,
+                 one_hot: bool = False):
+        self.net, self.cfg, self.dtype, self.one_hot = net, cfg, np.dtype(dtype), one_hot  # one_hot: y are labels
         n, m, K = params.shape
         # θ holds W1ᵀ (n, m), b1, W2ᵀ (m, K), b2 row-major: x W1ᵀ and xᵀ ∂ℓ/∂z1 are then the
         # products BLAS runs fastest here (measured: 15% faster for ∂ℓ/∂W1 at 784 → 256)
@@ -74,7 +75,7 @@ class SGD:
         full = b == self._batch
         c = forward(self.net, self.live, x, out=self._cache if full else self._cache.rows(b), output=not self._fused)
         bp = self._backprop if full else self._backprop.rows(b)
-        loss, _ = self.net.loss.value_and_dz3(self.net.g, c.z3, y, c.y_hat, out=bp.dloss_dz3)
+        loss, _ = self.net.loss.value_and_dz3(self.net.g, c.z3, y, c.y_hat, out=bp.dloss_dz3, one_hot=self.one_hot)
         if not math.isfinite(loss):
             return loss
         # plain SGD backpropagates η·∂ℓ/∂z3, so that grad holds η ∂ℓ/∂θ already
