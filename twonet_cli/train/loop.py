@@ -107,7 +107,9 @@ class RunningScore:
     def value(self) -> float:
         """Accuracy over the rows seen."""
         if self.z3 is not None and self.y is not None:
-            self.sums.add(self.net.g(self.z3[:self.seen]), self.y[:self.seen])
+            z3 = self.z3[:self.seen]  # softmax keeps the order of z3: its argmax needs no exponentials
+            self.sums.add(z3 if self.net.g.name == "softmax" else self.net.g(z3), self.y[:self.seen])
+            self.seen = 0
         return self.sums.value()
 
 
