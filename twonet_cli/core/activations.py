@@ -185,7 +185,10 @@ class Activation:
             case "identity":  # I
                 d = np.ones_like(z) if out is None else _copy(1, out)
             case "relu":  # c·[z > 0]; 0 at the kink, as PyTorch
-                d = np.greater(z, 0, out=np.empty_like(z) if out is None else out)
+                if self.scale > 0:  # a = c·max(z, 0) ≥ 0, so [z > 0] = sign(a): no bool-to-float cast
+                    d = np.sign(a, out=out)
+                else:
+                    d = np.greater(z, 0, out=np.empty_like(z) if out is None else out)
                 if self.scale != 1:
                     d *= self.scale
             case "leaky_relu":  # [z > 0] + slope·[z ≤ 0]

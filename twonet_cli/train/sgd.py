@@ -81,7 +81,7 @@ class SGD:
         # plain SGD backpropagates η·∂ℓ/∂z3, so that grad holds η ∂ℓ/∂θ already
         backward(self.net, self.live, c, y, out=bp, scale=lr if self._fold_lr else 1.0, have_dz3=True)
         if self._fold_lr:
-            self.theta -= self.grad
+            np.subtract(self.theta, self.grad, out=self.theta)
         else:
             self._update(lr)
         return loss
