@@ -106,9 +106,13 @@ def grads(
     max_size: Annotated[int, typer.Option(min=1, max=10**9, help="Elide arrays with more entries than this.")] = 64,
     full: Annotated[bool, typer.Option("--full", help="Show diagonal Jacobians as full matrices.")] = False,
     sample: Annotated[int, typer.Option(min=0, help="Which sample of a batch the per-sample tables show.")] = 0,
+    lr: Annotated[Optional[float], typer.Option(
+        "--lr", metavar="η", show_default=False,
+        help="Also take one SGD step θ ← θ − η ∂ℓ/∂θ (with the config's train.momentum, nesterov and "
+             "weight_decay, as torch.optim.SGD's first step) and show the update and the loss after it.")] = None,
 ) -> None:
     """Show one forward and backward pass: z1, z2, z3, ŷ, the loss, every Jacobian and gradient."""
-    from .core.explain import explain
+    from .core.explain import explain, sgd_step
     from .io import config_files
     from .ui import json
     from .ui.grads import View, explanation
@@ -122,12 +126,18 @@ def grads(
                               "without --full its diagonal is shown")
         e = explain(cfg.net(), p, x, y)
         json.refuse_non_finite(e)
+        if lr is not None and not (lr > 0 and lr < float("inf")):
+            raise TwonetError(f"--lr: the learning rate η must be a positive number, got {lr:g}")
+        t = cfg.train
+        step = sgd_step(e, x, lr, t.momentum, t.nesterov, t.weight_decay) if lr is not None else None
+        if step is not None:
+            json.refuse_non_finite_step(step)
         if json_:
-            sys.stdout.write(json.dumps(json.grads_json(e)))
+            sys.stdout.write(json.dumps(json.grads_json(e, step)))
             return
         console = Console(highlight=False)
         view = View(precision, max_size, full, sample, width=console.width)
-        console.print(explanation(e, view, config_files.config_name(path), cfg.description))
+        console.print(explanation(e, view, config_files.config_name(path), cfg.description, step))
 
 
 class DType(str, Enum):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .activations import Array
 from .jacobians import Jacobians, jacobians
 from .model import Backprop, Cache, Net, Params, backward, forward, loss
@@ -31,3 +33,37 @@ def explain(net: Net, params: Params, x: Array, y: Array) -> Explanation:
     """Run the network on x (B, n) with targets y (B, K) and keep every intermediate."""
     c = forward(net, params, x)
     return Explanation(net, params, y, c, float(loss(net, c, y)), backward(net, params, c, y), jacobians(net, c, y))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One SGD step from the explained pass, as torch.optim.SGD takes its first: the update of
+    each parameter, the parameters after it, and the loss on the same batch after it."""
+
+    lr: float
+    momentum: float
+    nesterov: bool
+    weight_decay: float
+    update: Params  # θ_after − θ = −η d
+    params_after: Params
+    loss_after: float
+
+
+def sgd_step(e: Explanation, x: Array, lr: float, momentum: float = 0.0, nesterov: bool = False,
+             weight_decay: float = 0.0) -> Step:
+    """θ ← θ − η d for each parameter, with torch.optim.SGD's first step: d = g + λθ; with momentum
+    the buffer starts as v = d, so d = v (or d + μ v with Nesterov)."""
+    def direction(theta: Array, g: Array) -> Array:
+        d = g + weight_decay * theta if weight_decay else g
+        if momentum:
+            v = d.copy()  # the momentum buffer of the first step
+            d = d + momentum * v if nesterov else v
+        return d
+
+    steps = {k: -(lr * direction(theta, g)) for (k, theta), (_, g) in
+             zip(e.params.items(), e.back.grads.items(), strict=True)}
+    update = Params(**steps)
+    params_after = Params(**{k: theta + steps[k] for k, theta in e.params.items()})  # θ − η d, as add_(d, alpha=−η)
+    with np.errstate(all="ignore"):
+        loss_after = float(loss(e.net, forward(e.net, params_after, x), e.y))
+    return Step(lr, momentum, nesterov, weight_decay, update, params_after, loss_after)

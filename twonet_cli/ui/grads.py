@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..core.activations import Activation, Array
-from ..core.explain import Explanation
+from ..core.explain import Explanation, Step
 from ..core.jacobians import as_matrix
 
 Cells = tuple[str, ...]  # the label cells of a table row (the array is the last column)
@@ -202,8 +202,24 @@ def notes(e: Explanation) -> list[str]:
     return out
 
 
-def explanation(e: Explanation, view: View, source: str, description: str) -> RenderableType:
-    """Everything `twonet grads` prints, top to bottom."""
+def step_table(step: Step, before: float, view: View) -> RenderableType:
+    """One SGD step: each parameter's update −η d and its value after, then the loss after it."""
+    extra = ", ".join(f"{k} {v:g}" for k, v in (("momentum", step.momentum), ("weight_decay", step.weight_decay))
+                      if v) + (", nesterov" if step.nesterov and step.momentum else "")
+    rows = [row for (name, u), (_, a) in zip(step.update.items(), step.params_after.items(), strict=True)
+            for row in (((name, "−η d", "update"), u), ((name, "θ − η d", "after"), a))]
+    title = f"SGD step θ ← θ − η d, η = {step.lr:g}" + (f" ({extra}; d as torch.optim.SGD's first step)"
+                                                        if extra else " (d = ∂ℓ/∂θ)")
+    table = array_table(title, ("param", "formula", "", "value"), rows, view)
+    after = np.format_float_positional(step.loss_after, precision=max(view.precision, 1), trim="-")
+    change = np.format_float_positional(step.loss_after - before, precision=max(view.precision, 1), trim="-")
+    return Group(table, Text.from_markup(f"[bold]loss after the step[/bold]  ℓ = {after}   (change {change}, "
+                                         "same batch)"))
+
+
+def explanation(e: Explanation, view: View, source: str, description: str,
+                step: Step | None = None) -> RenderableType:
+    """Everything `twonet grads` prints, top to bottom (and one SGD step, if asked for)."""
     parts: list[RenderableType] = [
         header(e, source, description),
         params_table(e, view),
@@ -212,5 +228,6 @@ def explanation(e: Explanation, view: View, source: str, description: str) -> Re
         jacobian_table(e, view),
         backward_table(e, view),
         grads_table(e, view),
+        *([step_table(step, e.loss, view)] if step is not None else []),
     ]
     return Group(*parts, *(Text(f"note: {n}", style="dim") for n in notes(e)))

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # `grads --json` loads neither the check nor the training loo
     from ..check.compare import Comparison
     from ..check.report import ArrayCheck, CheckReport, StepCurve
     from ..core.activations import Array
-    from ..core.explain import Explanation
+    from ..core.explain import Explanation, Step
     from ..core.model import Params
     from ..train.loop import Training
     from ..train.session import Outcome
@@ -61,7 +61,14 @@ def refuse_non_finite(e: Explanation) -> None:
             raise TwonetError(f"{where} is not finite: the inputs or parameters are too large for float64")
 
 
-def grads_json(e: Explanation) -> dict[str, Any]:
+def refuse_non_finite_step(step: Step) -> None:
+    """Refuse to print an SGD step whose parameters or loss are not finite (an η far too large)."""
+    if not (np.isfinite(step.loss_after) and all(np.isfinite(a).all() for _, a in step.params_after.items())):
+        raise TwonetError(f"--lr: the step with η = {step.lr:g} leaves float64's range (the loss after it is "
+                          f"{step.loss_after}); try a smaller --lr")
+
+
+def grads_json(e: Explanation, step: Step | None = None) -> dict[str, Any]:
     """One pass: the network, params, loss, grads, and one record per sample with every intermediate."""
     c, b, j = e.cache, e.back, e.jac
     samples = [
@@ -99,6 +106,12 @@ def grads_json(e: Explanation) -> dict[str, Any]:
         "loss": e.loss,
         "grads": {k: a.tolist() for k, a in e.back.grads.items()},
         "samples": samples,
+        **({} if step is None else {
+            "step": {"lr": step.lr, "momentum": step.momentum, "nesterov": step.nesterov,
+                     "weight_decay": step.weight_decay, "update": {k: a.tolist() for k, a in step.update.items()}},
+            "params_after": {k: a.tolist() for k, a in step.params_after.items()},
+            "loss_after": step.loss_after,
+        }),
     }
 
 
