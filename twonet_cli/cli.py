@@ -315,6 +315,8 @@ def train(
                 run_dir.close()
         if outcome.reason != "diverged":
             training.score_test()
+        if training.history:
+            training.final_diagnostics = training.diagnostics()  # all training rows, the parameters reached
         if plot is not None and training.history:
             regions = plots.decision_regions(training.net, training.current, split)
             try:

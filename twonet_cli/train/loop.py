@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core.activations import Array
+from ..core.diagnostics import Diagnostics, diagnose
 from ..core.losses import Loss
 from ..core.metrics import MetricSums
 from ..core.model import Net, Params, forward
@@ -21,6 +22,7 @@ from ..io.config import TrainConfig
 from .sgd import SGD
 
 PROGRESS_PER_EPOCH = 25  # EpochProgress records sent per epoch, at most
+DIAGNOSTIC_ROWS = 256  # each epoch's diagnostics use this many training rows (the run's end uses all)
 PROGRESS_SECONDS = 0.2  # ... and at most one this often (a display redraws 4 times a second)
 
 
@@ -48,6 +50,14 @@ class Epoch:
     seconds: float  # wall time of this epoch's steps
     samples: int  # training rows processed in this epoch
     best: bool  # validation loss improved (or, without validation, train loss)
+    # diagnostics at the epoch's end, on its first DIAGNOSTIC_ROWS training rows (core/diagnostics.py)
+    grad_W1: float | None = None  # ‖∂ℓ/∂W1‖
+    grad_W2: float | None = None  # ‖∂ℓ/∂W2‖
+    grad_ratio: float | None = None  # ‖∂ℓ/∂W1‖ / ‖∂ℓ/∂W2‖
+    dead: float | None = None  # share of dead ReLU units
+    saturated: float | None = None  # share of saturated σ/tanh units
+    update_1: float | None = None  # ‖Δ(W1, b1)‖ / ‖(W1, b1)‖ of the epoch's last step
+    update_2: float | None = None  # ‖Δ(W2, b2)‖ / ‖(W2, b2)‖ of the epoch's last step
 
 
 @dataclass(frozen=True)
@@ -124,6 +134,7 @@ class Training:
     history: list[Epoch] = field(default_factory=list)
     best_params: Params | None = None
     test_score: tuple[float, float] | None = None  # (loss, metric) on data.test, after training
+    final_diagnostics: Diagnostics | None = None  # over all training rows, after training
 
     def __post_init__(self) -> None:
         rows = len(self.split.train)
@@ -230,13 +241,21 @@ class Training:
                 self.best_params = sgd.params
             else:
                 waited += 1
-            record = Epoch(epoch, steps, total / seen, val_loss, val_metric, lr, seconds, seen, improved)
+            d = self.diagnostics(self.split.train[:DIAGNOSTIC_ROWS])
+            record = Epoch(epoch, steps, total / seen, val_loss, val_metric, lr, seconds, seen, improved,
+                           d.grad_W1, d.grad_W2, d.grad_ratio, d.dead, d.saturated, d.update_1, d.update_2)
             self.history.append(record)
             yield record
             if cfg.patience is not None and waited >= cfg.patience:
                 yield Stopped("early_stop", epoch, steps, f"no better validation loss for {cfg.patience} epochs")
                 return
         yield Stopped("done", cfg.epochs, steps, f"{cfg.epochs} epochs")
+
+    def diagnostics(self, rows: Array | None = None) -> Diagnostics:
+        """Gradient norms, dead or saturated units and the last step's update ratio, at the current
+        parameters, over training ``rows`` (default: all of them)."""
+        rows = self.split.train if rows is None else rows
+        return diagnose(self.net, self.sgd.params, self.split.chunks(rows), update=self.sgd.last_update())
 
     def score_test(self) -> None:
         """Score the parameters reached on data.test, once (nothing without a test file)."""

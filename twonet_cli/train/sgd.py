@@ -37,6 +37,7 @@ class SGD:
             W1t, b1, W2t, b2 = (flat[cuts[i]:cuts[i + 1]].reshape(shapes[i]) for i in range(4))
             return [W1t.T, b1, W2t.T, b2]
 
+        self._views, self._stepped = views, False
         self.live = Params(*views(self.theta))  # the parameters as the step changes them
         grads = Grads(*views(self.grad))
         self.velocity = np.zeros_like(self.theta) if cfg.momentum else None
@@ -51,6 +52,13 @@ class SGD:
     def last_grads(self) -> Grads:
         """A float64 copy of the last step's ∂ℓ/∂θ (times η for plain SGD, which folds η in)."""
         return self._backprop.grads.astype(np.float64)
+
+    def last_update(self) -> Params | None:
+        """Δθ of the last step (float64), or None before any step."""
+        if not self._stepped:
+            return None
+        delta = self.work if self.work is not None else self.grad  # η d (η is folded into grad for plain SGD)
+        return Params(*(-a.astype(np.float64) for a in self._views(delta)))
 
     def last_z3(self, b: int) -> Array:
         """z3 of the last step's batch of ``b`` rows, from its forward pass (before the update)."""
@@ -84,6 +92,7 @@ class SGD:
             np.subtract(self.theta, self.grad, out=self.theta)
         else:
             self._update(lr)
+        self._stepped = True
         return loss
 
     def _update(self, lr: float) -> None:

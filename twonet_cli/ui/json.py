@@ -160,6 +160,17 @@ def check_json(r: CheckReport, failures: int = 5, curve: StepCurve | None = None
     }
 
 
+def diagnostics_json(training: Training) -> dict[str, Any] | None:
+    """The run's end diagnostics (all training rows) as numbers, with the hints they give."""
+    d = training.final_diagnostics
+    if d is None:
+        return None
+    return {"rows": d.rows, "grad_norm_W1": d.grad_W1, "grad_norm_b1": d.grad_b1, "grad_norm_W2": d.grad_W2,
+            "grad_norm_b2": d.grad_b2, "grad_ratio_W1_W2": d.grad_ratio, "dead_fraction": d.dead,
+            "saturated_fraction": d.saturated, "update_ratio_layer1": d.update_1, "update_ratio_layer2": d.update_2,
+            "hints": d.hints(training.net.f.name, training.cfg.lr, training.cfg.schedule != "constant")}
+
+
 def train_json(training: Training, outcome: Outcome, out: Path | None) -> dict[str, Any]:
     """A finished run as plain JSON values (non-finite numbers as null)."""
     from ..train.loop import best_epoch
@@ -184,6 +195,7 @@ def train_json(training: Training, outcome: Outcome, out: Path | None) -> dict[s
         "out": str(out) if out is not None else None,
         "test": None if training.test_score is None else {"loss": training.test_score[0],
                                                           "metric": training.test_score[1]},
+        "diagnostics": diagnostics_json(training),
         "history": [{k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in e.__dict__.items()}
                     for e in h],
     }

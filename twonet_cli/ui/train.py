@@ -160,6 +160,27 @@ def loss_curve(history: Sequence[Epoch], width: int = 60, height: int = 10) -> R
     return Group(Text("Loss per epoch (log scale): ● train  ○ validation", style="bold"), *lines, axis)
 
 
+def diagnostics_table(training: Training) -> RenderableType:
+    """The run's end diagnostics over all training rows, and what they say in plain words."""
+    d = training.final_diagnostics
+    assert d is not None
+    t = Table(title=f"Diagnostics (all {d.rows:,} training rows, the parameters reached)", title_justify="left",
+              title_style="bold", show_header=False)
+    t.add_column(style="bold")
+    t.add_column(justify="right")
+    t.add_row("‖∂ℓ/∂W1‖ · ‖∂ℓ/∂W2‖", f"{d.grad_W1:.3g} · {d.grad_W2:.3g}")
+    t.add_row("gradient reaching W1 (‖∂ℓ/∂W1‖ / ‖∂ℓ/∂W2‖)", f"{d.grad_ratio:.3g}")
+    if d.dead is not None:
+        t.add_row("dead ReLU units (z1 ≤ 0 on every row)", f"{d.dead:.0%}")
+    if d.saturated is not None:
+        t.add_row(f"saturated {training.net.f.name} units (f′ < 0.01 on most rows)", f"{d.saturated:.0%}")
+    if d.update_1 is not None and d.update_2 is not None:
+        t.add_row("last update ÷ weights, layer 1 · layer 2", f"{d.update_1:.2g} · {d.update_2:.2g}")
+    said = d.hints(training.net.f.name, training.cfg.lr, training.cfg.schedule != "constant")
+    hints = [Text(f"→ {h}", style="yellow") for h in said]
+    return Group(t, *hints)
+
+
 def training_report(training: Training, outcome: Outcome, out: Path | None) -> RenderableType:
     """The end of a run on stdout: the summary table, the loss curve, and where the run was saved."""
     if not training.history:
@@ -169,6 +190,8 @@ def training_report(training: Training, outcome: Outcome, out: Path | None) -> R
                          training.test_score),
         loss_curve(training.history),
     ]
+    if training.final_diagnostics is not None:
+        parts.append(diagnostics_table(training))
     if out is not None:
         parts.append(Text(f"saved params.npz, best.npz, config.yaml, history.csv, preprocessing.json in {out}"))
     return Group(*parts)
