@@ -22,7 +22,9 @@ from ..io.config import TrainConfig
 from .sgd import SGD
 
 PROGRESS_PER_EPOCH = 25  # EpochProgress records sent per epoch, at most
-DIAGNOSTIC_ROWS = 256  # each epoch's diagnostics use this many training rows (the run's end uses all)
+DIAGNOSTIC_SHARE = 0.05  # epochs' diagnostics take at most this share of the steps' time (first and last always)
+DIAGNOSTIC_ROWS = (64, 256)  # each epoch's diagnostics use one batch of training rows, within these bounds
+#   (about one step's work: the run's end uses all rows)
 PROGRESS_SECONDS = 0.2  # ... and at most one this often (a display redraws 4 times a second)
 
 
@@ -50,7 +52,8 @@ class Epoch:
     seconds: float  # wall time of this epoch's steps
     samples: int  # training rows processed in this epoch
     best: bool  # validation loss improved (or, without validation, train loss)
-    # diagnostics at the epoch's end, on its first DIAGNOSTIC_ROWS training rows (core/diagnostics.py)
+    # diagnostics at the epoch's end, on its first training rows (a batch, 64 to 256; core/diagnostics.py);
+    # None in epochs skipped to keep their cost under DIAGNOSTIC_SHARE of the run
     grad_W1: float | None = None  # ‖∂ℓ/∂W1‖
     grad_W2: float | None = None  # ‖∂ℓ/∂W2‖
     grad_ratio: float | None = None  # ‖∂ℓ/∂W1‖ / ‖∂ℓ/∂W2‖
@@ -200,6 +203,7 @@ class Training:
         cfg, sgd, rows = self.cfg, self.sgd, self.batches.rows
         report_every = max(1, math.ceil(rows / self.batch / PROGRESS_PER_EPOCH))
         steps, best, waited, shown = 0, math.inf, 0, -math.inf
+        trained = diagnosed = 0.0  # seconds of steps, and of the epochs' diagnostics
         has_val = len(self.split.val) > 0
         for epoch in range(1, cfg.epochs + 1):
             lr, total, seen, t0 = learning_rate(cfg, epoch), 0.0, 0, time.perf_counter()
@@ -241,9 +245,14 @@ class Training:
                 self.best_params = sgd.params
             else:
                 waited += 1
-            d = self.diagnostics(self.split.train[:DIAGNOSTIC_ROWS])
-            record = Epoch(epoch, steps, total / seen, val_loss, val_metric, lr, seconds, seen, improved,
-                           d.grad_W1, d.grad_W2, d.grad_ratio, d.dead, d.saturated, d.update_1, d.update_2)
+            trained += seconds
+            extra: tuple[float | None, ...] = (None,) * 7
+            if epoch in (1, cfg.epochs) or diagnosed <= DIAGNOSTIC_SHARE * trained:  # sampled: at most ~5% of the time
+                t_diag = time.perf_counter()
+                d = self.diagnostics(self.split.train[:min(max(DIAGNOSTIC_ROWS[0], self.batch), DIAGNOSTIC_ROWS[1])])
+                diagnosed += time.perf_counter() - t_diag
+                extra = (d.grad_W1, d.grad_W2, d.grad_ratio, d.dead, d.saturated, d.update_1, d.update_2)
+            record = Epoch(epoch, steps, total / seen, val_loss, val_metric, lr, seconds, seen, improved, *extra)
             self.history.append(record)
             yield record
             if cfg.patience is not None and waited >= cfg.patience:
