@@ -284,8 +284,15 @@ def train(
     plot: Annotated[Optional[Path], typer.Option("--plot", metavar="FILE.png", show_default=False,
                     help="Save loss curves (and decision regions for 2-D classification); needs the plot extra.")
                     ] = None,
+    sweep: Annotated[Optional[list[str]], typer.Option(
+        "--sweep", metavar="KEY=V1,V2", show_default=False,
+        help="Train every combination of these values (repeatable), each as a run with those --set "
+             "overrides, then compare them; --out DIR keeps each run in a subfolder, with sweep.csv.")] = None,
 ) -> None:
     """Train with SGD on the config's data, showing progress; save the run with --out."""
+    if sweep:
+        _sweep(config_, set_ or [], sweep, out, force, params, json_, quiet, plot)
+        return
     from . import runner
     from .data.dataset import from_config
     from .io import config, config_files, inputs
@@ -432,6 +439,73 @@ def evaluate(
             sys.stdout.write(json.dumps(json.evaluate_json(report, model)))
         else:
             Console(highlight=False).print(evaluation(report, model, name, input_))
+
+
+def _sweep(config_: str | None, set_: list[str], specs: list[str], out: Path | None, force: bool,
+           params: str | None, json_: bool, quiet: bool, plot: Path | None) -> None:
+    """`train --sweep`: the runs one after another, one progress line each, then the comparison."""
+    import csv
+    import io as text_io
+
+    from . import runner
+    from .data.dataset import from_config
+    from .io import config, config_files, inputs
+    from .io.runs import RunDir, atomic_write
+    from .sweep import combinations, run_name
+    from .train.loop import Training
+    from .ui import json
+    from .ui.train import sweep_row, sweep_table
+
+    with reported():
+        if plot is not None:
+            raise TwonetError("--plot: not available with --sweep yet; plot a run of the sweep with its own train")
+        runs = combinations(specs)
+        configs = [config_files.load(config_, [*set_, *o])[0] for o in runs]  # every config checked first
+        if out is not None:
+            if out.exists() and not out.is_dir():
+                raise TwonetError(f"--out: '{out}' exists and is not a directory")
+            if (out / "sweep.csv").exists() and not force:
+                raise TwonetError(f"--out: '{out}' already holds a sweep (sweep.csv); choose another directory "
+                                  "or pass --force")
+        if out is not None:
+            try:
+                out.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise TwonetError(f"--out: cannot use '{out}': {e.strerror or e}") from None
+        rows, docs, code = [], [], 0
+        for i, (overrides, cfg) in enumerate(zip(runs, configs, strict=True), start=1):
+            if params:
+                inputs.load_params(params, cfg.shape)
+                cfg = config.with_params(cfg, os.path.abspath(params))
+            split = from_config(cfg.data, cfg.shape[0], cfg.shape[2], cfg.loss.name)
+            training = Training(cfg.net(), cfg.params(), split, cfg.train)
+            where = out / run_name(i, overrides) if out is not None else None
+            run_dir = RunDir(where, force) if where is not None else None
+            err_console.print(f"run {i}/{len(runs)}: {escape(' '.join(overrides))}", highlight=False)
+            try:
+                outcome = runner.run_training(training, cfg, run_dir, quiet)
+            finally:
+                if run_dir is not None:
+                    run_dir.close()
+            if training.history:
+                training.final_diagnostics = training.diagnostics()
+            rows.append(sweep_row(i, overrides, training, outcome))
+            docs.append({"run": i, "overrides": overrides, "out": str(where) if where else None,
+                         **json.train_json(training, outcome, where)})
+            code = max(code, runner.training_exit(outcome))
+            if outcome.reason == "interrupted":
+                break
+        if out is not None:
+            buf = text_io.StringIO()
+            w = csv.writer(buf, lineterminator="\n")
+            w.writerow(rows[0].keys())
+            w.writerows([list(r.values()) for r in rows])
+            atomic_write(out / "sweep.csv", buf.getvalue().encode())
+        if json_:
+            sys.stdout.write(json.dumps({"sweep": [s for s in specs], "runs": docs}))
+        else:
+            Console(highlight=False).print(sweep_table(rows))
+    raise typer.Exit(code)
 
 
 @app.command()

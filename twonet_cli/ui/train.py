@@ -195,3 +195,46 @@ def training_report(training: Training, outcome: Outcome, out: Path | None) -> R
     if out is not None:
         parts.append(Text(f"saved params.npz, best.npz, config.yaml, history.csv, preprocessing.json in {out}"))
     return Group(*parts)
+
+
+def sweep_row(index: int, overrides: list[str], training: Training, outcome: Outcome) -> dict[str, object]:
+    """One run of a sweep as the comparison shows it (and sweep.csv holds it): plain values."""
+    h = training.history
+    last = h[-1] if h else None
+    best = best_epoch(h)
+    d = training.final_diagnostics
+    return {
+        "run": index, "overrides": " ".join(overrides), "stopped": outcome.reason,
+        "epochs": last.epoch if last else 0,
+        "final_train_loss": last.train_loss if last else None,
+        "best_val_loss": best.val_loss if best else None,
+        "metric": last.metric if last else None,
+        "metric_name": "accuracy" if training.split.data.task == "classification" else "r2",
+        "seconds": round(outcome.seconds, 3),
+        "grad_ratio_W1_W2": d.grad_ratio if d else None,
+        "dead_fraction": d.dead if d else None,
+        "saturated_fraction": d.saturated if d else None,
+    }
+
+
+def sweep_table(rows: list[dict[str, object]]) -> Table:
+    """The comparison of a sweep's runs (settings by their last key part: f=relu lr=0.1)."""
+    t = Table("run", "settings", "best val loss", "metric", "‖∂W1‖ / ‖∂W2‖", "dead or saturated", "time", "stopped",
+              title="Sweep: the same data and seeds, one change at a time", title_justify="left", title_style="bold")
+
+    def num(v: object, fmt: str) -> str:
+        return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, fmt)
+
+    for r in rows:
+        metric = r["metric"]
+        shown = "—" if not isinstance(metric, float) else (f"{100 * metric:.1f}%" if r["metric_name"] == "accuracy"
+                                                           else f"R² {metric:.4f}")
+        settings = " ".join(o.split("=", 1)[0].rsplit(".", 1)[-1] + "=" + o.split("=", 1)[1]
+                            for o in str(r["overrides"]).split(" "))
+        dead, sat = r["dead_fraction"], r["saturated_fraction"]
+        units = f"{num(dead, '.0%')} dead" if dead is not None else f"{num(sat, '.0%')} saturated" \
+            if sat is not None else "—"
+        loss = r["best_val_loss"] if r["best_val_loss"] is not None else r["final_train_loss"]
+        t.add_row(str(r["run"]), settings, num(loss, ".4g"), shown, num(r["grad_ratio_W1_W2"], ".2g"), units,
+                  f"{r['seconds']:.2f} s", str(r["stopped"]))
+    return t
