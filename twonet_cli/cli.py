@@ -229,6 +229,7 @@ def _problem(run: Path | None, best: bool, config_: str | None, set_: list[str] 
         if run is not None and params is None:
             params = str(run / ("best.npz" if best else "params.npz"))
         return cfg, path, *inputs.load_problem(cfg, input_, target, params, path)
+    from .data.preprocessing import class_targets
     from .data.stream import open_rows
     from .inference import features, labelled
 
@@ -242,8 +243,7 @@ def _problem(run: Path | None, best: bool, config_: str | None, set_: list[str] 
         x, raw = np.concatenate(list(features(model, stream))), inputs.load_array(target, "--target")
     K, loss = model.K, cfg.loss.name
     if model.prep.labels is not None:
-        idx = model.prep.class_indices(raw.reshape(-1), "--target")
-        raw = np.eye(K)[idx] if K > 1 or loss == "cross_entropy" else idx.astype(np.float64)
+        raw = class_targets(model.prep.class_indices(raw.reshape(-1), "--target"), K, loss)
     return cfg, path, model.params, x, inputs.as_targets(raw, K, x.shape[0], loss, "--target")
 
 
@@ -502,7 +502,7 @@ def _sweep(config_: str | None, set_: list[str], specs: list[str], out: Path | N
             w.writerows([list(r.values()) for r in rows])
             atomic_write(out / "sweep.csv", buf.getvalue().encode())
         if json_:
-            sys.stdout.write(json.dumps({"sweep": [s for s in specs], "runs": docs}))
+            sys.stdout.write(json.dumps({"sweep": list(specs), "runs": docs}))
         else:
             Console(highlight=False).print(sweep_table(rows))
     raise typer.Exit(code)

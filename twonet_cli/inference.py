@@ -14,7 +14,7 @@ from .core.activations import Array
 from .core.losses import Loss
 from .core.model import Net, Params, forward
 from .core.scores import ClassScores, RegressionScores
-from .data.preprocessing import Preprocessing
+from .data.preprocessing import Preprocessing, class_targets
 from .data.stream import RowStream
 from .errors import InputError, ShapeError
 
@@ -133,11 +133,7 @@ def evaluate(model: Model, rows: Iterator[tuple[Array, Array]]) -> dict[str, Any
             c = forward(net, model.params, x)
             if cls is not None:
                 true = prep.class_indices(raw[:, 0], "the targets")
-                y = np.zeros((len(true), K))
-                if K > 1:
-                    y[np.arange(len(true)), true] = 1.0
-                else:
-                    y[:, 0] = true
+                y = class_targets(true, K, net.loss.name)
                 cls.add(true, model.classes(c.y_hat),
                         float(log_loss.value(net.g, c.z3, y, c.y_hat)) if log_loss is not None else 0.0)
             else:

@@ -32,12 +32,14 @@ def metric(task: Task, y_hat: Array, y: Array) -> float:
 
 
 class MetricSums:
-    """``metric`` accumulated batch by batch: correct rows (accuracy), or R²'s sums — per-output
-    count, mean and squared deviation of y (Chan's merge) and the squared error, pooled at the end."""
+    """``metric`` accumulated batch by batch: correct rows (accuracy), or R²'s sums (scores.py's
+    RegressionScores), pooled over the outputs at the end."""
 
     def __init__(self, task: Task, K: int):
+        from .scores import RegressionScores
+
         self.task, self.rows, self.correct = task, 0, 0
-        self.mean, self.m2, self.sse = np.zeros(K), np.zeros(K), 0.0
+        self.sums = RegressionScores(K)
 
     def add(self, y_hat: Array, y: Array) -> None:
         """One batch's predictions and targets (b, K)."""
@@ -48,19 +50,17 @@ class MetricSums:
             else:
                 self.correct += int(np.count_nonzero(y_hat.argmax(axis=1) == y.argmax(axis=1)))
         else:
-            r = (y - y_hat).reshape(-1)
-            self.sse += float(np.dot(r, r))
-            mean_b = y.mean(axis=0)
-            d = y - mean_b
-            n = self.rows + b
-            delta = mean_b - self.mean
-            self.m2 += (d * d).sum(axis=0) + delta * delta * (self.rows * b / n)
-            self.mean += delta * (b / n)
+            self.sums.add(y_hat, y)
         self.rows += b
+
+    @property
+    def sst(self) -> float:
+        """Σ (y − ȳ)² over the rows added, pooled over outputs (R²'s denominator)."""
+        return float(self.sums.m2.sum())
 
     def value(self) -> float:
         """Accuracy, or R² = 1 − Σ SSE / Σ SST pooled over outputs (NaN for constant targets)."""
         if self.task == "classification":
             return self.correct / self.rows if self.rows else float("nan")
-        ss_tot = float(self.m2.sum())
-        return 1.0 - self.sse / ss_tot if ss_tot > 0 else float("nan")
+        ss_tot = self.sst
+        return 1.0 - float(self.sums.sse.sum()) / ss_tot if ss_tot > 0 else float("nan")

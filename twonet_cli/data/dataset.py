@@ -22,8 +22,7 @@ from ..io.config import DataConfig
 from ..io.inputs import as_targets
 from .files import Rows, load_file
 from .generators import GENERATORS, generate, outputs
-from .generators import data_sizes as generator_sizes
-from .preprocessing import Preprocessing, class_labels
+from .preprocessing import Preprocessing, class_labels, class_targets
 
 CHUNK_BYTES = 16 << 20  # rows read at a time when a whole file is scanned (labels, standardisation)
 EVAL_CHUNK_BYTES = 1 << 20  # rows evaluated at a time: each chunk's forward pass stays in cache
@@ -69,12 +68,7 @@ class Dataset:
         """The raw target columns (b, t) as (b, K) for the loss: class values become indices, one-hot
         when K > 1 (or for cross-entropy)."""
         if self.prep.labels is not None:
-            idx = self.prep.class_indices(raw[:, 0], self.name)
-            if K > 1 or loss == "cross_entropy":
-                out = np.zeros((len(idx), K))
-                out[np.arange(len(idx)), idx] = 1.0
-                return out
-            return idx[:, None].astype(np.float64)
+            return class_targets(self.prep.class_indices(raw[:, 0], self.name), K, loss)
         return as_targets(raw, K, len(raw), loss, self.name)
 
     def chunks(self, idx: Array, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[Array, Array]]:
@@ -238,10 +232,8 @@ def open_source(dc: DataConfig, loss: LossName) -> Dataset:
 
 
 def data_sizes(dc: DataConfig, loss: LossName) -> tuple[int, int]:
-    """(n, K) that the data tells: its feature columns, and its target columns (regression) or
-    classes (one output for two classes, except with cross-entropy)."""
-    if not _is_file(dc.source) and dc.source in GENERATORS:  # no need to draw the rows
-        return generator_sizes(dc, loss)
+    """(n, K) that a data file tells: its feature columns, and its target columns (regression) or
+    classes (one output for two classes, except with cross-entropy). A generator's: generators.data_sizes."""
     d = open_source(dc, loss)
     return d.in_features, outputs(d.task, loss, d.classes, len(d.target))
 

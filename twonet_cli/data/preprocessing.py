@@ -100,7 +100,7 @@ class Preprocessing:
             "names": None if self.names is None else list(self.names),
             "feature_names": self.feature_names,
             "target_names": self.target_names,
-            "labels": None if self.labels is None else [_plain(v) for v in self.labels],
+            "labels": None if self.labels is None else [label_value(v) for v in self.labels],
             "standardize": None if self.mean is None or self.std is None else
             {"mean": self.mean.tolist(), "std": self.std.tolist()},
         }
@@ -123,6 +123,16 @@ class Preprocessing:
         return p
 
 
+def class_targets(idx: Array, K: int, loss: str) -> Array:
+    """Class indices (b,) as the loss's targets (b, K): one-hot rows when K > 1 (or for
+    cross-entropy), else the index itself (0 or 1) as one column."""
+    if K > 1 or loss == "cross_entropy":
+        out = np.zeros((len(idx), K))
+        out[np.arange(len(idx)), idx] = 1.0
+        return out
+    return idx[:, None].astype(np.float64)
+
+
 def class_labels(values: Array, where: str) -> Array:
     """The distinct class values of a target column, sorted (at most MAX_CLASSES)."""
     labels = np.unique(values)
@@ -139,10 +149,10 @@ def _floats(v: Any) -> Array:
     return a
 
 
-def _plain(v: float) -> int | float:
+def label_value(v: float) -> int | float:
     """A class value as JSON shows it best: 3, not 3.0."""
     return int(v) if float(v).is_integer() and abs(v) < 2**53 else float(v)
 
 
 def _values(a: Array) -> str:
-    return ", ".join(str(_plain(v)) for v in a)
+    return ", ".join(str(label_value(v)) for v in a)

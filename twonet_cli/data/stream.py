@@ -15,7 +15,7 @@ import numpy as np
 
 from ..core.activations import Array
 from ..errors import InputError
-from ..io.inputs import load_array, parse_inline
+from ..io.inputs import is_number, load_array, parse_inline
 
 CHUNK_ROWS = 8192
 
@@ -95,7 +95,7 @@ def _csv_rows(path: Path, where: str, chunk_rows: int) -> RowStream:
     reader.close()
     if first is None:
         raise InputError(f"{path}: no data rows")
-    header = None if all(_is_number(c) for c in first) else [c.strip() for c in first]
+    header = None if all(is_number(c) for c in first) else [c.strip() for c in first]
     width = len(first)
 
     def chunks() -> Iterator[Array]:
@@ -113,7 +113,7 @@ def _csv_rows(path: Path, where: str, chunk_rows: int) -> RowStream:
                     try:
                         values.append([float(c) for c in r])
                     except ValueError:
-                        bad = next(c for c in r if not _is_number(c))
+                        bad = next(c for c in r if not is_number(c))
                         raise InputError(f"{path}: data row {number}: '{bad.strip()}' is not a number") from None
                 a = np.asarray(values, dtype=np.float64)
                 bad_rows = ~np.isfinite(a).all(axis=1)
@@ -127,11 +127,3 @@ def _csv_rows(path: Path, where: str, chunk_rows: int) -> RowStream:
             raise InputError(f"{path}: no data rows")
 
     return RowStream(header, width, chunks(), where)
-
-
-def _is_number(s: str) -> bool:
-    try:
-        float(s)
-        return True
-    except ValueError:
-        return False

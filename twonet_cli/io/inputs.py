@@ -82,7 +82,7 @@ def read_csv(path: Path) -> tuple[list[str] | None, Array]:
     except OSError as e:
         raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
     header = None
-    if rows and not all(_is_number(c) for c in rows[0]):
+    if rows and not all(is_number(c) for c in rows[0]):
         header, rows = [c.strip() for c in rows[0]], rows[1:]
     if not rows:
         raise InputError(f"{path}: no data rows")
@@ -103,7 +103,8 @@ def _first_line(e: Exception) -> str:
     return str(e).splitlines()[0] if str(e) else type(e).__name__
 
 
-def _is_number(s: str) -> bool:
+def is_number(s: str) -> bool:
+    """True for text that float() reads as a number (a CSV cell)."""
     try:
         float(s)
         return True

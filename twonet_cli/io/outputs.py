@@ -17,6 +17,7 @@ from typing import IO, Any, cast
 import numpy as np
 
 from ..core.activations import Array
+from ..data.preprocessing import label_value
 from ..errors import OutputError, TwonetError, path_kind
 
 TABLE_SUFFIXES = (".csv", ".npy", ".json")
@@ -40,8 +41,7 @@ def check_out_file(path: Path, where: str, suffixes: tuple[str, ...]) -> None:
 
 def number_text(v: float) -> str:
     """A number as CSV shows it: exactly (repr), integers without '.0'."""
-    f = float(v)
-    return str(int(f)) if f.is_integer() and abs(f) < 2**53 else repr(f)
+    return str(label_value(v))  # str of a float is its repr
 
 
 class TableWriter:
@@ -112,11 +112,12 @@ class TableWriter:
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp + ".npy", tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~umask())
         os.replace(tmp, path)
 
 
-def _umask() -> int:
+def umask() -> int:
+    """The process's file-creation mask (read by setting it, then put back)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask

@@ -30,6 +30,7 @@ from ..data.preprocessing import Preprocessing
 from ..errors import InputError, OutputError, path_kind
 from ..train.loop import Epoch
 from .config import Config
+from .outputs import umask
 
 FILES = ("params.npz", "best.npz", "config.yaml", "history.csv", "preprocessing.json", "init.npz")
 CURRENT = ".current"  # a link to the current checkpoint folder
@@ -46,7 +47,7 @@ def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers only ever see the old or the new content."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would make results private to their owner
+        os.fchmod(fd, 0o666 & ~umask())  # mkstemp's 0600 would make results private to their owner
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -56,11 +57,6 @@ def atomic_write(path: Path, data: bytes) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def params_bytes(p: Params) -> bytes:

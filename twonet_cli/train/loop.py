@@ -154,7 +154,7 @@ class Training:
             sums = MetricSums("regression", self.split.K)
             for _, y in self.split.training():
                 sums.add(y, y)
-            self._sst = float(sums.m2.sum())
+            self._sst = sums.sst
         return self._sst
 
     @property

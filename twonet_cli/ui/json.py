@@ -14,6 +14,7 @@ import numpy as np
 
 from ..core.jacobians import as_matrix
 from ..core.metrics import metric_key
+from ..data.preprocessing import label_value
 from ..errors import TwonetError
 
 if TYPE_CHECKING:  # `grads --json` loads neither the check nor the training loop
@@ -206,7 +207,7 @@ def evaluate_json(r: dict[str, Any], model: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"task": r["task"], "rows": r["rows"], "loss_name": r["loss_name"], "loss": r["loss"]}
     if "classification" in r:
         c = r["classification"]
-        labels = [_label(model.prep.labels[i]) for i in c["classes"]]
+        labels = [label_value(model.prep.labels[i]) for i in c["classes"]]
         out.update({
             "accuracy": c["accuracy"],
             "log_loss": r["log_loss"],
@@ -224,7 +225,3 @@ def evaluate_json(r: dict[str, Any], model: Any) -> dict[str, Any]:
                           for i, name in enumerate(names)]
     return out
 
-
-def _label(v: float) -> int | float:
-    f = float(v)
-    return int(f) if f.is_integer() and abs(f) < 2**53 else f
