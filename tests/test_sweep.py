@@ -53,7 +53,7 @@ def test_the_vanishing_gradient_difference_shows_in_the_sweep(tmp_path: Path) ->
 def test_bad_sweeps_are_refused_before_any_run(tmp_path: Path) -> None:
     for args in (["--sweep", "model.nope=1,2"], ["--sweep", "train.lr"], ["--sweep", "train.lr=0.1,"],
                  ["--sweep", "train.lr=1,2", "--sweep", "train.lr=3"], ["--sweep", "train.lr=-1,0.1"],
-                 ["--sweep", "train.lr=0.1,0.2", "--plot", str(tmp_path / "x.png")]):
+                 ["--sweep", "train.lr=0.1,0.2", "--plot", str(tmp_path / "x.svg")]):
         code, out, err = cli(*args, "--out", str(tmp_path / "s"))
         assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and "Traceback" not in err, (args, err)
         assert not (tmp_path / "s").exists()

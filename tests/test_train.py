@@ -300,3 +300,24 @@ def test_plot_without_matplotlib_is_a_clear_error(tmp_path: Path) -> None:
     r = cli("-c", "classification-bce", "-q", "--set", "train.epochs=2", "--plot", str(tmp_path / "p.png"))
     assert r.exit_code == 0 and (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
 
+
+
+@pytest.mark.parametrize("name", ["classification-bce", "multiclass", "regression"])
+def test_train_metric_is_the_steps_running_metric(name: str) -> None:
+    """With η = 1e-300 no step moves a weight (each update is below half an ulp), so the running metric
+    of an epoch's steps is the starting parameters' metric over all training rows, computed here."""
+    cfg, _ = config_files.load(name, ["train.lr=1e-300", "train.epochs=2"])
+    split = from_config(cfg.data, cfg.shape[0], cfg.shape[2], cfg.loss.name)
+    t = Training(cfg.net(), cfg.params(), split, cfg.train)
+    history = [r for r in t.run() if hasattr(r, "train_metric")]
+    x, y = next(split.chunks(split.train))
+    p = cfg.params()
+    y_hat = forward(cfg.net(), p, x).y_hat
+    if split.data.task == "classification":
+        want = (np.mean((y_hat[:, 0] > 0.5) == (y[:, 0] > 0.5)) if y.shape[1] == 1 else
+                np.mean(y_hat.argmax(axis=1) == y.argmax(axis=1)))
+    else:
+        want = 1 - ((y - y_hat) ** 2).sum() / ((y - y.mean(axis=0)) ** 2).sum()
+    for e in history:
+        assert e.train_metric == pytest.approx(want, rel=1e-9)
+        assert e.metric is not None and e.val_loss is not None  # the shipped configs hold validation rows

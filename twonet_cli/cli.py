@@ -6,7 +6,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 import typer.exceptions
@@ -296,13 +296,13 @@ def train(
     from . import runner
     from .data.dataset import from_config
     from .io import config, config_files, inputs
-    from .io.runs import RunDir, atomic_write
+    from .io.runs import RunDir
     from .train.loop import Training
     from .ui import json, plots
     from .ui.train import training_report
 
     with reported():
-        cfg, _ = config_files.load(config_, set_ or ())
+        cfg, path = config_files.load(config_, set_ or ())
         if params:
             inputs.load_params(params, cfg.shape)  # refused now if it does not fit the network
             cfg = config.with_params(cfg, os.path.abspath(params))
@@ -325,17 +325,27 @@ def train(
         if training.history:
             training.final_diagnostics = training.diagnostics()  # all training rows, the parameters reached
         if plot is not None and training.history:
-            regions = plots.decision_regions(training.net, training.current, split)
-            try:
-                atomic_write(plot, plots.training_plot(training.history, regions))
-            except OSError as e:
-                raise OutputError(f"--plot: cannot write '{plot}': {e.strerror or e}") from None
+            title = plots.run_title(config_files.config_name(path), cfg, training.history, split.data.task)
+            _write_plot(plot, plots.run_figure(title, training.net, split, training.history, training.params,
+                                               training.current, training.hints()))
         if json_:
             sys.stdout.write(json.dumps(json.train_json(training, outcome, out)))
         else:
             Console(highlight=False).print(training_report(training, outcome, out))
         runner.report_stop(outcome, cfg.train.lr, out)
     raise typer.Exit(runner.training_exit(outcome))
+
+
+def _write_plot(path: Path, figure: Any) -> None:
+    """Render a figure to ``path`` (PNG), atomically."""
+    from .io.runs import atomic_write
+    from .ui.plots import png
+
+    try:
+        atomic_write(path, png(figure))
+    except OSError as e:
+        raise OutputError(f"--plot: cannot write '{path}': {e.strerror or e}") from None
+    err_console.print(f"wrote the plot to {escape(str(path))}", highlight=False)
 
 
 def _model(run: Path | None, best: bool, config_: str | None, set_: list[str] | None,
@@ -453,14 +463,16 @@ def _sweep(config_: str | None, set_: list[str], specs: list[str], out: Path | N
     from .io.runs import RunDir, atomic_write
     from .sweep import combinations, run_name
     from .train.loop import Training
-    from .ui import json
+    from .ui import json, plots
     from .ui.train import sweep_row, sweep_table
 
     with reported():
         if plot is not None:
-            raise TwonetError("--plot: not available with --sweep yet; plot a run of the sweep with its own train")
+            runner.check_plot_path(plot)
+            plots.require_matplotlib()
         runs = combinations(specs)
-        configs = [config_files.load(config_, [*set_, *o])[0] for o in runs]  # every config checked first
+        loaded = [config_files.load(config_, [*set_, *o]) for o in runs]  # every config checked first
+        configs = [c for c, _ in loaded]
         if out is not None:
             if out.exists() and not out.is_dir():
                 raise TwonetError(f"--out: '{out}' exists and is not a directory")
@@ -472,7 +484,7 @@ def _sweep(config_: str | None, set_: list[str], specs: list[str], out: Path | N
                 out.mkdir(parents=True, exist_ok=True)
             except OSError as e:
                 raise TwonetError(f"--out: cannot use '{out}': {e.strerror or e}") from None
-        rows, docs, code = [], [], 0
+        rows, docs, curves, code = [], [], [], 0
         for i, (overrides, cfg) in enumerate(zip(runs, configs, strict=True), start=1):
             if params:
                 inputs.load_params(params, cfg.shape)
@@ -490,6 +502,7 @@ def _sweep(config_: str | None, set_: list[str], specs: list[str], out: Path | N
             if training.history:
                 training.final_diagnostics = training.diagnostics()
             rows.append(sweep_row(i, overrides, training, outcome))
+            curves.append((" ".join(overrides), training.history))
             docs.append({"run": i, "overrides": overrides, "out": str(where) if where else None,
                          **json.train_json(training, outcome, where)})
             code = max(code, runner.training_exit(outcome))
@@ -501,6 +514,10 @@ def _sweep(config_: str | None, set_: list[str], specs: list[str], out: Path | N
             w.writerow(rows[0].keys())
             w.writerows([list(r.values()) for r in rows])
             atomic_write(out / "sweep.csv", buf.getvalue().encode())
+        if plot is not None:
+            title = (f"{config_files.config_name(loaded[0][1])}: sweep of {' × '.join(specs)} "
+                     f"({len(curves)} runs, the same data and seed)")
+            _write_plot(plot, plots.sweep_figure(title, curves, split.data.task))
         if json_:
             sys.stdout.write(json.dumps({"sweep": list(specs), "runs": docs}))
         else:

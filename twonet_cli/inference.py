@@ -12,6 +12,7 @@ import numpy as np
 
 from .core.activations import Array
 from .core.losses import Loss
+from .core.metrics import predicted_class
 from .core.model import Net, Params, forward
 from .core.scores import ClassScores, RegressionScores
 from .data.preprocessing import Preprocessing, class_targets
@@ -46,7 +47,7 @@ class Model:
 
     def classes(self, y_hat: Array) -> Array:
         """Predicted class indices: argmax of ŷ, or ŷ > 0.5 for one output."""
-        return y_hat.argmax(axis=1) if y_hat.shape[1] > 1 else (y_hat[:, 0] > 0.5).astype(np.int64)
+        return predicted_class(y_hat)
 
     def labels(self, idx: Array) -> Array:
         """Class indices → the class values of the training data."""

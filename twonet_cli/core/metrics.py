@@ -21,6 +21,11 @@ def metric_key(task: Task) -> str:
     return "accuracy" if task == "classification" else "r2"
 
 
+def predicted_class(y_hat: Array) -> Array:
+    """Class indices from ŷ (..., K): argmax, or ŷ > 0.5 for one output."""
+    return y_hat.argmax(axis=-1) if y_hat.shape[-1] > 1 else (y_hat[..., 0] > 0.5).astype(np.int64)
+
+
 def metric(task: Task, y_hat: Array, y: Array) -> float:
     """Accuracy (classification: argmax, or ŷ > 0.5 for one output) or R² (regression) of ŷ, y (B, K)."""
     if task == "classification":

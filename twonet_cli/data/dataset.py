@@ -58,11 +58,11 @@ class Dataset:
         """Distinct class labels for classification; 0 for regression (or soft BCE targets)."""
         return 0 if self.prep.labels is None else len(self.prep.labels)
 
-    def take(self, idx: Array) -> tuple[Array, Array]:
-        """x (b, n) standardised if fitted, and the raw target columns (b, t)."""
+    def take(self, idx: Array, raw: bool = False) -> tuple[Array, Array]:
+        """x (b, n) standardised if fitted (as read, with ``raw``), and the raw target columns (b, t)."""
         block = self.rows.take(idx)
         x = np.ascontiguousarray(block[:, self.features])  # column indexing may hand back Fortran order
-        return self.prep.standardise(x), block[:, self.target]
+        return x if raw else self.prep.standardise(x), block[:, self.target]
 
     def targets(self, raw: Array, K: int, loss: LossName) -> Array:
         """The raw target columns (b, t) as (b, K) for the loss: class values become indices, one-hot
@@ -141,6 +141,11 @@ class Split:
     def prep(self) -> Preprocessing:
         """The preprocessing a run saves (fitted on the training rows)."""
         return self.data.prep
+
+    @property
+    def val_data_set(self) -> Dataset:
+        """The dataset the validation rows ``val`` index (the training data, or a file of their own)."""
+        return self._val
 
     def chunks(self, rows: Array, data: Dataset | None = None) -> Iterator[tuple[Array, Array]]:
         """(x, y (b, K)) in float64 for ``rows`` of ``data`` (default: the training data), a few MB at a time."""

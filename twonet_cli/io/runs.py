@@ -38,9 +38,9 @@ CHECKPOINT = re.compile(r"\.checkpoint-(\d+)")
 _NAMES = r"params\.npz|best\.npz|config\.yaml|history\.csv|preprocessing\.json|init\.npz"
 LINK_TMP = re.compile(rf"\.(current|{_NAMES})\.\d+\.link\.tmp")
 STALE = re.compile(rf"\.({_NAMES})\.[a-z0-9_]{{8}}\.tmp")  # mkstemp's names
-HISTORY_COLUMNS = ("epoch", "steps", "train_loss", "val_loss", "metric", "lr", "seconds", "samples",
+HISTORY_COLUMNS = ("epoch", "steps", "train_loss", "val_loss", "metric", "train_metric", "lr", "seconds", "samples",
                    "grad_W1", "grad_W2", "grad_ratio", "dead", "saturated", "update_1", "update_2")
-DIAGNOSTIC_COLUMNS = HISTORY_COLUMNS[8:]
+DIAGNOSTIC_COLUMNS = HISTORY_COLUMNS[9:]
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -117,10 +117,9 @@ def history_bytes(history: Sequence[Epoch]) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(HISTORY_COLUMNS)
-    for e in history:
-        w.writerow([e.epoch, e.steps, repr(e.train_loss), "" if e.val_loss is None else repr(e.val_loss),
-                    "" if e.metric is None else repr(e.metric), repr(e.lr), f"{e.seconds:.6f}", e.samples,
-                    *("" if (v := getattr(e, k)) is None else repr(v) for k in DIAGNOSTIC_COLUMNS)])
+    for e in history:  # an empty cell where a value is absent (no validation, an epoch not diagnosed)
+        w.writerow(["" if (v := getattr(e, k)) is None else f"{v:.6f}" if k == "seconds" else repr(v)
+                    for k in HISTORY_COLUMNS])
     return buf.getvalue().encode()
 
 

@@ -46,8 +46,7 @@ class Epoch:
     steps: int  # total SGD steps so far
     train_loss: float  # mean batch loss over the epoch (per element, as reduction "mean")
     val_loss: float | None  # on the validation rows, same scale
-    metric: float | None  # accuracy or R² on the validation rows; without any, the running metric of
-    #   the epoch's steps on the training rows (as Keras reports it), from the forward passes they made
+    metric: float | None  # accuracy or R² on the validation rows; without any, train_metric
     lr: float
     seconds: float  # wall time of this epoch's steps
     samples: int  # training rows processed in this epoch
@@ -61,6 +60,9 @@ class Epoch:
     saturated: float | None = None  # share of saturated σ/tanh units
     update_1: float | None = None  # ‖Δ(W1, b1)‖ / ‖(W1, b1)‖ of the epoch's last step
     update_2: float | None = None  # ‖Δ(W2, b2)‖ / ‖(W2, b2)‖ of the epoch's last step
+    # the running metric of the epoch's steps on the training rows (as Keras reports it), from the forward
+    # passes they made: accuracy, or R² from the epoch's squared error (None for a regression loss but MSE)
+    train_metric: float | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,13 @@ class Training:
             self._sst = sums.sst
         return self._sst
 
+    def _running_r2(self, total: float) -> float | None:
+        """R² of an epoch's steps from Σ their per-element MSE × rows (``total``): 1 − SSE / SST."""
+        if self.net.loss.name != "mse":
+            return None
+        sst = self._train_sst()
+        return 1.0 - total * self.split.K / sst if sst > 0 else math.nan
+
     @property
     def current(self) -> Params:
         """A float64 copy of the parameters reached so far."""
@@ -209,10 +218,10 @@ class Training:
             lr, total, seen, t0 = learning_rate(cfg, epoch), 0.0, 0, time.perf_counter()
             snapshot = sgd.theta.copy()
             batches = self.batches.epoch()
-            # without validation rows, the metric is the running one of the steps; R² needs no work per
-            # step: the epoch's squared error is its MSE loss, and the targets' spread is fixed
+            # the training metric is the running one of the steps; R² needs no work per step: the
+            # epoch's squared error is its MSE loss, and the targets' spread is fixed
             classify = self.split.data.task == "classification"
-            running = RunningScore(self.net, self.split.K, rows) if not has_val and classify else None
+            running = RunningScore(self.net, self.split.K, rows) if classify else None
             while True:
                 taken, loss_sum, rows_seen, last = self._steps(batches, lr, report_every, running)
                 if not taken:
@@ -234,10 +243,9 @@ class Training:
                                                        "where their products overflow")
                 return
             val_loss, val_metric = self.evaluate(self.split.validation()) if has_val else (None, None)
-            if running is not None:
-                val_metric = running.value()
-            elif not has_val:
-                val_metric = 1.0 - total * self.split.K / self._train_sst() if self._train_sst() > 0 else math.nan
+            train_metric = running.value() if running is not None else self._running_r2(total)
+            if not has_val:
+                val_metric = train_metric
             watched = val_loss if val_loss is not None else total / seen
             improved = watched < best
             if improved:
@@ -246,13 +254,15 @@ class Training:
             else:
                 waited += 1
             trained += seconds
-            extra: tuple[float | None, ...] = (None,) * 7
+            extra: tuple[float | None, float | None, float | None, float | None, float | None, float | None,
+                         float | None] = (None,) * 7
             if epoch in (1, cfg.epochs) or diagnosed <= DIAGNOSTIC_SHARE * trained:  # sampled: at most ~5% of the time
                 t_diag = time.perf_counter()
                 d = self.diagnostics(self.split.train[:min(max(DIAGNOSTIC_ROWS[0], self.batch), DIAGNOSTIC_ROWS[1])])
                 diagnosed += time.perf_counter() - t_diag
                 extra = (d.grad_W1, d.grad_W2, d.grad_ratio, d.dead, d.saturated, d.update_1, d.update_2)
-            record = Epoch(epoch, steps, total / seen, val_loss, val_metric, lr, seconds, seen, improved, *extra)
+            record = Epoch(epoch, steps, total / seen, val_loss, val_metric, lr, seconds, seen, improved, *extra,
+                           train_metric=train_metric)
             self.history.append(record)
             yield record
             if cfg.patience is not None and waited >= cfg.patience:
@@ -265,6 +275,11 @@ class Training:
         parameters, over training ``rows`` (default: all of them)."""
         rows = self.split.train if rows is None else rows
         return diagnose(self.net, self.sgd.params, self.split.chunks(rows), update=self.sgd.last_update())
+
+    def hints(self) -> list[str]:
+        """What the end diagnostics say, in plain words (none before they are taken)."""
+        d = self.final_diagnostics
+        return [] if d is None else d.hints(self.net.f.name, self.cfg.lr, self.cfg.schedule != "constant")
 
     def score_test(self) -> None:
         """Score the parameters reached on data.test, once (nothing without a test file)."""

@@ -169,7 +169,7 @@ def diagnostics_json(training: Training) -> dict[str, Any] | None:
     return {"rows": d.rows, "grad_norm_W1": d.grad_W1, "grad_norm_b1": d.grad_b1, "grad_norm_W2": d.grad_W2,
             "grad_norm_b2": d.grad_b2, "grad_ratio_W1_W2": d.grad_ratio, "dead_fraction": d.dead,
             "saturated_fraction": d.saturated, "update_ratio_layer1": d.update_1, "update_ratio_layer2": d.update_2,
-            "hints": d.hints(training.net.f.name, training.cfg.lr, training.cfg.schedule != "constant")}
+            "hints": training.hints()}
 
 
 def train_json(training: Training, outcome: Outcome, out: Path | None) -> dict[str, Any]:

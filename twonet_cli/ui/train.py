@@ -176,7 +176,7 @@ def diagnostics_table(training: Training) -> RenderableType:
         t.add_row(f"saturated {training.net.f.name} units (f′ < 0.01 on most rows)", f"{d.saturated:.0%}")
     if d.update_1 is not None and d.update_2 is not None:
         t.add_row("last update ÷ weights, layer 1 · layer 2", f"{d.update_1:.2g} · {d.update_2:.2g}")
-    said = d.hints(training.net.f.name, training.cfg.lr, training.cfg.schedule != "constant")
+    said = training.hints()
     hints = [Text(f"→ {h}", style="yellow") for h in said]
     return Group(t, *hints)
 
