@@ -197,7 +197,7 @@ def _gradient_panel(ax: Any, history: Sequence[Epoch], net: Net) -> None:
             notes.append(f"{last.saturated:.0%} of {net.f.label()} units saturated (f′ < 0.01)")
         if last.dead is not None:
             notes.append(f"{last.dead:.0%} of ReLU units dead")
-        title += f"\nepoch {last.epoch}: " + ", ".join(notes)
+        title += f"\nepoch {last.epoch}: {notes[0]}" + "".join(f"\n{n}" for n in notes[1:])
     ax.set(title=title, xlabel="epoch", ylabel="Frobenius norm")
     ax.title.set_fontsize(10)
     _log_if_positive(ax)
