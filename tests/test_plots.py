@@ -220,3 +220,8 @@ def test_plot_without_matplotlib_is_one_line(tmp_path: Path, monkeypatch: pytest
         r = cli("--set", "train.epochs=2", "--plot", str(tmp_path / "p.png"), *args)
         assert r.exit_code == 2 and "pip install 'twonet[plot]'" in r.stderr and "Traceback" not in r.stderr
         assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "p.png").exists()
+
+
+def test_a_run_that_diverges_at_once_says_no_plot_was_written(tmp_path: Path) -> None:
+    r = cli("--set", "train.lr=100", "--plot", str(tmp_path / "p.png"))
+    assert r.exit_code == 1 and "nothing to draw" in r.stderr and not (tmp_path / "p.png").exists()

@@ -324,7 +324,10 @@ def train(
             training.score_test()
         if training.history:
             training.final_diagnostics = training.diagnostics()  # all training rows, the parameters reached
-        if plot is not None and training.history:
+        if plot is not None and not training.history:
+            err_console.print(f"--plot: no epoch finished, so nothing to draw; {escape(str(plot))} not written",
+                              highlight=False)
+        elif plot is not None:
             title = plots.run_title(config_files.config_name(path), cfg, training.history, split.data.task)
             _write_plot(plot, plots.run_figure(title, training.net, split, training.history, training.params,
                                                training.current, training.hints()))
