@@ -77,3 +77,27 @@ def test_a_huge_lr_is_named_in_the_hints(tmp_path: Path) -> None:
     calm = train(tmp_path / "calm" if (tmp_path / "calm").mkdir() is None else tmp_path, "train.epochs=2",
                  config="classification-bce")["diagnostics"]
     assert not any("lr may be too high" in h for h in calm["hints"]), calm
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_update_ratio_is_the_steps_change_over_the_weights(momentum: float) -> None:
+    """‖Δθ‖/‖θ‖ per layer, from θ before and after one step (θ after it below the bar)."""
+    from twonet_cli.core.activations import Activation
+    from twonet_cli.core.losses import Loss
+    from twonet_cli.core.model import Net, init_params
+    from twonet_cli.io.config import TrainConfig
+    from twonet_cli.train.sgd import SGD
+
+    rng = np.random.default_rng(3)
+    net = Net(Activation("tanh"), Activation("identity"), Loss("mse", "mean"))
+    sgd = SGD(net, init_params(3, 5, 2, rng), TrainConfig(lr=0.1, momentum=momentum), 8)
+    assert sgd.update_ratios() is None  # no step yet
+    x, y = rng.normal(size=(8, 3)), rng.normal(size=(8, 2))
+    for _ in range(3):
+        before = sgd.params
+        sgd.step(x, y, 0.1)
+    after = sgd.params
+    for got, names in zip(sgd.update_ratios(), (("W1", "b1"), ("W2", "b2")), strict=True):
+        delta = np.sqrt(sum(np.sum((getattr(after, k) - getattr(before, k)) ** 2) for k in names))
+        weights = np.sqrt(sum(np.sum(getattr(after, k) ** 2) for k in names))
+        assert got == pytest.approx(delta / weights, rel=1e-9)

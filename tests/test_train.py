@@ -321,3 +321,20 @@ def test_train_metric_is_the_steps_running_metric(name: str) -> None:
     for e in history:
         assert e.train_metric == pytest.approx(want, rel=1e-9)
         assert e.metric is not None and e.val_loss is not None  # the shipped configs hold validation rows
+
+
+def test_best_npz_holds_the_best_epochs_parameters(tmp_path: Path) -> None:
+    """best.npz is the parameters after the epoch of lowest validation loss: a run stopped at that
+    epoch (runs are bit-identical, the schedule constant) ends with exactly them."""
+    import csv
+
+    base = ["-q", "--set", "train.schedule=constant", "--set", "train.lr=0.0002"]
+    r = cli(*base, "--set", "train.epochs=30", "--out", str(tmp_path / "long"))
+    assert r.exit_code == 0, r.stderr
+    rows = list(csv.DictReader((tmp_path / "long" / "history.csv").read_text().splitlines()))
+    best = min(rows, key=lambda row: float(row["val_loss"]))["epoch"]
+    assert best != "30", "pick settings whose last epoch is not the best"
+    r = cli(*base, "--set", f"train.epochs={best}", "--out", str(tmp_path / "short"))
+    assert r.exit_code == 0, r.stderr
+    with np.load(tmp_path / "long" / "best.npz") as got, np.load(tmp_path / "short" / "params.npz") as want:
+        assert all(np.array_equal(got[k], want[k]) for k in ("W1", "b1", "W2", "b2"))

@@ -68,37 +68,37 @@ class Diagnostics:
 
 
 def diagnose(net: Net, p: Params, chunks: Iterable[tuple[Array, Array]],
-             update: Params | None = None) -> Diagnostics:
-    """Diagnostics of parameters ``p`` over the rows of ``chunks`` ((x, y) pairs); with ``update``
-    (a step's Δθ), its ratio to the weights."""
+             update_ratios: tuple[float, float] | None = None) -> Diagnostics:
+    """Diagnostics of parameters ``p`` over the rows of ``chunks`` ((x, y) pairs), with a step's
+    update ratios per layer if given (``update_ratio``)."""
     summed = Net(net.f, net.g, Loss(net.loss.name, "sum"))
-    grads = [np.zeros_like(a) for _, a in p.items()]
+    grads: list[Array] | None = None
     m = p.b1.shape[0]
     alive = np.zeros(m, dtype=bool)
     flat = np.zeros(m, dtype=np.int64)
     rows = 0
     for x, y in chunks:
         c = forward(summed, p, x)
-        for total, (_, g) in zip(grads, backward(summed, p, c, y).grads.items(), strict=True):
-            total += g
+        g = [a for _, a in backward(summed, p, c, y).grads.items()]  # fresh arrays, ours to sum into
+        if grads is None:
+            grads = g
+        else:
+            for total, a in zip(grads, g, strict=True):
+                total += a
         alive |= (c.z1 > 0).any(axis=0)
         if net.f.name in ("sigmoid", "tanh"):
             flat += (net.f.derivative(c.z1, c.z2) < SATURATED).sum(axis=0)
         rows += len(x)
-    if net.loss.reduction == "mean":
-        n = net.loss.mean_divisor(rows, int(p.b2.shape[0]))
-        grads = [g / n for g in grads]
-    norms = [float(np.linalg.norm(g)) for g in grads]
+    n = net.loss.mean_divisor(rows, int(p.b2.shape[0])) if net.loss.reduction == "mean" and rows else 1
+    norms = [float(np.linalg.norm(g)) / n for g in grads] if grads is not None else [0.0] * 4
     dead = float(np.mean(~alive)) if net.f.name in ("relu", "leaky_relu") and rows else None
     saturated = float(np.mean(flat > rows / 2)) if net.f.name in ("sigmoid", "tanh") and rows else None
-    u1 = u2 = None
-    if update is not None:
-        u1 = _ratio((update.W1, update.b1), (p.W1, p.b1))
-        u2 = _ratio((update.W2, update.b2), (p.W2, p.b2))
+    u1, u2 = update_ratios if update_ratios is not None else (None, None)
     return Diagnostics(rows, norms[0], norms[1], norms[2], norms[3], dead, saturated, u1, u2)
 
 
-def _ratio(delta: tuple[Array, Array], theta: tuple[Array, Array]) -> float:
-    top = math.sqrt(sum(float(np.dot(a.ravel(), a.ravel())) for a in delta))
-    bottom = math.sqrt(sum(float(np.dot(a.ravel(), a.ravel())) for a in theta))
+def update_ratio(delta: Iterable[Array], theta: Iterable[Array]) -> float:
+    """‖Δθ‖ / ‖θ‖ over the arrays of one layer (W with b)."""
+    top = math.sqrt(sum(float(np.linalg.norm(a)) ** 2 for a in delta))
+    bottom = math.sqrt(sum(float(np.linalg.norm(a)) ** 2 for a in theta))
     return top / bottom if bottom > 0 else math.nan

@@ -41,7 +41,7 @@ class Params:
 
     def astype(self: P, dtype: Any) -> P:
         """A copy in ``dtype`` (of the same class: Params or Grads)."""
-        return type(self)(*(np.asarray(a, dtype=dtype) for _, a in self.items()))
+        return type(self)(*(np.array(a, dtype=dtype) for _, a in self.items()))  # np.array copies; asarray may not
 
     @property
     def shape(self) -> tuple[int, int, int]:

@@ -147,10 +147,12 @@ class Split:
         """The dataset the validation rows ``val`` index (the training data, or a file of their own)."""
         return self._val
 
-    def chunks(self, rows: Array, data: Dataset | None = None) -> Iterator[tuple[Array, Array]]:
-        """(x, y (b, K)) in float64 for ``rows`` of ``data`` (default: the training data), a few MB at a time."""
+    def chunks(self, rows: Array, data: Dataset | None = None,
+               chunk_bytes: int = EVAL_CHUNK_BYTES) -> Iterator[tuple[Array, Array]]:
+        """(x, y (b, K)) in float64 for ``rows`` of ``data`` (default: the training data), ``chunk_bytes``
+        of x at a time."""
         d = data if data is not None else self.data
-        for x, raw in d.chunks(rows, EVAL_CHUNK_BYTES):
+        for x, raw in d.chunks(rows, chunk_bytes):
             yield x, d.targets(raw, self.K, self.loss)
 
     def validation(self) -> Iterator[tuple[Array, Array]]:

@@ -17,7 +17,7 @@ from ..core.losses import Loss
 from ..core.metrics import MetricSums
 from ..core.model import Net, Params, forward
 from ..data.batches import Batches
-from ..data.dataset import Split
+from ..data.dataset import CHUNK_BYTES, Split
 from ..io.config import TrainConfig
 from .sgd import SGD
 
@@ -274,7 +274,11 @@ class Training:
         """Gradient norms, dead or saturated units and the last step's update ratio, at the current
         parameters, over training ``rows`` (default: all of them)."""
         rows = self.split.train if rows is None else rows
-        return diagnose(self.net, self.sgd.params, self.split.chunks(rows), update=self.sgd.last_update())
+        sgd = self.sgd  # in float64 its live parameters are the values themselves: no copy needed
+        p = sgd.live if sgd.dtype == np.float64 else sgd.params
+        # large chunks: each one's backward pass computes whole ∂ℓ/∂W products, and they are summed
+        return diagnose(self.net, p, self.split.chunks(rows, chunk_bytes=CHUNK_BYTES),
+                        update_ratios=sgd.update_ratios())
 
     def hints(self) -> list[str]:
         """What the end diagnostics say, in plain words (none before they are taken)."""

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..core.activations import Array
+from ..core.diagnostics import update_ratio
 from ..core.model import Backprop, Cache, Grads, Net, Params, backward, forward
 from ..io.config import TrainConfig
 
@@ -37,7 +38,7 @@ class SGD:
             W1t, b1, W2t, b2 = (flat[cuts[i]:cuts[i + 1]].reshape(shapes[i]) for i in range(4))
             return [W1t.T, b1, W2t.T, b2]
 
-        self._views, self._stepped = views, False
+        self._views, self._stepped, self._cuts = views, False, cuts
         self.live = Params(*views(self.theta))  # the parameters as the step changes them
         grads = Grads(*views(self.grad))
         self.velocity = np.zeros_like(self.theta) if cfg.momentum else None
@@ -53,12 +54,16 @@ class SGD:
         """A float64 copy of the last step's ∂ℓ/∂θ (times η for plain SGD, which folds η in)."""
         return self._backprop.grads.astype(np.float64)
 
-    def last_update(self) -> Params | None:
-        """Δθ of the last step (float64), or None before any step."""
+    def update_ratios(self) -> tuple[float, float] | None:
+        """‖Δθ‖ / ‖θ‖ of the last step for layer 1 (W1, b1) and layer 2 (W2, b2), θ after the step;
+        None before any step. Read from the flat vectors: contiguous, no copies."""
         if not self._stepped:
             return None
         delta = self.work if self.work is not None else self.grad  # η d (η is folded into grad for plain SGD)
-        return Params(*(-a.astype(np.float64) for a in self._views(delta)))
+        layer1 = slice(0, self._cuts[2])  # W1ᵀ then b1, then W2ᵀ and b2
+        layer2 = slice(self._cuts[2], None)
+        return (update_ratio([delta[layer1]], [self.theta[layer1]]),
+                update_ratio([delta[layer2]], [self.theta[layer2]]))
 
     def last_z3(self, b: int) -> Array:
         """z3 of the last step's batch of ``b`` rows, from its forward pass (before the update)."""
