@@ -328,7 +328,7 @@ def train(
             err_console.print(f"--plot: no epoch finished, so nothing to draw; {escape(str(plot))} not written",
                               highlight=False)
         elif plot is not None:
-            title = plots.run_title(config_files.config_name(path), cfg, training.history, split.data.task)
+            title = plots.run_title(config_files.config_name(path), cfg, training.history, split.data.task, set_ or ())
             _write_plot(plot, plots.run_figure(title, training.net, split, training.history, training.params,
                                                training.current, training.hints()))
         if json_:
@@ -518,7 +518,8 @@ def _sweep(config_: str | None, set_: list[str], specs: list[str], out: Path | N
             w.writerows([list(r.values()) for r in rows])
             atomic_write(out / "sweep.csv", buf.getvalue().encode())
         if plot is not None:
-            title = (f"{config_files.config_name(loaded[0][1])}: sweep of {' × '.join(specs)} "
+            base = config_files.config_name(loaded[0][1]) + (f" + {' '.join(set_)}" if set_ else "")
+            title = (f"{base}: sweep of {' × '.join(specs)} "
                      f"({len(curves)} runs, the same data and seed)")
             _write_plot(plot, plots.sweep_figure(title, curves, split.data.task))
         if json_:

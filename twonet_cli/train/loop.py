@@ -137,7 +137,7 @@ class Training:
     split: Split
     cfg: TrainConfig
     history: list[Epoch] = field(default_factory=list)
-    best_params: Params | None = None
+    _best: Array | None = field(default=None, init=False, repr=False)  # θ at the best epoch (flat, training dtype)
     test_score: tuple[float, float] | None = None  # (loss, metric) on data.test, after training
     final_diagnostics: Diagnostics | None = None  # over all training rows, after training
 
@@ -165,6 +165,11 @@ class Training:
             return None
         sst = self._train_sst()
         return 1.0 - total * self.split.K / sst if sst > 0 else math.nan
+
+    @property
+    def best_params(self) -> Params | None:
+        """A float64 copy of the parameters at the best epoch (None before the first)."""
+        return None if self._best is None else self.sgd.params_of(self._best)
 
     @property
     def current(self) -> Params:
@@ -214,9 +219,10 @@ class Training:
         steps, best, waited, shown = 0, math.inf, 0, -math.inf
         trained = diagnosed = 0.0  # seconds of steps, and of the epochs' diagnostics
         has_val = len(self.split.val) > 0
+        snapshot = np.empty_like(sgd.theta)
         for epoch in range(1, cfg.epochs + 1):
             lr, total, seen, t0 = learning_rate(cfg, epoch), 0.0, 0, time.perf_counter()
-            snapshot = sgd.theta.copy()
+            np.copyto(snapshot, sgd.theta)  # to restore if this epoch diverges
             batches = self.batches.epoch()
             # the training metric is the running one of the steps; R² needs no work per step: the
             # epoch's squared error is its MSE loss, and the targets' spread is fixed
@@ -250,7 +256,9 @@ class Training:
             improved = watched < best
             if improved:
                 best, waited = watched, 0
-                self.best_params = sgd.params
+                if self._best is None:
+                    self._best = np.empty_like(sgd.theta)
+                np.copyto(self._best, sgd.theta)  # one contiguous copy; made into Params only when saved
             else:
                 waited += 1
             trained += seconds
@@ -273,9 +281,9 @@ class Training:
     def diagnostics(self, rows: Array | None = None) -> Diagnostics:
         """Gradient norms, dead or saturated units and the last step's update ratio, at the current
         parameters, over training ``rows`` (default: all of them)."""
+        sgd = self.sgd  # epochs: the live parameters, in the training dtype (no copy); all rows: float64
+        p = sgd.live if rows is not None or sgd.dtype == np.float64 else sgd.params
         rows = self.split.train if rows is None else rows
-        sgd = self.sgd  # in float64 its live parameters are the values themselves: no copy needed
-        p = sgd.live if sgd.dtype == np.float64 else sgd.params
         # large chunks: each one's backward pass computes whole ∂ℓ/∂W products, and they are summed
         return diagnose(self.net, p, self.split.chunks(rows, chunk_bytes=CHUNK_BYTES),
                         update_ratios=sgd.update_ratios())

@@ -80,6 +80,10 @@ class SGD:
         """A float64 copy of the current parameters."""
         return self.live.astype(np.float64)
 
+    def params_of(self, theta: Array) -> Params:
+        """A float64 copy of the parameters held in a flat vector laid out as θ (a saved copy of it)."""
+        return Params(*self._views(theta)).astype(np.float64)
+
     def step(self, x: Array, y: Array, lr: float) -> float:
         """One SGD step on a batch x (b, n), y (b, K) in this optimiser's dtype; returns ℓ before it.
 

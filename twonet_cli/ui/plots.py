@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 MAX_POINTS = 1500  # data points drawn per set: evenly spaced rows beyond that
 RESOLUTION = 200  # grid points per axis of decision regions
 TRAIN, VAL = "train", "validation"
+TRAIN_COLOUR, VAL_COLOUR = "k", "0.5"  # train black and solid, validation grey and dashed: not class colours
 LINE_COLOURS = ("0.55", "#b07cc6")  # grid lines of constant x₂ (grey), of constant x₁ (violet): not class colours
 
 
@@ -54,13 +55,16 @@ class Points:
     targets: Array
 
 
-def run_title(name: str, cfg: Config, history: Sequence[Epoch], task: Task) -> str:
-    """The config and the result, for the top of a run's figure."""
+def run_title(name: str, cfg: Config, history: Sequence[Epoch], task: Task, overrides: Sequence[str] = ()) -> str:
+    """The config (with its --set overrides) and the result, for the top of a run's figure."""
+    if overrides:
+        name = f"{name} + {' '.join(overrides)}"
     n, m, K = cfg.shape
     net = cfg.net()
     t = cfg.train
     head = (f"{name}: {n} → {m} → {K}, f = {net.f.label()}, g = {net.g.label()}, loss = {net.loss.name} "
-            f"({net.loss.reduction}) · SGD lr {t.lr:g}, momentum {t.momentum:g}, batch {t.batch_size}")
+            f"({net.loss.reduction}) · SGD lr {t.lr:g}{'' if t.schedule == 'constant' else f' ({t.schedule})'}, "
+            f"momentum {t.momentum:g}, batch {t.batch_size}")
     if not history:
         return head
     last = history[-1]
@@ -117,7 +121,8 @@ def sweep_figure(title: str, runs: Sequence[tuple[str, Sequence[Epoch]]], task: 
         if d:
             last = d[-1]
             share = last.saturated if last.saturated is not None else last.dead
-            lines.append((colour, f"{label}: {_metric_text(task, history[-1].metric)}, "
+            lines.append((colour, f"{label}: {'validation' if has_val else 'train'} "
+                                  f"{_metric_text(task, history[-1].metric)}, "
                                   f"‖∂ℓ/∂W1‖/‖∂ℓ/∂W2‖ {_num(last.grad_ratio):.2g}, "
                                   f"{_num(share):.0%} {kind}"))
     loss_ax.set(title="Loss" + (" (solid: train, dashed: validation)" if has_val else " (train)"),
@@ -127,7 +132,8 @@ def sweep_figure(title: str, runs: Sequence[tuple[str, Sequence[Epoch]]], task: 
     metric_ax.set(title=f"{metric_name(task)} ({which})", xlabel="epoch", ylabel=metric_name(task))
     _metric_limits(metric_ax, task)
     grad_ax.set(title="Gradient reaching the first layer: ‖∂ℓ/∂W1‖", xlabel="epoch", ylabel="‖∂ℓ/∂W1‖")
-    ratio_ax.set(title="‖∂ℓ/∂W1‖ / ‖∂ℓ/∂W2‖ (below 1e-2: vanishing gradients)", xlabel="epoch", ylabel="ratio")
+    ratio_ax.axhline(1e-2, color="0.4", ls=":", label="1e-2: below it, W1 barely learns")
+    ratio_ax.set(title="How much gradient reaches W1: ‖∂ℓ/∂W1‖ / ‖∂ℓ/∂W2‖", xlabel="epoch", ylabel="ratio")
     for ax in (grad_ax, ratio_ax):
         _log_if_positive(ax)
     units_ax.set(title="Hidden units saturated (σ, tanh: f′ < 0.01) or dead (ReLU)", xlabel="epoch",
@@ -135,6 +141,9 @@ def sweep_figure(title: str, runs: Sequence[tuple[str, Sequence[Epoch]]], task: 
     for ax in (loss_ax, metric_ax, grad_ax, ratio_ax, units_ax):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
+    if has_val:
+        handles = loss_ax.get_legend_handles_labels()[0]
+        loss_ax.legend(handles=[*handles, _line("-", TRAIN), _line("--", VAL)], fontsize=8)
     summary_ax.set_axis_off()
     summary_ax.set_title("At the last epoch")
     for k, (colour, text) in enumerate(lines[:14]):
@@ -156,15 +165,17 @@ def png(fig: Any) -> bytes:
 
 def _loss_panel(ax: Any, history: Sequence[Epoch], net: Net) -> None:
     epochs = [e.epoch for e in history]
-    ax.plot(epochs, [e.train_loss for e in history], color="C0", label=f"{TRAIN} (mean over the epoch's steps)")
+    ax.plot(epochs, [e.train_loss for e in history], color=TRAIN_COLOUR, label=f"{TRAIN} (mean over the epoch's steps)")
     if any(e.val_loss is not None for e in history):
-        ax.plot(epochs, [_num(e.val_loss) for e in history], color="C1", ls="--", label=VAL)
+        ax.plot(epochs, [_num(e.val_loss) for e in history], color=VAL_COLOUR, ls="--", label=VAL)
     _log_if_positive(ax)
     best = best_epoch(history)
     if best is not None:
         ax.axvline(best.epoch, color="0.5", ls=":", label=f"best validation loss (epoch {best.epoch})")
     per = "sample" if net.loss.name == "cross_entropy" else "element"
-    ax.set(title=f"Loss: {net.loss.name}", xlabel="epoch", ylabel=f"loss per {per}")
+    ax.set(title=f"Loss: {net.loss.name}, per {per} (whatever the reduction, so train and validation compare)",
+           xlabel="epoch", ylabel=f"loss per {per}")
+    ax.title.set_fontsize(10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
 
@@ -174,9 +185,9 @@ def _metric_panel(ax: Any, history: Sequence[Epoch], task: Task) -> None:
     has_val = any(e.val_loss is not None for e in history)
     train = [_num(e.train_metric) for e in history]
     if any(math.isfinite(v) for v in train):
-        ax.plot(epochs, train, color="C0", label=f"{TRAIN} (running, during the epoch's steps)")
+        ax.plot(epochs, train, color=TRAIN_COLOUR, label=f"{TRAIN} (running, during the epoch's steps)")
     if has_val:
-        ax.plot(epochs, [_num(e.metric) for e in history], color="C1", ls="--", label=VAL)
+        ax.plot(epochs, [_num(e.metric) for e in history], color=VAL_COLOUR, ls="--", label=VAL)
     ax.set(title=metric_name(task), xlabel="epoch", ylabel=metric_name(task))
     _metric_limits(ax, task)
     ax.grid(alpha=0.3)
@@ -189,7 +200,7 @@ def _gradient_panel(ax: Any, history: Sequence[Epoch], net: Net) -> None:
     epochs = [e.epoch for e in d]
     ax.plot(epochs, [e.grad_W1 for e in d], color="C2", marker=".", label="‖∂ℓ/∂W1‖ (first layer)")
     ax.plot(epochs, [_num(e.grad_W2) for e in d], color="C3", marker=".", label="‖∂ℓ/∂W2‖ (second layer)")
-    title = "Gradient norms per layer (first training rows)"
+    title = "Gradient norms per layer (on one fixed batch of training rows)"
     if d:
         last = d[-1]
         notes = [f"‖∂ℓ/∂W1‖ / ‖∂ℓ/∂W2‖ = {_num(last.grad_ratio):.2g}"]
@@ -202,7 +213,7 @@ def _gradient_panel(ax: Any, history: Sequence[Epoch], net: Net) -> None:
     ax.title.set_fontsize(10)
     _log_if_positive(ax)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="best")
 
 
 # --- regression ---------------------------------------------------------------------------------
@@ -210,11 +221,12 @@ def _gradient_panel(ax: Any, history: Sequence[Epoch], net: Net) -> None:
 
 def _regression_row(axes: Sequence[Any], net: Net, p: Params, data: Dataset, sets: list[Points]) -> None:
     fit_ax, pred_ax, res_ax = axes
+    one_input = data.in_features == 1
     if data.in_features == 1:
         _fitted_curve(fit_ax, net, p, data, sets)
     else:
         residuals = [(s, s.targets - forward(net, p, s.inputs).y_hat) for s in sets]
-        fit_ax.hist([r.ravel() for _, r in residuals], bins=40, color=["C0", "C1"][:len(residuals)],
+        fit_ax.hist([r.ravel() for _, r in residuals], bins=40, color=[TRAIN_COLOUR, VAL_COLOUR][:len(residuals)],
                     label=[s.name for s, _ in residuals], density=True)
         fit_ax.set(title="Residuals y − ŷ: their distribution", xlabel="y − ŷ", ylabel="density")
         fit_ax.grid(alpha=0.3)
@@ -224,13 +236,15 @@ def _regression_row(axes: Sequence[Any], net: Net, p: Params, data: Dataset, set
         y_hat = forward(net, p, pts.inputs).y_hat
         y = pts.targets
         pred_ax.scatter(y.ravel(), y_hat.ravel(), s=9, alpha=0.6, label=pts.name, **style)
-        res_ax.scatter(y_hat.ravel(), (y - y_hat).ravel(), s=9, alpha=0.6, label=pts.name, **style)
+        along = np.repeat(pts.x[:, :1], y.shape[1], axis=1) if one_input else y_hat  # residuals against x, or ŷ
+        res_ax.scatter(along.ravel(), (y - y_hat).ravel(), s=9, alpha=0.6, label=pts.name, **style)
         lo, hi = min(lo, float(y.min()), float(y_hat.min())), max(hi, float(y.max()), float(y_hat.max()))
     if math.isfinite(lo):
         pred_ax.plot([lo, hi], [lo, hi], color="k", lw=1, label="ŷ = y (perfect fit)")
     res_ax.axhline(0.0, color="k", lw=1)
     pred_ax.set(title="Predicted against true", xlabel="true y", ylabel="predicted ŷ")
-    res_ax.set(title="Residuals y − ŷ: no pattern left is a good fit", xlabel="predicted ŷ", ylabel="y − ŷ")
+    res_ax.set(title="Residuals y − ŷ (a good fit leaves no pattern)", xlabel="x" if one_input else "predicted ŷ",
+               ylabel="y − ŷ")
     for ax in (pred_ax, res_ax):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
@@ -277,6 +291,7 @@ def _plane_rows(before: Sequence[Any], after: Sequence[Any], net: Net, initial: 
     _region_panel(after[0], net, final, data, sets, lo, hi, names)
 
     inputs = [data.prep.standardise(line) for line in lines]
+    net_width = int(final.b1.shape[0])
     f = net.f.label()
     for row, p, when in ((before, initial, "before training"), (after, final, "after training")):
         z1, z2 = space.layer_views(net, p, inputs, train.inputs, data.task == "classification")
@@ -286,8 +301,9 @@ def _plane_rows(before: Sequence[Any], after: Sequence[Any], net: Net, initial: 
             what = "dashed: Linear₂'s boundary" if z2.boundary is not None else "Linear₂ cuts it straight"
         else:
             what = "Linear₂ reads ŷ off it linearly"
+        shadow = f"\n(a 2-D view of an {net_width}-D sheet: crossings come from the view)" if net_width > 2 else ""
         _draw_view(row[2], z2, colour_of(train.targets), f"z2 = {f}(z1), {when}, as Linear₂ reads it\n"
-                   f"f bends the grid; {what}")
+                   f"f bends the grid; {what}{shadow}")
 
 
 def _region_panel(ax: Any, net: Net, p: Params, data: Dataset, sets: list[Points], lo: Array, hi: Array,
@@ -334,6 +350,7 @@ def _draw_view(ax: Any, view: space.View2D, colours: dict[str, Any], title: str)
                           f"{y_name} ({view.explained[1]:.0%})")
     if view.boundary is not None:
         ax.axvline(view.boundary, color="k", ls="--", lw=1.2)
+    ax.set_aspect("equal", adjustable="datalim")  # distances as they are: no axis magnified
     ax.set(title=title, xlabel=x_name, ylabel=y_name)
     ax.title.set_fontsize(10)
 
@@ -372,7 +389,7 @@ def _colouring(data: Dataset, targets: Array) -> Callable[[Array], dict[str, Any
 
 
 def _styles() -> list[dict[str, Any]]:
-    return [{"color": "C0", "marker": "o"}, {"color": "C1", "marker": "^"}]
+    return [{"color": TRAIN_COLOUR, "marker": "o"}, {"color": VAL_COLOUR, "marker": "^"}]
 
 
 def _patch(colour: str, label: str) -> Any:
@@ -385,6 +402,12 @@ def _marker(marker: str, label: str) -> Any:
     from matplotlib.lines import Line2D
 
     return Line2D([], [], marker=marker, ls="", color="0.6", markeredgecolor="k", label=label)
+
+
+def _line(style: str, label: str) -> Any:
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], color="k", ls=style, label=label)
 
 
 def _metric_text(task: Task, value: float | None) -> str:
