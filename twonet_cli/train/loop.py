@@ -99,7 +99,7 @@ class RunningScore:
     targets are copied into epoch-long buffers (one copy each, no per-step arithmetic) and scored
     at the epoch's end; an epoch too long to buffer is scored batch by batch instead."""
 
-    MAX_ENTRIES = 1 << 22  # rows × K buffered, at most (32 MB per buffer)
+    MAX_ENTRIES = 1 << 18  # rows × K buffered, at most (2 MB per buffer): beyond, each batch scored as it comes
 
     def __init__(self, net: Net, K: int, rows: int):
         self.net, self.seen = net, 0
