@@ -173,7 +173,7 @@ def _loss_panel(ax: Any, history: Sequence[Epoch], net: Net) -> None:
     if best is not None:
         ax.axvline(best.epoch, color="0.5", ls=":", label=f"best validation loss (epoch {best.epoch})")
     per = "sample" if net.loss.name == "cross_entropy" else "element"
-    ax.set(title=f"Loss: {net.loss.name}, per {per} (whatever the reduction, so train and validation compare)",
+    ax.set(title=f"Loss: {net.loss.name} per {per}\n(whatever the reduction: train and validation compare)",
            xlabel="epoch", ylabel=f"loss per {per}")
     ax.title.set_fontsize(10)
     ax.grid(alpha=0.3)
