@@ -22,7 +22,8 @@ from ..io.config import TrainConfig
 from .sgd import SGD
 
 PROGRESS_PER_EPOCH = 25  # EpochProgress records sent per epoch, at most
-DIAGNOSTIC_SHARE = 0.05  # epochs' diagnostics take at most this share of the steps' time (first and last always)
+DIAGNOSTIC_SHARE = 0.05  # epochs' diagnostics take at most this share of the steps' time (the last epoch always)
+DIAGNOSTIC_FREE = 0.01  # seconds of diagnostics always allowed: every epoch of a small network is diagnosed
 DIAGNOSTIC_ROWS = (64, 256)  # each epoch's diagnostics use one batch of training rows, within these bounds
 #   (about one step's work: the run's end uses all rows)
 PROGRESS_SECONDS = 0.2  # ... and at most one this often (a display redraws 4 times a second)
@@ -52,7 +53,7 @@ class Epoch:
     samples: int  # training rows processed in this epoch
     best: bool  # validation loss improved (or, without validation, train loss)
     # diagnostics at the epoch's end, on its first training rows (a batch, 64 to 256; core/diagnostics.py);
-    # None in epochs skipped to keep their cost under DIAGNOSTIC_SHARE of the run
+    # None in epochs skipped to keep their cost under DIAGNOSTIC_SHARE of the run (beyond DIAGNOSTIC_FREE)
     grad_W1: float | None = None  # ‖∂ℓ/∂W1‖
     grad_W2: float | None = None  # ‖∂ℓ/∂W2‖
     grad_ratio: float | None = None  # ‖∂ℓ/∂W1‖ / ‖∂ℓ/∂W2‖
@@ -218,6 +219,7 @@ class Training:
         report_every = max(1, math.ceil(rows / self.batch / PROGRESS_PER_EPOCH))
         steps, best, waited, shown = 0, math.inf, 0, -math.inf
         trained = diagnosed = 0.0  # seconds of steps, and of the epochs' diagnostics
+        cost: float | None = None  # seconds of one epoch's diagnostics (the last measured)
         has_val = len(self.split.val) > 0
         snapshot = np.empty_like(sgd.theta)
         for epoch in range(1, cfg.epochs + 1):
@@ -264,10 +266,14 @@ class Training:
             trained += seconds
             extra: tuple[float | None, float | None, float | None, float | None, float | None, float | None,
                          float | None] = (None,) * 7
-            if epoch in (1, cfg.epochs) or diagnosed <= DIAGNOSTIC_SHARE * trained:  # sampled: at most ~5% of the time
+            probe = min(max(DIAGNOSTIC_ROWS[0], self.batch), DIAGNOSTIC_ROWS[1])
+            if cost is None:  # before the first: a forward and backward pass on `probe` rows, as a step costs
+                cost = probe / self.batch * seconds / max(1, math.ceil(seen / self.batch))
+            if epoch == cfg.epochs or diagnosed + cost <= max(DIAGNOSTIC_SHARE * trained, DIAGNOSTIC_FREE):
                 t_diag = time.perf_counter()
-                d = self.diagnostics(self.split.train[:min(max(DIAGNOSTIC_ROWS[0], self.batch), DIAGNOSTIC_ROWS[1])])
-                diagnosed += time.perf_counter() - t_diag
+                d = self.diagnostics(self.split.train[:probe])
+                cost = time.perf_counter() - t_diag
+                diagnosed += cost
                 extra = (d.grad_W1, d.grad_W2, d.grad_ratio, d.dead, d.saturated, d.update_1, d.update_2)
             record = Epoch(epoch, steps, total / seen, val_loss, val_metric, lr, seconds, seen, improved, *extra,
                            train_metric=train_metric)
