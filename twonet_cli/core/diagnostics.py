@@ -97,8 +97,7 @@ def diagnose(net: Net, p: Params, chunks: Iterable[tuple[Array, Array]],
     return Diagnostics(rows, norms[0], norms[1], norms[2], norms[3], dead, saturated, u1, u2)
 
 
-def update_ratio(delta: Iterable[Array], theta: Iterable[Array]) -> float:
-    """‖Δθ‖ / ‖θ‖ over the arrays of one layer (W with b)."""
-    top = math.sqrt(sum(float(np.linalg.norm(a)) ** 2 for a in delta))
-    bottom = math.sqrt(sum(float(np.linalg.norm(a)) ** 2 for a in theta))
-    return top / bottom if bottom > 0 else math.nan
+def update_ratio(delta: Array, theta: Array) -> float:
+    """‖Δθ‖ / ‖θ‖ of one layer (W with b, as one flat vector of each)."""
+    bottom = float(np.linalg.norm(theta))
+    return float(np.linalg.norm(delta)) / bottom if bottom > 0 else math.nan

@@ -40,7 +40,6 @@ LINK_TMP = re.compile(rf"\.(current|{_NAMES})\.\d+\.link\.tmp")
 STALE = re.compile(rf"\.({_NAMES})\.[a-z0-9_]{{8}}\.tmp")  # mkstemp's names
 HISTORY_COLUMNS = ("epoch", "steps", "train_loss", "val_loss", "metric", "train_metric", "lr", "seconds", "samples",
                    "grad_W1", "grad_W2", "grad_ratio", "dead", "saturated", "update_1", "update_2")
-DIAGNOSTIC_COLUMNS = HISTORY_COLUMNS[9:]
 
 
 def atomic_write(path: Path, data: bytes) -> None:

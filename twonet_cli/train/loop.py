@@ -220,6 +220,7 @@ class Training:
         steps, best, waited, shown = 0, math.inf, 0, -math.inf
         trained = diagnosed = 0.0  # seconds of steps, and of the epochs' diagnostics
         cost: float | None = None  # seconds of one epoch's diagnostics (the last measured)
+        probe = min(max(DIAGNOSTIC_ROWS[0], self.batch), DIAGNOSTIC_ROWS[1])  # the rows they use
         has_val = len(self.split.val) > 0
         snapshot = np.empty_like(sgd.theta)
         for epoch in range(1, cfg.epochs + 1):
@@ -266,7 +267,6 @@ class Training:
             trained += seconds
             extra: tuple[float | None, float | None, float | None, float | None, float | None, float | None,
                          float | None] = (None,) * 7
-            probe = min(max(DIAGNOSTIC_ROWS[0], self.batch), DIAGNOSTIC_ROWS[1])
             if cost is None:  # before the first: a forward and backward pass on `probe` rows, as a step costs
                 cost = probe / self.batch * seconds / max(1, math.ceil(seen / self.batch))
             if epoch == cfg.epochs or diagnosed + cost <= max(DIAGNOSTIC_SHARE * trained, DIAGNOSTIC_FREE):

@@ -62,8 +62,7 @@ class SGD:
         delta = self.work if self.work is not None else self.grad  # η d (η is folded into grad for plain SGD)
         layer1 = slice(0, self._cuts[2])  # W1ᵀ then b1, then W2ᵀ and b2
         layer2 = slice(self._cuts[2], None)
-        return (update_ratio([delta[layer1]], [self.theta[layer1]]),
-                update_ratio([delta[layer2]], [self.theta[layer2]]))
+        return update_ratio(delta[layer1], self.theta[layer1]), update_ratio(delta[layer2], self.theta[layer2])
 
     def last_z3(self, b: int) -> Array:
         """z3 of the last step's batch of ``b`` rows, from its forward pass (before the update)."""
