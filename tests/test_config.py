@@ -131,3 +131,39 @@ def test_resolved_config_round_trips_through_yaml(tmp_path: Path) -> None:
     cfg, _ = config_files.load("regression")
     again, _ = config_files.load(write(tmp_path, cfg.to_yaml()))
     assert to_plain(again) == to_plain(cfg)
+
+
+def test_shipped_snapshot_is_the_yaml_parse_of_every_shipped_config() -> None:
+    """The parse made beforehand holds exactly configs/'s texts, each as the YAML loader reads it
+    (types too: 5 and 5.0 differ); after editing a config: python -m twonet_cli.io.shipped."""
+    import json
+
+    from twonet_cli.io import shipped
+    from twonet_cli.io.yaml_text import parse
+
+    texts = [p.read_text(encoding="utf-8") for p in config_files.shipped_configs().values()]
+    snapshot = json.loads(shipped.SNAPSHOT.read_text(encoding="utf-8"))
+    assert sorted(snapshot) == sorted(texts), "configs/ changed: run python -m twonet_cli.io.shipped"
+    for text in texts:
+        assert json.dumps(snapshot[text]) == json.dumps(parse(text, "test", 64, 64))
+    assert shipped.parsed(texts[0]) is not shipped.parsed(texts[0])  # a fresh copy: callers may change it
+
+
+def test_an_edited_shipped_config_is_read_by_the_yaml_loader(tmp_path: Path) -> None:
+    text = config_files.resolve("regression").read_text(encoding="utf-8")
+    copy, _ = config_files.load(write(tmp_path, text))  # the same text: the snapshot's parse
+    edited, _ = config_files.load(write(tmp_path, text.replace("hidden: 32", "hidden: 7")))
+    assert (copy.model.hidden, edited.model.hidden) == (32, 7)
+    assert "hidden: 7" not in text and "hidden: 32" in text
+    with pytest.raises(ConfigError, match="duplicate key 'hidden'"):  # and with the YAML loader's checks
+        config_files.load(write(tmp_path, text.replace("hidden: 32", "hidden: 32\n  hidden: 7")))
+
+
+def test_a_shipped_config_loads_without_importing_yaml() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from twonet_cli.io import config_files; config_files.load('multiclass'); "
+            "print('yaml' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

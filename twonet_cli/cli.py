@@ -19,6 +19,7 @@ from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_MISMATCH, OutputError
 
 if TYPE_CHECKING:  # numpy, the config schema and the readers load inside the commands: --help and --version need none
     from .core.activations import Array
+    from .core.explain import Explanation
     from .core.model import Params
     from .data.preprocessing import Preprocessing
     from .inference import Model
@@ -114,7 +115,6 @@ def grads(
     """Show one forward and backward pass: z1, z2, z3, ŷ, the loss, every Jacobian and gradient."""
     from .core.explain import explain, sgd_step
     from .io import config_files
-    from .ui import json
     from .ui.grads import View, explanation
 
     with reported():
@@ -125,14 +125,17 @@ def grads(
             raise TwonetError(f"--full: ∂z2/∂z1 would be a {cfg.model.hidden}×{cfg.model.hidden} matrix; "
                               "without --full its diagonal is shown")
         e = explain(cfg.net(), p, x, y)
-        json.refuse_non_finite(e)
+        _refuse_non_finite(e)
         if lr is not None and not (lr > 0 and lr < float("inf")):
             raise TwonetError(f"--lr: the learning rate η must be a positive number, got {lr:g}")
         t = cfg.train
         step = sgd_step(e, x, lr, t.momentum, t.nesterov, t.weight_decay) if lr is not None else None
-        if step is not None:
-            json.refuse_non_finite_step(step)
+        if step is not None and not step.finite:
+            raise TwonetError(f"--lr: the step with η = {step.lr:g} leaves float64's range (the loss after it is "
+                              f"{step.loss_after}); try a smaller --lr")
         if json_:
+            from .ui import json
+
             sys.stdout.write(json.dumps(json.grads_json(e, step)))
             return
         console = Console(highlight=False)
@@ -185,7 +188,7 @@ def check(
             cfg, path = _config(run, best, config_, set_)
             p, x, y, origin = _check_batch(cfg, input_, target, params if params or run is None else
                                            str(run / ("best.npz" if best else "params.npz")), path, batch)
-        json.refuse_non_finite(explain(cfg.net(), p, x, y))  # as grads: no verdict on numbers float64 cannot hold
+        _refuse_non_finite(explain(cfg.net(), p, x, y))  # as grads: no verdict on numbers float64 cannot hold
         user = inputs.load_param_arrays(grads, "--grads", document_key="grads") if grads else None
         precision = np.dtype(dtype.value)
         r = run_check(cfg.net(), p, x, y, dtype=precision, grads=user, source=grads or "twonet's backward pass")
@@ -199,6 +202,13 @@ def check(
             if curve is not None:
                 console.print(step_table(curve, r.dtype))
     raise typer.Exit(0 if r.passed else EXIT_MISMATCH)
+
+
+def _refuse_non_finite(e: Explanation) -> None:
+    """No NaN or infinity printed as a result: name the first array where it appears."""
+    where = e.non_finite()
+    if where is not None:
+        raise TwonetError(f"{where} is not finite: the inputs or parameters are too large for float64")
 
 
 def _config(run: Path | None, best: bool, config_: str | None, set_: list[str] | None) -> tuple[config.Config, Path]:

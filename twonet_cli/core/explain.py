@@ -28,6 +28,16 @@ class Explanation:
         """B, the number of samples."""
         return int(self.y.shape[0])
 
+    def non_finite(self) -> str | None:
+        """The first array holding NaN or infinity (named as in ``grads --json``), or None."""
+        c, b, j = self.cache, self.back, self.jac
+        arrays = {"loss": np.asarray(self.loss), **{f"params.{k}": a for k, a in self.params.items()},
+                  **{f"samples.{k}": getattr(c, k) for k in ("z1", "z2", "z3", "y_hat")},
+                  **{f"samples.{k}": getattr(b, k) for k in ("dloss_dz3", "dloss_dz2", "dloss_dz1")},
+                  **{f"samples.jacobians.{k}": getattr(j, k) for k in ("dz2_dz1", "dyhat_dz3", "dloss_dyhat")},
+                  **{f"grads.{k}": a for k, a in b.grads.items()}}
+        return next((where for where, a in arrays.items() if not np.isfinite(a).all()), None)
+
 
 def explain(net: Net, params: Params, x: Array, y: Array) -> Explanation:
     """Run the network on x (B, n) with targets y (B, K) and keep every intermediate."""
@@ -47,6 +57,11 @@ class Step:
     update: Params  # θ_after − θ = −η d
     params_after: Params
     loss_after: float
+
+    @property
+    def finite(self) -> bool:
+        """Whether the loss and every parameter after the step are finite."""
+        return bool(np.isfinite(self.loss_after)) and all(np.isfinite(a).all() for _, a in self.params_after.items())
 
 
 def sgd_step(e: Explanation, x: Array, lr: float, momentum: float = 0.0, nesterov: bool = False,

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal
 
 import numpy as np
-import yaml
 
 from ..core.activations import Activation, ActivationName
 from ..core.losses import Loss, LossName, Reduction
@@ -180,6 +179,8 @@ class Config:
 
     def to_yaml(self) -> str:
         """The resolved config as YAML (every key, defaults included)."""
+        import yaml
+
         return yaml.safe_dump(to_plain(self), sort_keys=False, allow_unicode=True)
 
 

@@ -10,15 +10,14 @@ import copy
 import os
 import re
 from dataclasses import replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from .. import DEFAULT_CONFIG
 from ..errors import ConfigError, InputError, path_kind
+from . import shipped
 from .config import DATA_SUFFIXES, Config, validate
 from .schema import build, field_type
 
@@ -30,8 +29,9 @@ MAX_ALIASES = 64  # YAML aliases in one file
 
 def shipped_dir() -> Path:
     """The shipped configs: inside the installed wheel, or the repository's top-level configs/."""
-    packaged = Path(str(resources.files("twonet_cli"))) / "configs"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "configs"
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "configs"  # where the wheel puts them
+    return packaged if packaged.is_dir() else package.parent / "configs"
 
 
 def shipped_configs() -> dict[str, Path]:
@@ -87,46 +87,15 @@ def read_yaml(path: Path, what: str = "config") -> Any:
     """Parse ``path`` with ``yaml.safe_load``'s loader; any failure is a one-line ConfigError.
 
     Size, nesting and aliases are capped, so that no file costs more than reading it: a
-    "billion laughs" (aliases of aliases) is refused at its 65th alias, not expanded."""
+    "billion laughs" (aliases of aliases) is refused at its 65th alias, not expanded. The text of a
+    shipped config is looked up in its parse made beforehand (shipped.py), without importing YAML."""
     text = read_text(path, what)
-    try:
-        return check_depth(yaml.load(text, Loader=_UniqueKeyLoader), str(path))  # a yaml.SafeLoader
-    except RecursionError:
-        raise ConfigError(f"{path}: nested more than {MAX_DEPTH} levels deep") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ConfigError(f"{path}: invalid YAML{where}: {problem}") from None
+    parsed = shipped.parsed(text)
+    if parsed is not None:
+        return parsed
+    from .yaml_text import parse
 
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """yaml.SafeLoader that refuses a key given twice in one mapping (SafeLoader keeps the last),
-    and more than MAX_ALIASES aliases (each may stand for a whole tree of others)."""
-
-    aliases = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        """As SafeLoader's, counting aliases."""
-        if self.check_event(yaml.AliasEvent):
-            self.aliases += 1
-            if self.aliases > MAX_ALIASES:
-                raise yaml.composer.ComposerError(None, None, f"more than {MAX_ALIASES} aliases (*name): refused, "
-                                                  "as their expansion can be unbounded")
-        return super().compose_node(parent, index)
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if not isinstance(key, (str, int, float, bool)) and key is not None:  # `? [a, b]`: a list as a key
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"a key must be a name, got a {type(key).__name__}", key_node.start_mark)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+    return check_depth(parse(text, str(path), MAX_DEPTH, MAX_ALIASES), str(path))
 
 
 def _short(text: str, limit: int = 80) -> str:
@@ -141,6 +110,8 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not eq or not key:
         raise ConfigError(f"--set {_short(text)}: expected key.path=value, e.g. --set model.hidden=8")
     field_type(Config, key)  # rejects unknown paths now, naming them
+    import yaml
+
     try:
         parsed = yaml.safe_load(value)
     except yaml.YAMLError:

@@ -15,7 +15,6 @@ import numpy as np
 from ..core.jacobians import as_matrix
 from ..core.metrics import metric_key
 from ..data.preprocessing import label_value
-from ..errors import TwonetError
 
 if TYPE_CHECKING:  # `grads --json` loads neither the check nor the training loop
     from ..check.compare import Comparison
@@ -48,25 +47,6 @@ def dumps(doc: dict[str, Any]) -> str:
         out["non_finite"] = {"paths": where[:100], "count": len(where),
                              "why": "not finite in float64 (a diverged run, or an overflow); shown as null"}
     return json.dumps(out, allow_nan=False) + "\n"
-
-
-def refuse_non_finite(e: Explanation) -> None:
-    """Refuse to print NaN or infinity as a result; name the first array where it appears."""
-    arrays = {"loss": np.asarray(e.loss), **{f"params.{k}": a for k, a in e.params.items()},
-              **{f"samples.{k}": getattr(e.cache, k) for k in ("z1", "z2", "z3", "y_hat")},
-              **{f"samples.{k}": getattr(e.back, k) for k in ("dloss_dz3", "dloss_dz2", "dloss_dz1")},
-              **{f"samples.jacobians.{k}": getattr(e.jac, k) for k in ("dz2_dz1", "dyhat_dz3", "dloss_dyhat")},
-              **{f"grads.{k}": a for k, a in e.back.grads.items()}}
-    for where, a in arrays.items():
-        if not np.isfinite(a).all():
-            raise TwonetError(f"{where} is not finite: the inputs or parameters are too large for float64")
-
-
-def refuse_non_finite_step(step: Step) -> None:
-    """Refuse to print an SGD step whose parameters or loss are not finite (an η far too large)."""
-    if not (np.isfinite(step.loss_after) and all(np.isfinite(a).all() for _, a in step.params_after.items())):
-        raise TwonetError(f"--lr: the step with η = {step.lr:g} leaves float64's range (the loss after it is "
-                          f"{step.loss_after}); try a smaller --lr")
 
 
 def grads_json(e: Explanation, step: Step | None = None) -> dict[str, Any]:

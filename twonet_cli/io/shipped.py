@@ -1,0 +1,46 @@
+"""The shipped configs' texts, parsed beforehand, so that `twonet grads` and `twonet train` on a
+shipped config start without importing YAML (whose import costs more than loading the config).
+
+``shipped_configs.json`` maps the exact text of each file in configs/ to what the YAML loader reads
+from it. Any other text — a user's config, or a shipped one edited — is read by the YAML loader.
+tests/test_config.py checks the file against configs/; after editing a shipped config, regenerate
+it with ``python -m twonet_cli.io.shipped``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+SNAPSHOT = Path(__file__).with_name("shipped_configs.json")
+
+
+def parsed(text: str) -> Any:
+    """What the YAML loader reads from ``text`` (a fresh copy) if it is a shipped config's text, else None."""
+    try:
+        return json.loads(SNAPSHOT.read_text(encoding="utf-8")).get(text)
+    except (OSError, ValueError):  # no snapshot (or a damaged one): the YAML loader reads every file
+        return None
+
+
+def snapshot(texts: list[str]) -> str:
+    """The snapshot file's contents for these config texts, each parsed by the YAML loader."""
+    from .config_files import MAX_ALIASES, MAX_DEPTH
+    from .yaml_text import parse
+
+    return json.dumps({t: parse(t, "shipped config", MAX_DEPTH, MAX_ALIASES) for t in texts}, indent=1,
+                      ensure_ascii=False) + "\n"
+
+
+def main() -> None:
+    """Rewrite the snapshot from the shipped configs."""
+    from .config_files import shipped_configs
+
+    texts = [p.read_text(encoding="utf-8") for p in shipped_configs().values()]
+    SNAPSHOT.write_text(snapshot(texts), encoding="utf-8")
+    print(f"{SNAPSHOT.name}: {len(texts)} shipped configs")
+
+
+if __name__ == "__main__":
+    main()
