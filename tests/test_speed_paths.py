@@ -60,6 +60,10 @@ def test_fused_value_and_dz3_equal_the_plain_forms(loss: str, g: str, scale: flo
             value, d = L.value_and_dz3(act, z3, y, y_hat, out=np.empty_like(z3), one_hot=one_hot)
             assert value == pytest.approx(float(L.value(act, z3, y, y_hat)), rel=4e-16, abs=1e-300)
             np.testing.assert_allclose(d, L.dloss_dz3(act, z3, y_hat, y), rtol=4e-16, atol=1e-300)
+            # training's η folded in with the ÷ N: the same ℓ, and η times the derivative (to rounding)
+            scaled, d_eta = L.value_and_dz3(act, z3, y, y_hat, out=np.empty_like(z3), one_hot=one_hot, scale=0.03)
+            assert scaled == value
+            np.testing.assert_allclose(d_eta, 0.03 * d, rtol=1e-15, atol=1e-300)
 
 
 @pytest.mark.parametrize("loss,g", [("bce", "sigmoid"), ("mse", "identity")])
@@ -72,6 +76,8 @@ def test_one_logit_in_python_floats_equals_the_array_forms(loss: str, g: str, z:
     value, d = L.value_and_dz3(act, z3, y, act(z3), out=np.empty((1, 1)))
     assert value == pytest.approx(float(L.value(act, z3, y)), rel=1e-15, abs=1e-300)
     np.testing.assert_allclose(d, L.dloss_dz3(act, z3, act(z3), y), rtol=1e-15, atol=1e-300)
+    _, d_eta = L.value_and_dz3(act, z3, y, act(z3), out=np.empty((1, 1)), scale=0.03)
+    np.testing.assert_allclose(d_eta, 0.03 * L.dloss_dz3(act, z3, act(z3), y), rtol=1e-15, atol=1e-300)
     assert value >= 0 and np.isfinite(d).all()
 
 

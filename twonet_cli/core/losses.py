@@ -78,23 +78,26 @@ class Loss:
         return total / n
 
     def value_and_dz3(self, g: Activation, z3: Array, y: Array, y_hat: Array, out: Array,
-                      one_hot: bool = False) -> tuple[float, Array]:
+                      one_hot: bool = False, scale: float = 1.0) -> tuple[float, Array]:
         """ℓ and ∂ℓ/∂z3 of one real batch (B, K) together — the training step's pair — with the
         exponentials of the fused losses computed once for both; the same formulas as ``value``
         and ``dloss_dz3``, ∂ℓ/∂z3 written into ``out``. ``one_hot`` says each row of y is one 1 and
-        zeros (class labels): cross-entropy then touches the true class alone."""
+        zeros (class labels): cross-entropy then touches the true class alone. ``scale`` multiplies
+        the derivative written, in the same pass as the reduction's ÷ N (training folds η in)."""
         n = self.divisor(*y.shape)
         if one_hot and self.name == "cross_entropy" and g.name == "softmax" and z3.ndim == 2:
-            return self._labels_value(z3, y, n, out)
+            return self._labels_value(z3, y, n, out, scale)
         if z3.size == 1 and z3.dtype == np.float64 and (self.name, g.name) in (("bce", "sigmoid"), ("mse", "identity")):
-            return self._one_value(z3, y, n, out)  # online SGD with one output: Python floats, no array calls
+            return self._one_value(z3, y, n, out, scale)  # online SGD with one output: Python floats, no array calls
         if self.name == "mse" and g.name == "identity":  # ŷ = z3: V = 2 (ŷ − y), ℓ = Σ (ŷ − y)² as in ``value``
             d = np.subtract(z3, y, out=out)
             flat = d.reshape(-1)
             total = float(np.dot(flat, flat))
-            d *= 2
-            if n != 1:
+            if n != 1 and scale == 1:
+                d *= 2
                 d /= n
+            else:
+                d *= 2 * scale / n if n != 1 else 2 * scale
             return total / n, d
         if self.name == "cross_entropy" and g.name == "softmax":
             e, others, top = _shifted_exp(z3)  # e = exp(z − m), the largest exactly 1; others = Σ of the rest
@@ -119,12 +122,14 @@ class Loss:
             d = np.multiply(1 - y, np.where(pos, 1, e) / den, out=out)  # (1 − y)·σ(z) − y·σ(−z)
             d -= y * (np.where(pos, e, 1) / den)
         else:
-            return float(self.value(g, z3, y, y_hat)), self.dloss_dz3(g, z3, y_hat, y, out)
-        if n != 1:
-            d /= n
+            d = self.dloss_dz3(g, z3, y_hat, y, out)
+            if scale != 1:
+                d *= scale
+            return float(self.value(g, z3, y, y_hat)), d
+        _reduce(d, n, scale)
         return total / n, d
 
-    def _labels_value(self, z3: Array, y: Array, n: int, out: Array) -> tuple[float, Array]:
+    def _labels_value(self, z3: Array, y: Array, n: int, out: Array, scale: float) -> tuple[float, Array]:
         """Softmax + cross-entropy for one-hot rows: with t the true class, ℓ = (m − z_t) + log1p(others)
         and ∂ℓ/∂z3 = e/S except −rest_t/S at t — the general formulas with yⱼ = 0 for j ≠ t."""
         B, K = z3.shape
@@ -137,16 +142,15 @@ class Loss:
         rest_t = np.where(t == top, others[:, 0], S[:, 0] - e.reshape(-1)[t])  # Σ_{j≠t} eⱼ, never cancelling
         d = np.divide(e, S, out=out)
         d.reshape(-1)[t] = -rest_t / S[:, 0]
-        if n != 1:
-            d /= n
+        _reduce(d, n, scale)
         return total / n, d
 
-    def _one_value(self, z3: Array, y: Array, n: int, out: Array) -> tuple[float, Array]:
+    def _one_value(self, z3: Array, y: Array, n: int, out: Array, scale: float) -> tuple[float, Array]:
         """``value_and_dz3`` of a single logit, in Python floats (the same formulas, scalar)."""
         z, t = float(z3.flat[0]), float(y.flat[0])
         if self.name == "mse":
             r = z - t
-            out.flat[0] = r * 2 / n if n != 1 else r * 2
+            out.flat[0] = (r * 2 / n if n != 1 else r * 2) * scale
             return r * r / n, out
         e = math.exp(-abs(z))  # σ(z) = 1/(1 + e) or e/(1 + e); softplus(±z) = max(±z, 0) + log1p(e)
         soft = math.log1p(e)
@@ -154,7 +158,7 @@ class Loss:
         den = 1 + e
         s, c = (1 / den, e / den) if z >= 0 else (e / den, 1 / den)
         d = (1 - t) * s - t * c
-        out.flat[0] = d / n if n != 1 else d
+        out.flat[0] = (d / n if n != 1 else d) * scale
         return total / n, out
 
     def terms_of_yhat(self, y_hat: Array, y: Array, complement: Array | None = None) -> Array:
@@ -219,3 +223,11 @@ class Loss:
         if g.name == "identity":  # ∂ŷ/∂z3 = I
             return self.dloss_dyhat(y_hat, y, out)
         return g.vjp(z3, y_hat, self.dloss_dyhat(y_hat, y), out)
+
+
+def _reduce(d: Array, n: int, scale: float) -> None:
+    """d ← scale · d / N in place: the reduction's ÷ N and training's η in one pass (÷ N alone, as is)."""
+    if scale != 1:
+        d *= scale / n
+    elif n != 1:
+        d /= n

@@ -69,9 +69,12 @@ class Grads(Params):
     """∂ℓ/∂θ for θ in W1, b1, W2, b2, each the shape of its parameter."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Cache:
-    """Everything forward computed, by the exercise's names: x (B, n), z1, z2 (B, m), z3, y_hat (B, K)."""
+    """Everything forward computed, by the exercise's names: x (B, n), z1, z2 (B, m), z3, y_hat (B, K).
+
+    Training reuses one as buffers, step after step: forward writes each intermediate into it, and
+    sets its x to the step's batch (the one field it replaces; no object is made per step)."""
 
     x: Array
     z1: Array
@@ -136,9 +139,12 @@ def forward(net: Net, p: Params, x: Array, out: Cache | None = None, output: boo
     """Run x (B, n) through the network; returns every intermediate.
 
     With ``out`` (buffers from ``Cache.empty``, as training passes) nothing is allocated: each
-    intermediate is written into its buffer, and x is taken as it is. Without ``output``, ŷ is
-    not computed (a fused loss needs only z3: the training step)."""
-    c = Cache.empty(x, p.b1.shape[0], p.b2.shape[0], np.result_type(x, p.W1)) if out is None else out
+    intermediate is written into its buffer, and its x becomes this x, taken as it is (not copied).
+    Without ``output``, ŷ is not computed (a fused loss needs only z3: the training step)."""
+    if out is None:
+        c = Cache.empty(x, p.b1.shape[0], p.b2.shape[0], np.result_type(x, p.W1))
+    else:
+        c, out.x = out, x
     z1 = np.dot(x, p.W1.T, out=c.z1)  # z1 = x W1ᵀ + b1      Linear₁
     z1 += p.b1
     net.f(z1, out=c.z2)  # z2 = f(z1)
@@ -146,7 +152,7 @@ def forward(net: Net, p: Params, x: Array, out: Cache | None = None, output: boo
     z3 += p.b2
     if output:
         net.g(z3, out=c.y_hat)  # ŷ = g(z3)
-    return c if c.x is x else Cache(x, c.z1, c.z2, c.z3, c.y_hat)
+    return c
 
 
 def loss(net: Net, c: Cache, y: Array) -> Any:
@@ -154,19 +160,17 @@ def loss(net: Net, c: Cache, y: Array) -> Any:
     return net.loss.value(net.g, c.z3, y, c.y_hat)
 
 
-def backward(net: Net, p: Params, c: Cache, y: Array, out: Backprop | None = None, scale: float = 1.0,
+def backward(net: Net, p: Params, c: Cache, y: Array, out: Backprop | None = None,
              have_dz3: bool = False) -> Backprop:
     """The chain rule of SPEC.md, read bottom-up; batch gradients are sums over samples.
 
-    With ``out`` (buffers from ``Backprop.empty``) nothing is allocated. ``scale`` multiplies
-    ∂ℓ/∂z3 and so every derivative after it (training folds the learning rate in here). With
-    ``have_dz3``, ``out.dloss_dz3`` already holds ∂ℓ/∂z3 (training computes it beside ℓ)."""
+    With ``out`` (buffers from ``Backprop.empty``) nothing is allocated. With ``have_dz3``,
+    ``out.dloss_dz3`` already holds ∂ℓ/∂z3 (training computes it beside ℓ, times η for plain SGD:
+    every derivative after it, and so the gradients, then carry η too)."""
     b = Backprop.empty(len(c.x), empty_grads(*p.shape, c.z1.dtype)) if out is None else out
     g, dz3, dz2, dz1 = b.grads, b.dloss_dz3, b.dloss_dz2, b.dloss_dz1
     if not have_dz3:
         net.loss.dloss_dz3(net.g, c.z3, c.y_hat, y, out=dz3)  # ∂ℓ/∂z3 = ∂ℓ/∂ŷ · ∂ŷ/∂z3
-    if scale != 1.0:
-        dz3 *= scale
     np.dot(c.z2.T, dz3, out=g.W2.T)  # ∂ℓ/∂W2 = Σ (∂ℓ/∂z3)ᵀ z2ᵀ, written as its transpose z2ᵀ ∂ℓ/∂z3
     np.dot(b.ones, dz3, out=g.b2)  # ∂ℓ/∂b2 = Σ ∂ℓ/∂z3
     np.dot(dz3, p.W2, out=dz2)  # ∂ℓ/∂z2 = ∂ℓ/∂z3 · W2

@@ -91,11 +91,12 @@ class SGD:
         full = b == self._batch
         c = forward(self.net, self.live, x, out=self._cache if full else self._cache.rows(b), output=not self._fused)
         bp = self._backprop if full else self._backprop.rows(b)
-        loss, _ = self.net.loss.value_and_dz3(self.net.g, c.z3, y, c.y_hat, out=bp.dloss_dz3, one_hot=self.one_hot)
+        # plain SGD backpropagates η·∂ℓ/∂z3 (η applied with the reduction's ÷ N), so that grad holds η ∂ℓ/∂θ
+        loss, _ = self.net.loss.value_and_dz3(self.net.g, c.z3, y, c.y_hat, out=bp.dloss_dz3, one_hot=self.one_hot,
+                                              scale=lr if self._fold_lr else 1.0)
         if not math.isfinite(loss):
             return loss
-        # plain SGD backpropagates η·∂ℓ/∂z3, so that grad holds η ∂ℓ/∂θ already
-        backward(self.net, self.live, c, y, out=bp, scale=lr if self._fold_lr else 1.0, have_dz3=True)
+        backward(self.net, self.live, c, y, out=bp, have_dz3=True)
         if self._fold_lr:
             np.subtract(self.theta, self.grad, out=self.theta)
         else:
