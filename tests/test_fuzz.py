@@ -341,3 +341,42 @@ def test_sizes_beyond_memory_are_refused_before_any_work() -> None:
     assert "more than the 50,000,000 twonet holds" in line and "GB as float64" in line
     assert "too large for float64" in one_error_line(
         runner.invoke(app, ["grads", "-c", "classification-bce", "--set", "model.f.scale=1" + "0" * 400]))
+
+
+CELLS = st.one_of(st.floats(allow_nan=False, allow_infinity=False).map(repr), st.integers(-10**6, 10**6).map(str),
+                  st.sampled_from([" 1.5 ", '"2"', "1_0", "nan", "-inf", "", "x", "1e400"]))
+
+
+@FUZZ
+@given(rows=st.lists(st.lists(CELLS, min_size=1, max_size=3), max_size=5), header=st.booleans(),
+       blank=st.sampled_from(["", "\n", "\n   \n"]), bom=st.booleans())
+def test_csv_fast_reader_reads_what_the_careful_one_reads(tmp_path_factory: pytest.TempPathFactory,
+                                                          rows: list[list[str]], header: bool, blank: str,
+                                                          bom: bool) -> None:
+    """numpy's parser (the fast path) and the cell-by-cell reader give the same header and table for
+    every file the fast path accepts; every other file goes to the careful reader and its message."""
+    from twonet_cli.io import inputs
+
+    file = tmp_path_factory.mktemp("csv") / "x.csv"
+    body = blank.join("\n".join(",".join(r) for r in rows[i:i + 2]) + "\n" for i in range(0, len(rows), 2))
+    file.write_text(("\ufeff" if bom else "") + ("a,b,c\n" if header else "") + body, encoding="utf-8")
+    fast = inputs._loadtxt(file)
+    if fast is None:  # refused: read_csv is the careful reader alone (its messages: test_csv_inputs)
+        return
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(inputs, "_loadtxt", lambda path: None)
+        careful = inputs.read_csv(file)
+    assert fast[0] == careful[0]
+    np.testing.assert_array_equal(fast[1], careful[1])
+
+
+def test_csv_fast_reader_takes_a_plain_file(tmp_path: Path) -> None:
+    from twonet_cli.io import inputs
+
+    file = tmp_path / "x.csv"
+    file.write_text("\ufeffa, b\n1.5,-2\n\n3e-3, 4\n", encoding="utf-8")
+    fast = inputs._loadtxt(file)
+    assert fast is not None and fast[0] == ["a", "b"]
+    np.testing.assert_array_equal(fast[1], [[1.5, -2.0], [3e-3, 4.0]])
+    file.write_text("1,2\n3,x\n")
+    assert inputs._loadtxt(file) is None  # the careful reader names the row
