@@ -303,9 +303,19 @@ def test_plot_without_matplotlib_is_a_clear_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["classification-bce", "multiclass", "regression"])
-def test_train_metric_is_the_steps_running_metric(name: str) -> None:
+@pytest.mark.parametrize("rows", ["copied", "gathered", "scored per batch"])
+def test_train_metric_is_the_steps_running_metric(name: str, rows: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """With η = 1e-300 no step moves a weight (each update is below half an ulp), so the running metric
-    of an epoch's steps is the starting parameters' metric over all training rows, computed here."""
+    of an epoch's steps is the starting parameters' metric over all training rows, computed here —
+    whether batches are views of a shuffled copy (whose targets are then scored in place), gathered
+    per step, or too many to buffer (each batch scored as it comes)."""
+    from twonet_cli.data import batches
+    from twonet_cli.train import loop
+
+    if rows != "copied":
+        monkeypatch.setattr(batches, "SHUFFLED_COPY_BYTES", 0)  # batches of 32 are then gathered
+    if rows == "scored per batch":
+        monkeypatch.setattr(loop.RunningScore, "MAX_ENTRIES", 1)
     cfg, _ = config_files.load(name, ["train.lr=1e-300", "train.epochs=2"])
     split = from_config(cfg.data, cfg.shape[0], cfg.shape[2], cfg.loss.name)
     t = Training(cfg.net(), cfg.params(), split, cfg.train)

@@ -1,8 +1,8 @@
 """SGD batches over a split's training rows: the order of each epoch, and how rows reach the step.
 
-Small training sets (or small batches) are copied in shuffled order once per epoch, and batches
-are views of that copy: the cheapest per step. Larger in-memory sets are gathered into one reused
-buffer per batch.
+Small training sets (or small batches) are copied in shuffled order once per epoch, into one
+buffer reused every epoch, and batches are views of that copy: the cheapest per step. Larger
+in-memory sets are gathered into one reused buffer per batch.
 
 Memory-mapped rows (a .npy) are streamed: the training rows are cut into chunks of about
 MAPPED_CHUNK_BYTES of the file, each read as one contiguous slice (its pages released at once).
@@ -49,20 +49,32 @@ class Batches:
                     row, top = int(split.train[np.argmax(bad)]), float(np.finfo(self.dtype).max)
                     raise InputError(f"data.source: training row {row} has a {what} beyond the range of "
                                      f"train.dtype {self.dtype.name} (±{top:.1e})")
+        self._shuffled: tuple[Array, Array] | None = None  # the shuffled copy of every row, reused every epoch
         self._xb = np.empty((batch, n), dtype=self.dtype)  # the gathered batch, reused every step
         self._yb = np.empty((batch, K), dtype=self.dtype)
 
-    def _copied(self) -> bool:
+    @property
+    def copies_rows(self) -> bool:
         """True when each epoch's batches are views of a shuffled copy of all training rows."""
         return self._in_memory and (self._x.nbytes + self._y.nbytes <= SHUFFLED_COPY_BYTES
                                     or self.batch < SHUFFLED_COPY_BATCH)
+
+    @property
+    def epoch_targets(self) -> Array | None:
+        """The targets of the epoch under way, in the order its batches come (the copy they are views
+        of), when ``copies_rows``; else None."""
+        return self._shuffled[1] if self.copies_rows and self._shuffled is not None else None
 
     def epoch(self) -> Iterator[tuple[Array, Array]]:
         """The next epoch's batches (x (b, n), y (b, K)); the last may be shorter."""
         order = self._rng.permutation(self.rows) if self.shuffle else np.arange(self.rows)
         B = self.batch
-        if self._copied():
-            x, y = self._x[order], self._y[order]
+        if self.copies_rows:
+            if self._shuffled is None:  # the epoch's copy, in a buffer made once
+                self._shuffled = np.empty_like(self._x), np.empty_like(self._y)
+            x, y = self._shuffled
+            np.take(self._x, order, axis=0, out=x, mode="clip")  # order is a permutation: in range
+            np.take(self._y, order, axis=0, out=y, mode="clip")
             for start in range(0, len(order), B):
                 yield x[start:start + B], y[start:start + B]
             return

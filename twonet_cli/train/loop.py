@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +24,7 @@ from .sgd import SGD
 PROGRESS_PER_EPOCH = 25  # EpochProgress records sent per epoch, at most
 DIAGNOSTIC_SHARE = 0.05  # epochs' diagnostics take at most this share of the steps' time (the last epoch always)
 DIAGNOSTIC_FREE = 0.01  # seconds of diagnostics always allowed: every epoch of a small network is diagnosed
+VAL_KEPT_BYTES = 4 << 20  # validation rows up to this size are gathered once, not every epoch
 DIAGNOSTIC_ROWS = (64, 256)  # each epoch's diagnostics use one batch of training rows, within these bounds
 #   (about one step's work: the run's end uses all rows)
 PROGRESS_SECONDS = 0.2  # ... and at most one this often (a display redraws 4 times a second)
@@ -96,24 +97,26 @@ def learning_rate(cfg: TrainConfig, epoch: int) -> float:
 
 
 class RunningScore:
-    """The accuracy of an epoch's steps, from their own forward passes: each step's logits z3 and
-    targets are copied into epoch-long buffers (one copy each, no per-step arithmetic) and scored
-    at the epoch's end; an epoch too long to buffer is scored batch by batch instead."""
+    """The accuracy of an epoch's steps, from their own forward passes: each step's logits z3 (and
+    targets, unless ``batches`` holds the epoch's in step order) are copied into epoch-long buffers
+    (one copy each, no per-step arithmetic) and scored at the epoch's end; an epoch too long to
+    buffer is scored batch by batch instead."""
 
     MAX_ENTRIES = 1 << 18  # rows × K buffered, at most (2 MB per buffer): beyond, each batch scored as it comes
 
-    def __init__(self, net: Net, K: int, rows: int):
-        self.net, self.seen = net, 0
+    def __init__(self, net: Net, K: int, rows: int, batches: Batches):
+        self.net, self.seen, self.batches = net, 0, batches
         self.sums = MetricSums("classification", K)
         buffered = rows * K <= self.MAX_ENTRIES
         self.z3 = np.empty((rows, K)) if buffered else None
-        self.y = np.empty((rows, K)) if buffered else None
+        self.y = np.empty((rows, K)) if buffered and not batches.copies_rows else None
 
     def add(self, sgd: SGD, b: int, y: Array) -> None:
         """The last step's batch of ``b`` rows and its targets."""
-        if self.z3 is not None and self.y is not None:
+        if self.z3 is not None:
             self.z3[self.seen:self.seen + b] = sgd.last_z3(b)
-            self.y[self.seen:self.seen + b] = y
+            if self.y is not None:
+                self.y[self.seen:self.seen + b] = y
         elif self.net.g.name == "softmax":  # argmax of ŷ is argmax of z3: no softmax needed
             self.sums.add(sgd.last_z3(b), y)
         else:
@@ -122,9 +125,11 @@ class RunningScore:
 
     def value(self) -> float:
         """Accuracy over the rows seen."""
-        if self.z3 is not None and self.y is not None:
+        if self.z3 is not None:
             z3 = self.z3[:self.seen]  # softmax keeps the order of z3: its argmax needs no exponentials
-            self.sums.add(z3 if self.net.g.name == "softmax" else self.net.g(z3), self.y[:self.seen])
+            y = self.y if self.y is not None else self.batches.epoch_targets
+            assert y is not None, "batches that copy the rows hold the epoch's targets"
+            self.sums.add(z3 if self.net.g.name == "softmax" else self.net.g(z3), y[:self.seen])
             self.seen = 0
         return self.sums.value()
 
@@ -150,6 +155,18 @@ class Training:
         self.sgd = SGD(self.net, self.params, self.cfg, self.batch, dtype, one_hot=labels)
         self.batches = Batches(self.split, self.batch, dtype, self.cfg.shuffle, self.cfg.seed)
         self._sst: float | None = None
+        self._val_chunks: list[tuple[Array, Array]] | None = None  # validation rows kept whole, when small
+
+    def _validation(self) -> Iterable[tuple[Array, Array]]:
+        """The validation rows in chunks: gathered once and kept when they fit in VAL_KEPT_BYTES of
+        memory (every epoch evaluates the same rows), else read afresh each epoch."""
+        if self._val_chunks is not None:
+            return self._val_chunks
+        val, K = self.split.val_data_set, self.split.K
+        if val.rows.mapped or len(self.split.val) * (val.in_features + K) * 8 > VAL_KEPT_BYTES:
+            return self.split.validation()
+        self._val_chunks = list(self.split.validation())
+        return self._val_chunks
 
     def _train_sst(self) -> float:
         """Σ (y − ȳ)² over the training rows, pooled over outputs (R²'s denominator), computed once."""
@@ -177,7 +194,7 @@ class Training:
         """A float64 copy of the parameters reached so far."""
         return self.sgd.params
 
-    def evaluate(self, chunks: Iterator[tuple[Array, Array]]) -> tuple[float, float]:
+    def evaluate(self, chunks: Iterable[tuple[Array, Array]]) -> tuple[float, float]:
         """(loss per element or per sample, metric) over the rows of ``chunks``, in float64, the
         metric accumulated chunk by chunk (correct rows, or R²'s sums) rather than over all rows at once."""
         loss, total, count = Loss(self.net.loss.name, "mean"), 0.0, 0
@@ -230,7 +247,7 @@ class Training:
             # the training metric is the running one of the steps; R² needs no work per step: the
             # epoch's squared error is its MSE loss, and the targets' spread is fixed
             classify = self.split.data.task == "classification"
-            running = RunningScore(self.net, self.split.K, rows) if classify else None
+            running = RunningScore(self.net, self.split.K, rows, self.batches) if classify else None
             while True:
                 taken, loss_sum, rows_seen, last = self._steps(batches, lr, report_every, running)
                 if not taken:
@@ -252,7 +269,7 @@ class Training:
                 yield Stopped("diverged", epoch, steps, f"the weights grew beyond {limit:.0e} at epoch {epoch}, "
                                                        "where their products overflow")
                 return
-            val_loss, val_metric = self.evaluate(self.split.validation()) if has_val else (None, None)
+            val_loss, val_metric = self.evaluate(self._validation()) if has_val else (None, None)
             train_metric = running.value() if running is not None else self._running_r2(total)
             if not has_val:
                 val_metric = train_metric
