@@ -145,13 +145,24 @@ def test_shipped_snapshot_is_the_yaml_parse_of_every_shipped_config() -> None:
     snapshot = json.loads(shipped.SNAPSHOT.read_text(encoding="utf-8"))
     assert sorted(snapshot) == sorted(texts), "configs/ changed: run python -m twonet_cli.io.shipped"
     for text in texts:
-        assert json.dumps(snapshot[text]) == json.dumps(parse(text, "test", 64, 64))
-    assert shipped.parsed(texts[0]) is not shipped.parsed(texts[0])  # a fresh copy: callers may change it
+        want = parse(text, "test", config_files.MAX_DEPTH, config_files.MAX_ALIASES)
+        assert snapshot[text] == want  # key types too (JSON would make a key 1 into "1")
+        assert json.dumps(snapshot[text]) == json.dumps(want)  # and value types: 5 and 5.0 differ
+    first = shipped.parsed(texts[0])
+    first["model"] = "changed"
+    assert shipped.parsed(texts[0])["model"] != "changed"  # a fresh copy each time: callers may change it
+    with pytest.raises(ValueError, match="JSON cannot keep"):
+        shipped.snapshot(["1: one\n"])
 
 
-def test_an_edited_shipped_config_is_read_by_the_yaml_loader(tmp_path: Path) -> None:
+def test_an_edited_shipped_config_is_read_by_the_yaml_loader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from twonet_cli.io import yaml_text
+
     text = config_files.resolve("regression").read_text(encoding="utf-8")
+    parse = yaml_text.parse
+    monkeypatch.setattr(yaml_text, "parse", lambda *a: pytest.fail("a shipped text went to the YAML loader"))
     copy, _ = config_files.load(write(tmp_path, text))  # the same text: the snapshot's parse
+    monkeypatch.setattr(yaml_text, "parse", parse)
     edited, _ = config_files.load(write(tmp_path, text.replace("hidden: 32", "hidden: 7")))
     assert (copy.model.hidden, edited.model.hidden) == (32, 7)
     assert "hidden: 7" not in text and "hidden: 32" in text

@@ -152,3 +152,20 @@ def test_running_metric_without_validation_is_that_of_the_steps() -> None:
     assert e.metric == pytest.approx(1 - e.train_loss * len(y) / sst, rel=1e-12)
     wrong = 1 - 2 * e.train_loss * len(y) / sst
     assert e.metric != pytest.approx(wrong, rel=1e-6)
+
+
+def test_relu_into_buffers_is_max_zero_for_every_shape_and_dtype_in_turn() -> None:
+    """Training's ReLU (against kept zeros) on a full batch, a shorter last batch, another width and
+    float32 in turn: each exactly max(z, 0)·c, and the kept zeros never written."""
+    rng = np.random.default_rng(3)
+    f = Activation("relu", scale=5.0)
+    for shape, dtype in [((8, 4), np.float64), ((3, 4), np.float64), ((8, 4), np.float64), ((8, 6), np.float64),
+                         ((8, 6), np.float32), ((9, 6), np.float64)]:
+        z = rng.normal(size=shape).astype(dtype)
+        out = np.full(shape, np.nan, dtype)
+        a = f(z, out=out)
+        assert a is out and a.dtype == dtype
+        np.testing.assert_array_equal(a, np.maximum(z, 0) * dtype(5.0))
+    from twonet_cli.core.activations import _ZEROS
+
+    assert not _ZEROS[0].any() and not _ZEROS[0].flags.writeable

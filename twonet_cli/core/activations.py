@@ -119,17 +119,19 @@ def _shifted_exp(z: Array) -> tuple[Array, Array, Array]:
     return e, others, top
 
 
-_ZEROS = [np.zeros(0)]  # the last zeros array _zeros made (a training run asks for the same shape every step)
+_ZEROS = [np.zeros((0, 0))]  # the last zeros _zeros made (training asks for its batch's shape every step)
 
 
 def _zeros(z: Array) -> Array:
     """A read-only array of zeros shaped as z. ``np.maximum(z, 0)`` broadcasts the scalar in numpy's
-    slow strided loop; against contiguous zeros it runs its vector loop (3× faster at 128 × 256)."""
+    slow strided loop; against contiguous zeros it runs its vector loop (3× faster at 128 × 256).
+    A shorter last batch takes the first rows of its full batch's zeros."""
     zeros = _ZEROS[0]
-    if zeros.shape != z.shape or zeros.dtype != z.dtype:
-        zeros = np.zeros(z.shape, z.dtype)
-        zeros.flags.writeable = False
-        _ZEROS[0] = zeros
+    if zeros.dtype == z.dtype and zeros.shape[1:] == z.shape[1:] and len(zeros) >= len(z):
+        return zeros[:len(z)]
+    zeros = np.zeros(z.shape, z.dtype)
+    zeros.flags.writeable = False
+    _ZEROS[0] = zeros
     return zeros
 
 
@@ -171,7 +173,10 @@ class Activation:
             case "identity":
                 return z if out is None else _copy(z, out)
             case "relu":  # c·max(0, z); a complex step compares real parts, so z = 0 + ih stays flat
-                a = np.multiply(z, z.real > 0, out=out) if z.dtype.kind == "c" else np.maximum(z, _zeros(z), out=out)
+                if z.dtype.kind == "c":
+                    a = np.multiply(z, z.real > 0, out=out)
+                else:  # into training's buffers: against zeros of the batch's shape, kept from step to step
+                    a = np.maximum(z, 0 if out is None else _zeros(z), out=out)
                 if self.scale != 1:
                     a *= self.scale
                 return a

@@ -144,7 +144,8 @@ def forward(net: Net, p: Params, x: Array, out: Cache | None = None, output: boo
     if out is None:
         c = Cache.empty(x, p.b1.shape[0], p.b2.shape[0], np.result_type(x, p.W1))
     else:
-        c, out.x = out, x
+        c = out
+        c.x = x
     z1 = np.dot(x, p.W1.T, out=c.z1)  # z1 = x W1ᵀ + b1      Linear₁
     z1 += p.b1
     net.f(z1, out=c.z2)  # z2 = f(z1)

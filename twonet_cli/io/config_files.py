@@ -1,7 +1,9 @@
-"""Config files: shipped configs by name, YAML read safely, ``--set`` overrides, and errors.
+"""Config files: shipped configs by name, ``--set`` overrides, and errors.
 
-Precedence is defaults < config file < ``--set key.path=value``. Only ``yaml.safe_load``'s
-loader is used. Every error is one line naming the file (or the override) and the dotted key.
+Precedence is defaults < config file < ``--set key.path=value``. A file is parsed by yaml_text.py
+(``yaml.SafeLoader`` with unique keys and capped aliases), or, if its text is a shipped config's,
+taken from that parse made beforehand (shipped.py). Every error is one line naming the file (or
+the override) and the dotted key.
 """
 
 from __future__ import annotations

@@ -116,7 +116,7 @@ def _loadtxt(path: Path) -> tuple[list[str] | None, Array] | None:
             if header is None:
                 fh.seek(0)  # the first row is data
             with warnings.catch_warnings():  # "input contained no data": the careful reader says so
-                warnings.simplefilter("ignore")
+                warnings.filterwarnings("ignore", "loadtxt: input contained no data", UserWarning)
                 table = np.loadtxt(fh, delimiter=",", comments=None, quotechar='"', dtype=np.float64, ndmin=2)
     except (ValueError, OSError, csv.Error):  # UnicodeDecodeError is a ValueError
         return None

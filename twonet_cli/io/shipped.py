@@ -19,18 +19,23 @@ SNAPSHOT = Path(__file__).with_name("shipped_configs.json")
 def parsed(text: str) -> Any:
     """What the YAML loader reads from ``text`` (a fresh copy) if it is a shipped config's text, else None."""
     try:
-        return json.loads(SNAPSHOT.read_text(encoding="utf-8")).get(text)
+        snapshot = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
     except (OSError, ValueError):  # no snapshot (or a damaged one): the YAML loader reads every file
         return None
+    return snapshot.get(text) if isinstance(snapshot, dict) else None
 
 
 def snapshot(texts: list[str]) -> str:
-    """The snapshot file's contents for these config texts, each parsed by the YAML loader."""
+    """The snapshot file's contents for these config texts, each parsed by the YAML loader; a parse
+    that JSON cannot hold as it is (a key that is not a string, say) is refused."""
     from .config_files import MAX_ALIASES, MAX_DEPTH
     from .yaml_text import parse
 
-    return json.dumps({t: parse(t, "shipped config", MAX_DEPTH, MAX_ALIASES) for t in texts}, indent=1,
-                      ensure_ascii=False) + "\n"
+    parsed = {t: parse(t, "shipped config", MAX_DEPTH, MAX_ALIASES) for t in texts}
+    out = json.dumps(parsed, indent=1, ensure_ascii=False) + "\n"
+    if json.loads(out) != parsed:
+        raise ValueError("a shipped config holds what JSON cannot keep (a key that is not a string)")
+    return out
 
 
 def main() -> None:

@@ -263,8 +263,8 @@ class Training:
                     yield EpochProgress(epoch, seen, rows, total / seen)
             seconds = time.perf_counter() - t0
             limit = math.sqrt(float(np.finfo(sgd.dtype).max))  # beyond it, a product of two weights overflows
-            # the largest |θ| from two reductions (no |θ| array made); a NaN makes both NaN, and the test fail
-            if not (max(sgd.theta.max(initial=0.0), -sgd.theta.min(initial=0.0)) <= limit):
+            # |θ| ≤ limit from two reductions (no |θ| array made); a NaN makes both NaN, and the test fail
+            if not (sgd.theta.max(initial=0.0) <= limit and -sgd.theta.min(initial=0.0) <= limit):
                 sgd.theta[:] = snapshot
                 yield Stopped("diverged", epoch, steps, f"the weights grew beyond {limit:.0e} at epoch {epoch}, "
                                                        "where their products overflow")

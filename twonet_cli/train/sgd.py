@@ -25,7 +25,7 @@ class SGD:
     def __init__(self, net: Net, params: Params, cfg: TrainConfig, batch: int, dtype: Any = np.float64,
                  one_hot: bool = False):
         self.net, self.cfg, self.dtype, self.one_hot = net, cfg, np.dtype(dtype), one_hot  # one_hot: y are labels
-        n, m, K = params.shape
+        _, m, K = params.shape
         # θ holds W1ᵀ (n, m), b1, W2ᵀ (m, K), b2 row-major: x W1ᵀ and xᵀ ∂ℓ/∂z1 are then the
         # products BLAS runs fastest here (measured: 15% faster for ∂ℓ/∂W1 at 784 → 256)
         blocks = [params.W1.T, params.b1, params.W2.T, params.b2]
@@ -44,7 +44,8 @@ class SGD:
         self.velocity = np.zeros_like(self.theta) if cfg.momentum else None
         self.work = np.empty_like(self.theta) if cfg.momentum or cfg.weight_decay else None
         self._fold_lr = not (cfg.momentum or cfg.weight_decay)  # then θ ← θ − (η ∂ℓ/∂θ) in one pass
-        self._cache = Cache.empty(np.empty((batch, n), dtype=self.dtype), m, K, self.dtype, net.g)
+        # forward's buffers; their x is each step's batch
+        self._cache = Cache.empty(np.empty((batch, 0), dtype=self.dtype), m, K, self.dtype, net.g)
         self._backprop = Backprop.empty(batch, grads)
         self._batch = batch
         self._fused = net.loss.fused(net.g)  # ℓ and ∂ℓ/∂z3 come from z3 alone: ŷ is computed only if asked for
