@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from twonet_cli.cli import app
+from twonet_cli.core.losses import Loss
 from twonet_cli.core.model import backward, forward, init_params
 from twonet_cli.data.dataset import Split, from_arrays, from_config
 from twonet_cli.data.generators import generate
@@ -328,9 +329,18 @@ def test_train_metric_is_the_steps_running_metric(name: str, rows: str, monkeypa
                 np.mean(y_hat.argmax(axis=1) == y.argmax(axis=1)))
     else:
         want = 1 - ((y - y_hat) ** 2).sum() / ((y - y.mean(axis=0)) ** 2).sum()
+    xv, yv = next(split.validation())
+    c = forward(cfg.net(), p, xv)
+    if split.data.task == "classification":
+        val_want = (np.mean((c.y_hat[:, 0] > 0.5) == (yv[:, 0] > 0.5)) if yv.shape[1] == 1 else
+                    np.mean(c.y_hat.argmax(axis=1) == yv.argmax(axis=1)))
+    else:
+        val_want = 1 - ((yv - c.y_hat) ** 2).sum() / ((yv - yv.mean(axis=0)) ** 2).sum()
+    val_loss = float(Loss(cfg.loss.name, "mean").value(cfg.net().g, c.z3, yv, c.y_hat))
     for e in history:
         assert e.train_metric == pytest.approx(want, rel=1e-9)
-        assert e.metric is not None and e.val_loss is not None  # the shipped configs hold validation rows
+        assert e.metric == pytest.approx(val_want, rel=1e-9)  # the validation rows' metric, from ŷ
+        assert e.val_loss == pytest.approx(val_loss, rel=1e-12)
 
 
 def test_best_npz_holds_the_best_epochs_parameters(tmp_path: Path) -> None:

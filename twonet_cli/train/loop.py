@@ -200,12 +200,16 @@ class Training:
         loss, total, count = Loss(self.net.loss.name, "mean"), 0.0, 0
         p = self.sgd.params
         score = MetricSums(self.split.data.task, self.split.K)
+        # softmax keeps the order of z3, so the classes are its argmax; with cross-entropy (computed
+        # from z3 alone) ŷ is then never needed, as in the running accuracy of the steps
+        classes_of_z3 = self.net.g.name == "softmax" and self.split.data.task == "classification"
+        need_y_hat = not (classes_of_z3 and loss.fused(self.net.g))
         for x, y in chunks:
-            c = forward(self.net, p, x)
+            c = forward(self.net, p, x, output=need_y_hat)
             n = loss.divisor(*y.shape)
-            total += float(loss.value(self.net.g, c.z3, y, c.y_hat)) * n
+            total += float(loss.value(self.net.g, c.z3, y, c.y_hat if need_y_hat else None)) * n
             count += n
-            score.add(c.y_hat, y)
+            score.add(c.z3 if classes_of_z3 else c.y_hat, y)
         return total / count, score.value()
 
     def _steps(self, batches: Iterator[tuple[Array, Array]], lr: float, count: int,
