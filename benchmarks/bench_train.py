@@ -101,16 +101,21 @@ def untimed_setup(run: Callable[[], int] | None) -> Callable[[], Callable[[], in
     return lambda: timed
 
 
-def twonet_run(c: Case, x: Any, raw: Any, dtype: Any) -> Callable[[], Callable[[], int]]:
-    """The product as users run it: Training.run over an in-memory dataset (fetch, step, records)."""
+def twonet_training(c: Case, x: Any, raw: Any, dtype: Any) -> Callable[[], Training]:
+    """A fresh Training of the case each call, on all rows (no validation split), in ``dtype``."""
     net, task, classes = network(c)
     d = from_arrays(x, raw, task, classes)
     params = init_params(c.n, c.m, c.K, np.random.default_rng(0))
     cfg = TrainConfig(epochs=c.epochs, batch_size=c.batch, lr=LR, dtype=np.dtype(dtype).name)
+    return lambda: Training(net, params, Split(d, np.arange(c.rows), np.arange(0), c.K, net.loss.name), cfg)
+
+
+def twonet_run(c: Case, x: Any, raw: Any, dtype: Any) -> Callable[[], Callable[[], int]]:
+    """The product as users run it: Training.run over an in-memory dataset (fetch, step, records)."""
+    training = twonet_training(c, x, raw, dtype)
 
     def prepare() -> Callable[[], int]:
-        split = Split(d, np.arange(c.rows), np.arange(0), c.K, net.loss.name)
-        t = Training(net, params, split, cfg)  # takes the rows, in dtype
+        t = training()  # takes the rows, in dtype
         t.evaluate = lambda rows: (0.0, 0.0)  # type: ignore[method-assign]  # time the steps, not the metric
 
         def run() -> int:
@@ -124,13 +129,10 @@ def twonet_run(c: Case, x: Any, raw: Any, dtype: Any) -> Callable[[], Callable[[
 def twonet_steps(c: Case, x: Any, raw: Any, dtype: Any) -> Callable[[], Callable[[], int]]:
     """The step itself: twonet's SGD.step over the same shuffled batches (Training's own, gathered
     per step), without the epochs' records, metrics and diagnostics."""
-    net, task, classes = network(c)
-    d = from_arrays(x, raw, task, classes)
-    params = init_params(c.n, c.m, c.K, np.random.default_rng(0))
-    cfg = TrainConfig(epochs=c.epochs, batch_size=c.batch, lr=LR, dtype=np.dtype(dtype).name)
+    training = twonet_training(c, x, raw, dtype)
 
     def prepare() -> Callable[[], int]:
-        t = Training(net, params, Split(d, np.arange(c.rows), np.arange(0), c.K, net.loss.name), cfg)
+        t = training()
 
         def run() -> int:
             steps = 0

@@ -93,11 +93,8 @@ class Loss:
             d = np.subtract(z3, y, out=out)
             flat = d.reshape(-1)
             total = float(np.dot(flat, flat))
-            if n != 1 and scale == 1:
-                d *= 2
-                d /= n
-            else:
-                d *= 2 * scale / n if n != 1 else 2 * scale
+            d *= 2
+            _reduce(d, n, scale)
             return total / n, d
         if self.name == "cross_entropy" and g.name == "softmax":
             e, others, top = _shifted_exp(z3)  # e = exp(z − m), the largest exactly 1; others = Σ of the rest

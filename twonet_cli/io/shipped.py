@@ -31,9 +31,9 @@ def snapshot(texts: list[str]) -> str:
     from .config_files import MAX_ALIASES, MAX_DEPTH
     from .yaml_text import parse
 
-    parsed = {t: parse(t, "shipped config", MAX_DEPTH, MAX_ALIASES) for t in texts}
-    out = json.dumps(parsed, indent=1, ensure_ascii=False) + "\n"
-    if json.loads(out) != parsed:
+    parses = {t: parse(t, "shipped config", MAX_DEPTH, MAX_ALIASES) for t in texts}
+    out = json.dumps(parses, indent=1, ensure_ascii=False) + "\n"
+    if json.loads(out) != parses:
         raise ValueError("a shipped config holds what JSON cannot keep (a key that is not a string)")
     return out
 

@@ -24,10 +24,10 @@ from .sgd import SGD
 PROGRESS_PER_EPOCH = 25  # EpochProgress records sent per epoch, at most
 DIAGNOSTIC_SHARE = 0.05  # epochs' diagnostics take at most this share of the steps' time (the last epoch always)
 DIAGNOSTIC_FREE = 0.01  # seconds of diagnostics always allowed: every epoch of a small network is diagnosed
-VAL_KEPT_BYTES = 4 << 20  # validation rows up to this size are gathered once, not every epoch
 DIAGNOSTIC_ROWS = (64, 256)  # each epoch's diagnostics use one batch of training rows, within these bounds
 #   (about one step's work: the run's end uses all rows)
 PROGRESS_SECONDS = 0.2  # ... and at most one this often (a display redraws 4 times a second)
+VAL_KEPT_BYTES = 4 << 20  # validation rows up to this size are gathered once, not every epoch
 
 
 @dataclass(frozen=True)
