@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from twonet_cli.data.dataset import Split, from_arrays, from_config
-from twonet_cli.io import config_files
+from twonet_cli.data.sizes import load_config
 from twonet_cli.train.loop import Training
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -32,7 +32,7 @@ from bench_memory import CLASSES, FEATURES
 def epoch_seconds(path: Path, in_memory: bool, val: float) -> float:
     sets = [f"data.source={path}", "model.hidden=64", "model.g=softmax", "loss.name=cross_entropy",
             "train.epochs=1", "train.batch_size=128", f"data.val_fraction={val}", "train.lr=0.01"]
-    cfg, _ = config_files.load("multiclass", sets)
+    cfg, _ = load_config("multiclass", sets)
     split = from_config(cfg.data, cfg.shape[0], cfg.shape[2], cfg.loss.name)
     if in_memory:
         table = np.load(path)

@@ -24,11 +24,11 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from twonet_cli.config.schema import TrainConfig
 from twonet_cli.core.activations import Activation
 from twonet_cli.core.losses import Loss
 from twonet_cli.core.model import Net, init_params
 from twonet_cli.data.dataset import Split, from_arrays
-from twonet_cli.io.config import TrainConfig
 from twonet_cli.train.loop import Training
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from twonet_cli.data.targets import as_inputs, as_targets
 from twonet_cli.errors import InputError
-from twonet_cli.io import inputs
+from twonet_cli.formats import arrays as inputs
 
 
 def test_inline_forms() -> None:
@@ -67,27 +68,27 @@ def test_npy_with_objects_or_strings_is_refused(tmp_path: Path) -> None:
 
 
 def test_batch_shapes() -> None:
-    assert inputs.as_inputs(np.array([1.0, 2.0]), 2, "x").shape == (1, 2)
-    assert inputs.as_inputs(np.array([1.0, 2.0, 3.0]), 1, "x").shape == (3, 1)
+    assert as_inputs(np.array([1.0, 2.0]), 2, "x").shape == (1, 2)
+    assert as_inputs(np.array([1.0, 2.0, 3.0]), 1, "x").shape == (3, 1)
     with pytest.raises(InputError, match="expected 2 value"):
-        inputs.as_inputs(np.array([1.0, 2.0, 3.0]), 2, "--input")
+        as_inputs(np.array([1.0, 2.0, 3.0]), 2, "--input")
 
 
 def test_targets() -> None:
-    assert inputs.as_targets(np.array(2.0), 3, 1, "cross_entropy", "y").tolist() == [[0, 0, 1]]
-    assert inputs.as_targets(np.array([2.0, 0.0]), 3, 2, "cross_entropy", "y").tolist() == [[0, 0, 1], [1, 0, 0]]
-    assert inputs.as_targets(np.array([0.0, 1.0, 0.0]), 3, 1, "cross_entropy", "y").tolist() == [[0, 1, 0]]
-    assert inputs.as_targets(np.array([0.5, 1.0]), 1, 2, "bce", "y").tolist() == [[0.5], [1.0]]
+    assert as_targets(np.array(2.0), 3, 1, "cross_entropy", "y").tolist() == [[0, 0, 1]]
+    assert as_targets(np.array([2.0, 0.0]), 3, 2, "cross_entropy", "y").tolist() == [[0, 0, 1], [1, 0, 0]]
+    assert as_targets(np.array([0.0, 1.0, 0.0]), 3, 1, "cross_entropy", "y").tolist() == [[0, 1, 0]]
+    assert as_targets(np.array([0.5, 1.0]), 1, 2, "bce", "y").tolist() == [[0.5], [1.0]]
     with pytest.raises(InputError, match=r"class indices must be integers in 0\.\.2"):
-        inputs.as_targets(np.array(3.0), 3, 1, "cross_entropy", "--target")
+        as_targets(np.array(3.0), 3, 1, "cross_entropy", "--target")
     with pytest.raises(InputError, match="class indices"):
-        inputs.as_targets(np.array(1.5), 3, 1, "cross_entropy", "--target")
+        as_targets(np.array(1.5), 3, 1, "cross_entropy", "--target")
     with pytest.raises(InputError, match=r"bce targets must lie in \[0, 1\], got 3"):
-        inputs.as_targets(np.array(3.0), 1, 1, "bce", "--target")
+        as_targets(np.array(3.0), 1, 1, "bce", "--target")
     with pytest.raises(InputError, match="one-hot"):
-        inputs.as_targets(np.array([[0.5, 0.9, 0.0]]), 3, 1, "cross_entropy", "--target")
+        as_targets(np.array([[0.5, 0.9, 0.0]]), 3, 1, "cross_entropy", "--target")
     with pytest.raises(InputError, match="expected 2 target"):
-        inputs.as_targets(np.array([1.0]), 1, 2, "mse", "--target")
+        as_targets(np.array([1.0]), 1, 2, "mse", "--target")
 
 
 def test_params_files(tmp_path: Path) -> None:

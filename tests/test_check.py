@@ -23,7 +23,8 @@ from twonet_cli.cli import app
 from twonet_cli.core.activations import Activation
 from twonet_cli.core.losses import Loss
 from twonet_cli.core.model import PARAM_NAMES, Net, Params, backward, forward, init_params
-from twonet_cli.io import config_files, inputs
+from twonet_cli.data.problem import load_problem
+from twonet_cli.data.sizes import load_config
 
 from . import reference as ref
 
@@ -31,7 +32,7 @@ SHIPPED = ["regression", "classification-mse", "classification-bce", "classifica
 
 
 def problem(name: str, batch: int = 8, seed: int = 0) -> tuple[Net, Params, Any, Any]:
-    cfg = config_files.load(name)[0]
+    cfg = load_config(name)[0]
     m = cfg.model
     x, y = random_batch(m.in_features, m.out_features, cfg.loss.name, batch, np.random.default_rng(seed))
     return cfg.net(), cfg.params(), x, y
@@ -55,7 +56,7 @@ def kinds(r: CheckReport) -> dict[str, str]:
 def test_own_gradients_pass_on_every_shipped_config(name: str) -> None:
     r = run_check(*problem(name))
     assert r.passed, failing(r)
-    assert r.entries == sum(a.size for _, a in config_files.load(name)[0].params().items())  # every entry
+    assert r.entries == sum(a.size for _, a in load_config(name)[0].params().items())  # every entry
     for row in r.params:  # errors at the scale of float64 rounding of the largest gradient entry
         c = row.primary
         assert c.abs_err.max() <= 1e-13 * np.abs(c.numeric).max(), row.name
@@ -241,8 +242,8 @@ def test_cli_check_with_no_arguments_passes() -> None:
 
 
 def test_cli_check_names_a_typical_mistake(tmp_path: Path) -> None:
-    cfg, source = config_files.load("regression")
-    p, x, y = inputs.load_problem(cfg, None, None, None, source)  # check's batch: the config's example
+    cfg, source = load_config("regression")
+    p, x, y = load_problem(cfg, None, None, None, source)  # check's batch: the config's example
     g = own_grads(cfg.net(), p, x, y)
     path = tmp_path / "mine.npz"
     np.savez(path, **{**g, "W1": g["W1"] / 5, "b1": g["b1"] / 5})
@@ -311,8 +312,8 @@ def test_gradients_of_another_batch_get_a_hint(tmp_path: Path) -> None:
 
 
 def test_float32_gradients_are_named_as_such(tmp_path: Path) -> None:
-    cfg, source = config_files.load("multiclass")
-    p, x, y = inputs.load_problem(cfg, None, None, None, source)
+    cfg, source = load_config("multiclass")
+    p, x, y = load_problem(cfg, None, None, None, source)
     path = tmp_path / "f32.npz"
     np.savez(path, **{k: v.astype(np.float32) for k, v in own_grads(cfg.net(), p, x, y).items()})
     r = CliRunner().invoke(app, ["check", "-c", "multiclass", "--grads", str(path)])
@@ -320,8 +321,8 @@ def test_float32_gradients_are_named_as_such(tmp_path: Path) -> None:
 
 
 def test_transposed_w1_shows_a_dash_and_failures_0_counts_once(tmp_path: Path) -> None:
-    cfg, source = config_files.load("regression")
-    p, x, y = inputs.load_problem(cfg, None, None, None, source)
+    cfg, source = load_config("regression")
+    p, x, y = load_problem(cfg, None, None, None, source)
     g = own_grads(cfg.net(), p, x, y)
     path = tmp_path / "t.npz"
     np.savez(path, **{**g, "W1": g["W1"].T, "W2": -g["W2"]})

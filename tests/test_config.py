@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from twonet_cli.config import files as config_files
+from twonet_cli.config.fields import to_plain
+from twonet_cli.data.sizes import load_config
 from twonet_cli.errors import ConfigError
-from twonet_cli.io import config_files
-from twonet_cli.io.schema import to_plain
+from twonet_cli.formats.text import MAX_ALIASES, MAX_DEPTH
 
 SHIPPED = ["regression", "classification-mse", "classification-bce", "classification-relu", "multiclass"]
 
@@ -23,7 +25,7 @@ def write(tmp_path: Path, text: str) -> str:
 
 def refused(tmp_path: Path, text: str, *fragments: str, overrides: tuple[str, ...] = ()) -> str:
     with pytest.raises(ConfigError) as info:
-        config_files.load(write(tmp_path, text), overrides)
+        load_config(write(tmp_path, text), overrides)
     message = str(info.value)
     assert "\n" not in message
     for fragment in fragments:
@@ -34,7 +36,7 @@ def refused(tmp_path: Path, text: str, *fragments: str, overrides: tuple[str, ..
 def test_every_shipped_config_loads_and_is_frozen() -> None:
     assert set(SHIPPED) <= set(config_files.shipped_configs())
     for name in SHIPPED:
-        cfg, path = config_files.load(name)
+        cfg, path = load_config(name)
         assert path.name == f"{name}.yaml"
         assert cfg.description
         with pytest.raises(dataclasses.FrozenInstanceError):
@@ -42,16 +44,16 @@ def test_every_shipped_config_loads_and_is_frozen() -> None:
 
 
 def test_multiclass_is_softmax_cross_entropy() -> None:
-    cfg, _ = config_files.load("multiclass")
+    cfg, _ = load_config("multiclass")
     assert (cfg.model.g.name, cfg.loss.name, cfg.model.out_features) == ("softmax", "cross_entropy", 3)
 
 
 def test_default_config_is_regression() -> None:
-    assert config_files.load(None)[1].stem == config_files.DEFAULT_CONFIG == "regression"
+    assert load_config(None)[1].stem == config_files.DEFAULT_CONFIG == "regression"
 
 
 def test_shorthand_and_full_activation_forms(tmp_path: Path) -> None:
-    cfg, _ = config_files.load(write(tmp_path, "model: {f: tanh, g: {name: relu, scale: 5}}\n"))
+    cfg, _ = load_config(write(tmp_path, "model: {f: tanh, g: {name: relu, scale: 5}}\n"))
     assert cfg.model.f.name == "tanh" and cfg.model.g.scale == 5.0
 
 
@@ -63,14 +65,14 @@ model:
   out_features: 1
   params: {W1: [[1, 2]], b1: [0.5], W2: [[3]], b2: [-1]}
 """
-    p = config_files.load(write(tmp_path, text))[0].params()
+    p = load_config(write(tmp_path, text))[0].params()
     assert p.W1.tolist() == [[1.0, 2.0]] and p.b2.tolist() == [-1.0] and p.W1.dtype == np.float64
 
 
 def test_seeded_init_is_reproducible(tmp_path: Path) -> None:
-    a = config_files.load("regression")[0].params()
-    b = config_files.load("regression")[0].params()
-    c = config_files.load("regression", ["model.init.seed=1"])[0].params()
+    a = load_config("regression")[0].params()
+    b = load_config("regression")[0].params()
+    c = load_config("regression", ["model.init.seed=1"])[0].params()
     assert np.array_equal(a.W1, b.W1) and not np.array_equal(a.W1, c.W1)
 
 
@@ -113,9 +115,9 @@ def test_bad_configs_are_refused_with_the_file_and_key(tmp_path: Path, text: str
 
 def test_overrides_precedence_and_errors(tmp_path: Path) -> None:
     path = write(tmp_path, "model: {hidden: 4, f: tanh}\n")
-    cfg, _ = config_files.load(path, ["model.hidden=8", "model.f.name=relu", "model.f.scale=2"])
+    cfg, _ = load_config(path, ["model.hidden=8", "model.f.name=relu", "model.f.scale=2"])
     assert cfg.model.hidden == 8 and cfg.model.f.name == "relu" and cfg.model.f.scale == 2.0
-    assert config_files.load(path, ["model.f.scale=3"])[0].model.f.name == "tanh"  # refines the shorthand
+    assert load_config(path, ["model.f.scale=3"])[0].model.f.name == "tanh"  # refines the shorthand
     refused(tmp_path, "{}\n", "--set model.hiden=8", "unknown key", overrides=("model.hiden=8",))
     refused(tmp_path, "{}\n", "--set model.hidden", "expected key.path=value", overrides=("model.hidden",))
     refused(tmp_path, "{}\n", "--set model.hidden=x", "model.hidden", "integer", overrides=("model.hidden=x",))
@@ -124,28 +126,28 @@ def test_overrides_precedence_and_errors(tmp_path: Path) -> None:
 
 def test_unknown_config_name_lists_the_shipped_ones() -> None:
     with pytest.raises(ConfigError, match=r"no shipped config.*regression"):
-        config_files.load("regresion")
+        load_config("regresion")
 
 
 def test_resolved_config_round_trips_through_yaml(tmp_path: Path) -> None:
-    cfg, _ = config_files.load("regression")
-    again, _ = config_files.load(write(tmp_path, cfg.to_yaml()))
+    cfg, _ = load_config("regression")
+    again, _ = load_config(write(tmp_path, cfg.to_yaml()))
     assert to_plain(again) == to_plain(cfg)
 
 
 def test_shipped_snapshot_is_the_yaml_parse_of_every_shipped_config() -> None:
     """The parse made beforehand holds exactly configs/'s texts, each as the YAML loader reads it
-    (types too: 5 and 5.0 differ); after editing a config: python -m twonet_cli.io.shipped."""
+    (types too: 5 and 5.0 differ); after editing a config: python -m twonet_cli.config.shipped."""
     import json
 
-    from twonet_cli.io import shipped
-    from twonet_cli.io.yaml_text import parse
+    from twonet_cli.config import shipped
+    from twonet_cli.formats.yaml_text import parse
 
     texts = [p.read_text(encoding="utf-8") for p in config_files.shipped_configs().values()]
     snapshot = json.loads(shipped.SNAPSHOT.read_text(encoding="utf-8"))
-    assert sorted(snapshot) == sorted(texts), "configs/ changed: run python -m twonet_cli.io.shipped"
+    assert sorted(snapshot) == sorted(texts), "configs/ changed: run python -m twonet_cli.config.shipped"
     for text in texts:
-        want = parse(text, "test", config_files.MAX_DEPTH, config_files.MAX_ALIASES)
+        want = parse(text, "test", MAX_DEPTH, MAX_ALIASES)
         assert snapshot[text] == want  # key types too (JSON would make a key 1 into "1")
         assert json.dumps(snapshot[text]) == json.dumps(want)  # and value types: 5 and 5.0 differ
     first = shipped.parsed(texts[0])
@@ -156,25 +158,25 @@ def test_shipped_snapshot_is_the_yaml_parse_of_every_shipped_config() -> None:
 
 
 def test_an_edited_shipped_config_is_read_by_the_yaml_loader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from twonet_cli.io import yaml_text
+    from twonet_cli.formats import yaml_text
 
     text = config_files.resolve("regression").read_text(encoding="utf-8")
     parse = yaml_text.parse
     monkeypatch.setattr(yaml_text, "parse", lambda *a: pytest.fail("a shipped text went to the YAML loader"))
-    copy, _ = config_files.load(write(tmp_path, text))  # the same text: the snapshot's parse
+    copy, _ = load_config(write(tmp_path, text))  # the same text: the snapshot's parse
     monkeypatch.setattr(yaml_text, "parse", parse)
-    edited, _ = config_files.load(write(tmp_path, text.replace("hidden: 32", "hidden: 7")))
+    edited, _ = load_config(write(tmp_path, text.replace("hidden: 32", "hidden: 7")))
     assert (copy.model.hidden, edited.model.hidden) == (32, 7)
     assert "hidden: 7" not in text and "hidden: 32" in text
     with pytest.raises(ConfigError, match="duplicate key 'hidden'"):  # and with the YAML loader's checks
-        config_files.load(write(tmp_path, text.replace("hidden: 32", "hidden: 32\n  hidden: 7")))
+        load_config(write(tmp_path, text.replace("hidden: 32", "hidden: 32\n  hidden: 7")))
 
 
 def test_a_shipped_config_loads_without_importing_yaml() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; from twonet_cli.io import config_files; config_files.load('multiclass'); "
+    code = ("import sys; from twonet_cli.data.sizes import load_config; load_config('multiclass'); "
             "print('yaml' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

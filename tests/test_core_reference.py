@@ -15,11 +15,11 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from twonet_cli.config.schema import TrainConfig
 from twonet_cli.core.activations import Activation
 from twonet_cli.core.jacobians import as_matrix, jacobians
 from twonet_cli.core.losses import Loss
 from twonet_cli.core.model import Net, Params, backward, forward, loss
-from twonet_cli.io.config import TrainConfig
 from twonet_cli.train.sgd import SGD
 
 from . import reference as ref

@@ -82,10 +82,10 @@ def test_a_huge_lr_is_named_in_the_hints(tmp_path: Path) -> None:
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 def test_update_ratio_is_the_steps_change_over_the_weights(momentum: float) -> None:
     """‖Δθ‖/‖θ‖ per layer, from θ before and after one step (θ after it below the bar)."""
+    from twonet_cli.config.schema import TrainConfig
     from twonet_cli.core.activations import Activation
     from twonet_cli.core.losses import Loss
     from twonet_cli.core.model import Net, init_params
-    from twonet_cli.io.config import TrainConfig
     from twonet_cli.train.sgd import SGD
 
     rng = np.random.default_rng(3)

@@ -157,7 +157,7 @@ def test_every_json_document_is_strict() -> None:
     from hypothesis import given
     from hypothesis import strategies as st
 
-    from twonet_cli.ui.json import dumps
+    from twonet_cli.ui.jsondoc import dumps
 
     leaves = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(), st.text(max_size=3),
                        st.none())

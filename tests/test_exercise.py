@@ -13,13 +13,13 @@ import pytest
 
 from twonet_cli.core.jacobians import as_matrix, jacobians
 from twonet_cli.core.model import Params, backward, forward, loss
-from twonet_cli.io import config_files
+from twonet_cli.data.sizes import load_config
 
 A = np.array
 
 
 def setup(name: str):  # type: ignore[no-untyped-def]
-    return config_files.load(name)[0].net()
+    return load_config(name)[0].net()
 
 
 def sig(z: float) -> float:

@@ -29,8 +29,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from twonet_cli.cli import app
-from twonet_cli.io import config, config_files
-from twonet_cli.io.schema import Range, field_type, hints
+from twonet_cli.config import files as config_files
+from twonet_cli.config import schema as config
+from twonet_cli.config.fields import Range, field_type, hints
 
 FUZZ = settings()  # the loaded profile's examples, seed and deadline (conftest.py)
 runner = CliRunner()
@@ -355,7 +356,7 @@ def test_csv_fast_reader_reads_what_the_careful_one_reads(tmp_path_factory: pyte
                                                           bom: bool) -> None:
     """numpy's parser (the fast path) and the cell-by-cell reader give the same header and table for
     every file the fast path accepts; every other file goes to the careful reader and its message."""
-    from twonet_cli.io import inputs
+    from twonet_cli.formats import arrays as inputs
 
     file = tmp_path_factory.mktemp("csv") / "x.csv"
     body = blank.join("\n".join(",".join(r) for r in rows[i:i + 2]) + "\n" for i in range(0, len(rows), 2))
@@ -371,7 +372,7 @@ def test_csv_fast_reader_reads_what_the_careful_one_reads(tmp_path_factory: pyte
 
 
 def test_csv_fast_reader_takes_a_plain_file(tmp_path: Path) -> None:
-    from twonet_cli.io import inputs
+    from twonet_cli.formats import arrays as inputs
 
     file = tmp_path / "x.csv"
     file.write_text("\ufeffa, b\n1.5,-2\n\n3e-3, 4\n", encoding="utf-8")

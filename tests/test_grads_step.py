@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from twonet_cli.cli import app
 from twonet_cli.core.model import backward, forward, loss
-from twonet_cli.io import config_files
+from twonet_cli.data.sizes import load_config
 
 
 def grads_json(*args: str) -> dict:
@@ -25,7 +25,7 @@ def grads_json(*args: str) -> dict:
 def test_one_step_by_hand(sets: tuple[str, ...]) -> None:
     extra = [a for s in ("train.momentum=0", *sets) for a in ("--set", s)]
     doc = grads_json("-c", "multiclass", "--lr", "0.5", *extra)
-    cfg, _ = config_files.load("multiclass", ["train.momentum=0", *sets])
+    cfg, _ = load_config("multiclass", ["train.momentum=0", *sets])
     p, t, lr = cfg.params(), cfg.train, 0.5
     x, y = np.asarray(cfg.example.x, float), np.eye(3)[np.asarray(cfg.example.y, int)]
     g = backward(cfg.net(), p, forward(cfg.net(), p, x), y).grads
@@ -44,7 +44,7 @@ def test_one_step_equals_torch_optim_sgd() -> None:
     torch = pytest.importorskip("torch")
     sets = ["train.momentum=0.9", "train.nesterov=true", "train.weight_decay=0.01"]
     doc = grads_json("-c", "classification-bce", "--lr", "0.3", *[a for s in sets for a in ("--set", s)])
-    cfg, _ = config_files.load("classification-bce", sets)
+    cfg, _ = load_config("classification-bce", sets)
     p = cfg.params()
     W1, b1, W2, b2 = (torch.tensor(a, dtype=torch.float64, requires_grad=True) for _, a in p.items())
     opt = torch.optim.SGD([W1, b1, W2, b2], lr=0.3, momentum=0.9, nesterov=True, weight_decay=0.01)

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from twonet_cli.cli import app
 from twonet_cli.core import space
 from twonet_cli.data.dataset import from_config
-from twonet_cli.io import config_files
+from twonet_cli.data.sizes import load_config
 from twonet_cli.train.loop import Training
 
 pytest.importorskip("matplotlib")
@@ -28,7 +28,7 @@ def cli(*args: str) -> Any:
 
 
 def trained(name: str, *sets: str) -> tuple[Any, Any, Training]:
-    cfg, _ = config_files.load(name, list(sets))
+    cfg, _ = load_config(name, list(sets))
     split = from_config(cfg.data, cfg.shape[0], cfg.shape[2], cfg.loss.name)
     training = Training(cfg.net(), cfg.params(), split, cfg.train)
     for _ in training.run():

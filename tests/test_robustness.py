@@ -19,7 +19,7 @@ from twonet_cli.core.activations import ELEMENTWISE, Activation
 from twonet_cli.core.jacobians import jacobians
 from twonet_cli.core.losses import Loss
 from twonet_cli.core.model import Net, backward, forward, init_params, loss
-from twonet_cli.io import config_files
+from twonet_cli.data.sizes import load_config
 
 from . import reference as ref
 
@@ -65,7 +65,7 @@ def check_run_dir(out: Path, shape: tuple[int, int, int]) -> None:
                 assert {k: z[k].shape for k in z.files} == want, name
                 assert all(np.isfinite(z[k]).all() for k in z.files)
     if (out / "config.yaml").exists():
-        config_files.load(str(out / "config.yaml"))
+        load_config(str(out / "config.yaml"))
         assert yaml.safe_load((out / "config.yaml").read_text())["train"]["epochs"] == 100000
     if (out / "history.csv").exists():
         rows = list(csv.reader((out / "history.csv").read_text().splitlines()))

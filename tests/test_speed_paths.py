@@ -15,7 +15,7 @@ from twonet_cli.core.losses import Loss
 from twonet_cli.core.metrics import MetricSums, metric
 from twonet_cli.data.batches import Batches
 from twonet_cli.data.dataset import from_config
-from twonet_cli.io import config_files
+from twonet_cli.data.sizes import load_config
 from twonet_cli.train.loop import Training
 
 
@@ -118,7 +118,7 @@ def test_a_streamed_epoch_visits_every_training_row_once(tmp_path: Path) -> None
     rng = np.random.default_rng(4)
     table = np.concatenate([rng.normal(size=(1000, 3)), np.arange(1000.0)[:, None]], axis=1)
     np.save(tmp_path / "rows.npy", table)
-    cfg, _ = config_files.load("regression", [f"data.source={tmp_path / 'rows.npy'}", "data.val_fraction=0.3"])
+    cfg, _ = load_config("regression", [f"data.source={tmp_path / 'rows.npy'}", "data.val_fraction=0.3"])
     split = from_config(cfg.data, *cfg.shape[::2], cfg.loss.name)
     assert split.data.rows.mapped
     for shuffle in (True, False):
@@ -142,7 +142,7 @@ def test_a_streamed_epoch_visits_every_training_row_once(tmp_path: Path) -> None
 def test_running_metric_without_validation_is_that_of_the_steps() -> None:
     """R² of a run without validation rows: 1 − (the epoch's summed squared error, from its MSE loss)
     / (the training targets' spread), recomputed here from the targets."""
-    cfg, _ = config_files.load("regression", ["data.val_fraction=0", "train.epochs=2", "loss.reduction=mean"])
+    cfg, _ = load_config("regression", ["data.val_fraction=0", "train.epochs=2", "loss.reduction=mean"])
     split = from_config(cfg.data, *cfg.shape[::2], cfg.loss.name)
     t = Training(cfg.net(), cfg.params(), split, cfg.train)
     list(t.run())

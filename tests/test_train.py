@@ -16,13 +16,14 @@ import pytest
 from typer.testing import CliRunner
 
 from twonet_cli.cli import app
+from twonet_cli.config import schema as config
+from twonet_cli.config.schema import TrainConfig
 from twonet_cli.core.losses import Loss
 from twonet_cli.core.model import backward, forward, init_params
 from twonet_cli.data.dataset import Split, from_arrays, from_config
 from twonet_cli.data.generators import generate
+from twonet_cli.data.sizes import load_config
 from twonet_cli.errors import TwonetError
-from twonet_cli.io import config, config_files
-from twonet_cli.io.config import TrainConfig
 from twonet_cli.train.loop import Stopped, Training, learning_rate
 from twonet_cli.train.sgd import SGD
 
@@ -37,7 +38,7 @@ TARGETS = {
 
 
 def fit(name: str, sets: tuple[str, ...] = ()) -> tuple[Training, Stopped]:
-    cfg, _ = config_files.load(name, sets)
+    cfg, _ = load_config(name, sets)
     m = cfg.model
     split = from_config(cfg.data, m.in_features, m.out_features, cfg.loss.name)
     t = Training(cfg.net(), cfg.params(), split, cfg.train)
@@ -62,7 +63,7 @@ def test_float32_learns_too() -> None:
 def test_overfits_twenty_examples() -> None:
     rng = np.random.default_rng(0)
     d = from_arrays(rng.normal(size=(20, 2)), rng.normal(size=20), "regression", 0)
-    cfg, _ = config_files.load("regression", ["model.hidden=128", "model.f=tanh", "loss.reduction=mean",
+    cfg, _ = load_config("regression", ["model.hidden=128", "model.f=tanh", "loss.reduction=mean",
                                         "train.batch_size=full", "train.epochs=3000", "train.lr=0.1",
                                         "train.momentum=0.9", "train.schedule=constant"])
     t = Training(cfg.net(), cfg.params(), Split(d, np.arange(20), np.arange(0), 1, "mse"), cfg.train)
@@ -91,7 +92,7 @@ def sgd_reference(theta: dict[str, Any], grads: list[dict[str, Any]], lr: float,
 @pytest.mark.parametrize("mu,wd,nesterov", [(0.0, 0.0, False), (0.9, 0.0, False), (0.9, 1e-3, True),
                                             (0.0, 0.01, False)])
 def test_step_is_torch_sgd(mu: float, wd: float, nesterov: bool) -> None:
-    cfg, _ = config_files.load("multiclass")
+    cfg, _ = load_config("multiclass")
     net = cfg.net()
     rng = np.random.default_rng(1)
     p = init_params(2, 5, 3, rng)
@@ -109,7 +110,7 @@ def test_step_is_torch_sgd(mu: float, wd: float, nesterov: bool) -> None:
 
 def test_step_matches_torch_when_installed() -> None:
     torch = pytest.importorskip("torch")
-    cfg, _ = config_files.load("classification-bce")
+    cfg, _ = load_config("classification-bce")
     net = cfg.net()
     rng = np.random.default_rng(2)
     p = init_params(2, 6, 1, rng)
@@ -128,11 +129,11 @@ def test_step_matches_torch_when_installed() -> None:
 
 
 def test_schedules() -> None:
-    cfg, _ = config_files.load("regression", ["train.schedule=step", "train.step_size=10", "train.gamma=0.5",
+    cfg, _ = load_config("regression", ["train.schedule=step", "train.step_size=10", "train.gamma=0.5",
                                         "train.epochs=30", "train.lr=0.1"])
     t = Training(cfg.net(), cfg.params(), fit_data(cfg), cfg.train)
     assert [learning_rate(t.cfg, e) for e in (1, 10, 11, 21)] == [0.1, 0.1, 0.05, 0.025]
-    cfg, _ = config_files.load("regression", ["train.schedule=cosine", "train.epochs=4", "train.lr=0.2"])
+    cfg, _ = load_config("regression", ["train.schedule=cosine", "train.epochs=4", "train.lr=0.2"])
     t = Training(cfg.net(), cfg.params(), fit_data(cfg), cfg.train)
     assert [round(learning_rate(t.cfg, e), 12) for e in (1, 3)] == [0.2, 0.1]
 
@@ -191,7 +192,7 @@ def test_csv_by_column_names_npy_memory_mapped_and_npz(tmp_path: Path) -> None:
 ])
 def test_data_mismatches_are_named(sets: tuple[str, ...], fragment: str) -> None:
     with pytest.raises(TwonetError) as info:  # at loading (sizes are inferred from the data), or at fitting
-        fit_data(config_files.load("classification-bce", sets)[0])
+        fit_data(load_config("classification-bce", sets)[0])
     assert fragment in str(info.value) and info.value.exit_code == 2
 
 
@@ -317,7 +318,7 @@ def test_train_metric_is_the_steps_running_metric(name: str, rows: str, monkeypa
         monkeypatch.setattr(batches, "SHUFFLED_COPY_BYTES", 0)  # batches of 32 are then gathered
     if rows == "scored per batch":
         monkeypatch.setattr(loop.RunningScore, "MAX_ENTRIES", 1)
-    cfg, _ = config_files.load(name, ["train.lr=1e-300", "train.epochs=2"])
+    cfg, _ = load_config(name, ["train.lr=1e-300", "train.epochs=2"])
     split = from_config(cfg.data, cfg.shape[0], cfg.shape[2], cfg.loss.name)
     t = Training(cfg.net(), cfg.params(), split, cfg.train)
     history = [r for r in t.run() if hasattr(r, "train_metric")]

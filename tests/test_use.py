@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from twonet_cli.cli import app
 from twonet_cli.core.scores import ClassScores, RegressionScores
+from twonet_cli.data.sizes import load_config
 from twonet_cli.data.stream import open_rows
-from twonet_cli.io import config_files
 
 
 def cli(*args: str) -> tuple[int, str, str]:
@@ -291,10 +291,10 @@ def test_one_target_column_with_three_outputs_is_refused(tmp_path: Path) -> None
 def test_relative_data_path_follows_the_config_not_the_cwd(project: Path, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path / "data") if (tmp_path / "data").is_dir() else None
-    cfg, _ = config_files.load(str(project / "cfg" / "three.yaml"))
+    cfg, _ = load_config(str(project / "cfg" / "three.yaml"))
     assert cfg.data.source == os.path.abspath(project / "data" / "train.csv")
     monkeypatch.chdir(project / "data")  # --set paths are the user's, relative to where they stand
-    cfg, _ = config_files.load(str(project / "cfg" / "three.yaml"), ["data.source=test.csv"])
+    cfg, _ = load_config(str(project / "cfg" / "three.yaml"), ["data.source=test.csv"])
     assert cfg.data.source == os.path.abspath(project / "data" / "test.csv")
 
 

@@ -18,12 +18,12 @@ from .console import err_console, error_line, reported
 from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_MISMATCH, OutputError, TwonetError
 
 if TYPE_CHECKING:  # numpy, the config schema and the readers load inside the commands: --help and --version need none
+    from .config import schema as config
     from .core.activations import Array
     from .core.explain import Explanation
     from .core.model import Params
     from .data.preprocessing import Preprocessing
     from .inference import Model
-    from .io import config
 
 EXIT_CODES = (
     "Exit codes: 0 success · 1 a check found a mismatch (or training diverged) · "
@@ -113,8 +113,8 @@ def grads(
              "weight_decay, as torch.optim.SGD's first step) and show the update and the loss after it.")] = None,
 ) -> None:
     """Show one forward and backward pass: z1, z2, z3, ŷ, the loss, every Jacobian and gradient."""
+    from .config import files as config_files
     from .core.explain import explain, sgd_step
-    from .io import config_files
     from .ui.grads import View, explanation
 
     with reported():
@@ -134,7 +134,7 @@ def grads(
             raise TwonetError(f"--lr: the step with η = {step.lr:g} leaves float64's range (the loss after it is "
                               f"{step.loss_after}); try a smaller --lr")
         if json_:
-            from .ui import json
+            from .ui import jsondoc as json
 
             sys.stdout.write(json.dumps(json.grads_json(e, step)))
             return
@@ -175,9 +175,10 @@ def check(
     import numpy as np
 
     from .check.report import run_check, step_curve
+    from .config import files as config_files
     from .core.explain import explain
-    from .io import config_files, inputs
-    from .ui import json
+    from .formats import arrays as inputs
+    from .ui import jsondoc as json
     from .ui.check import check_report, step_table
 
     with reported():
@@ -213,14 +214,14 @@ def _refuse_non_finite(e: Explanation) -> None:
 
 def _config(run: Path | None, best: bool, config_: str | None, set_: list[str] | None) -> tuple[config.Config, Path]:
     """The config of --run (which takes no --config or --set), else of --config and --set."""
-    from .io import config_files
+    from .data.sizes import load_config
     if run is None:
         if best:
             raise TwonetError("--best: needs --run")
-        return config_files.load(config_, set_ or ())
+        return load_config(config_, set_ or ())
     if config_ is not None or set_:
         raise TwonetError("--run: takes the run's own config; --config and --set cannot be combined with it")
-    from .io.runs import load_run
+    from .train.runs import load_run
 
     r = load_run(run, best)
     return r.config, run / "config.yaml"
@@ -233,14 +234,16 @@ def _problem(run: Path | None, best: bool, config_: str | None, set_: list[str] 
     --target class values as the file had them."""
     import numpy as np
 
-    from .io import inputs
+    from .data.problem import load_problem
+    from .data.targets import as_targets
+    from .formats import arrays as inputs
     if run is None or input_ is None:
         cfg, path = _config(run, best, config_, set_)
         if run is not None and params is None:
             params = str(run / ("best.npz" if best else "params.npz"))
-        return cfg, path, *inputs.load_problem(cfg, input_, target, params, path)
-    from .data.preprocessing import class_targets
+        return cfg, path, *load_problem(cfg, input_, target, params, path)
     from .data.stream import open_rows
+    from .data.targets import class_targets
     from .inference import features, labelled
 
     model, _ = _model(run, best, None, None, params)
@@ -254,7 +257,7 @@ def _problem(run: Path | None, best: bool, config_: str | None, set_: list[str] 
     K, loss = model.K, cfg.loss.name
     if model.prep.labels is not None:
         raw = class_targets(model.prep.class_indices(raw.reshape(-1), "--target"), K, loss)
-    return cfg, path, model.params, x, inputs.as_targets(raw, K, x.shape[0], loss, "--target")
+    return cfg, path, model.params, x, as_targets(raw, K, x.shape[0], loss, "--target")
 
 
 def _check_batch(cfg: config.Config, input_: str | None, target: str | None, params: str | None, path: Path,
@@ -264,10 +267,12 @@ def _check_batch(cfg: config.Config, input_: str | None, target: str | None, par
     import numpy as np
 
     from .check.report import random_batch
-    from .io import config_files, inputs
+    from .config import files as config_files
+    from .data.problem import load_problem
+    from .formats import arrays as inputs
 
     if input_ is not None or cfg.example is not None:
-        p, x, y = inputs.load_problem(cfg, input_, target, params, path)
+        p, x, y = load_problem(cfg, input_, target, params, path)
         return p, x, y, "--input" if input_ is not None else "the config's example"
     if target is not None:
         raise TwonetError(f"--target: needs --input ({config_files.config_name(path)} has no example)")
@@ -304,15 +309,19 @@ def train(
         _sweep(config_, set_ or [], sweep, out, force, params, json_, quiet, plot)
         return
     from . import runner
+    from .config import files as config_files
+    from .config import schema as config
     from .data.dataset import from_config
-    from .io import config, config_files, inputs
-    from .io.runs import RunDir
+    from .data.sizes import load_config
+    from .formats import arrays as inputs
     from .train.loop import Training
-    from .ui import json, plots
+    from .train.runs import RunDir
+    from .ui import jsondoc as json
+    from .ui import plots
     from .ui.train import training_report
 
     with reported():
-        cfg, path = config_files.load(config_, set_ or ())
+        cfg, path = load_config(config_, set_ or ())
         if params:
             inputs.load_params(params, cfg.shape)  # refused now if it does not fit the network
             cfg = config.with_params(cfg, os.path.abspath(params))
@@ -351,7 +360,7 @@ def train(
 
 def _write_plot(path: Path, figure: Any) -> None:
     """Render a figure to ``path`` (PNG), atomically."""
-    from .io.runs import atomic_write
+    from .formats.write import atomic_write
     from .ui.plots import png
 
     try:
@@ -365,9 +374,11 @@ def _model(run: Path | None, best: bool, config_: str | None, set_: list[str] | 
            params: str | None) -> tuple[Model, str]:
     """The network to apply, and how to name it: a saved run, or a config (+ params), whose
     preprocessing is fitted again on its data exactly as training did."""
+    from .config import files as config_files
+    from .data.sizes import load_config
+    from .formats import arrays as inputs
     from .inference import Model
-    from .io import config_files, inputs
-    from .io.runs import load_run
+    from .train.runs import load_run
 
     if run is not None:
         if config_ is not None or set_:
@@ -378,7 +389,7 @@ def _model(run: Path | None, best: bool, config_: str | None, set_: list[str] | 
         return Model(r.config.net(), p, prep), str(run)
     if best:
         raise TwonetError("--best: needs --run")
-    cfg, path = config_files.load(config_, set_ or ())
+    cfg, path = load_config(config_, set_ or ())
     p = inputs.load_params(params, cfg.shape) if params else cfg.params()
     return Model(cfg.net(), p, _fitted_prep(cfg)), config_files.config_name(path)
 
@@ -405,8 +416,8 @@ def predict(
 ) -> None:
     """Predict ŷ (and the class label of a classifier) for new rows, with the run's preprocessing."""
     from .data.stream import open_rows
+    from .formats.write import TABLE_SUFFIXES, TableWriter, check_out_file
     from .inference import predict as predicted
-    from .io.outputs import TABLE_SUFFIXES, TableWriter, check_out_file
 
     with reported():
         if out is not None:
@@ -437,11 +448,11 @@ def evaluate(
 ) -> None:
     """Score a trained network on labelled rows: accuracy, per-class precision/recall/F1, the
     confusion matrix and log-loss for classifiers; R², MAE, RMSE for regression."""
+    from .data.sizes import load_config
     from .data.stream import open_rows
     from .inference import evaluate as scores
     from .inference import labelled
-    from .io import config_files
-    from .ui import json
+    from .ui import jsondoc as json
     from .ui.evaluate import evaluation
 
     with reported():
@@ -449,8 +460,8 @@ def evaluate(
         if input_ is None:
             if target is not None:
                 raise TwonetError("--target: needs --input")
-            cfg = (config_files.load(str(run / "config.yaml"))[0] if run is not None else
-                   config_files.load(config_, set_ or ())[0])
+            cfg = (load_config(str(run / "config.yaml"))[0] if run is not None else
+                   load_config(config_, set_ or ())[0])
             if cfg.data.test is None:
                 raise TwonetError("--input: needed (labelled rows to score), since the config has no data.test")
             input_ = cfg.data.test
@@ -471,12 +482,17 @@ def _sweep(config_: str | None, set_: list[str], specs: list[str], out: Path | N
     import io as text_io
 
     from . import runner
+    from .config import files as config_files
+    from .config import schema as config
     from .data.dataset import from_config
-    from .io import config, config_files, inputs
-    from .io.runs import RunDir, atomic_write
+    from .data.sizes import load_config
+    from .formats import arrays as inputs
+    from .formats.write import atomic_write
     from .sweep import combinations, run_name
     from .train.loop import Training
-    from .ui import json, plots
+    from .train.runs import RunDir
+    from .ui import jsondoc as json
+    from .ui import plots
     from .ui.train import sweep_row, sweep_table
 
     with reported():
@@ -484,7 +500,7 @@ def _sweep(config_: str | None, set_: list[str], specs: list[str], out: Path | N
             runner.check_plot_path(plot)
             plots.require_matplotlib()
         runs = combinations(specs)
-        loaded = [config_files.load(config_, [*set_, *o]) for o in runs]  # every config checked first
+        loaded = [load_config(config_, [*set_, *o]) for o in runs]  # every config checked first
         configs = [c for c, _ in loaded]
         if out is not None:
             if out.exists() and not out.is_dir():
@@ -544,12 +560,13 @@ def configs() -> None:
     """List the shipped configs (use a name with --config)."""
     from rich.table import Table
 
-    from .io import config_files
+    from .config import files as config_files
+    from .data.sizes import load_config
 
     with reported():
         t = Table("name", "description", title="Shipped configs", title_justify="left")
         for name, path in config_files.shipped_configs().items():
-            cfg, _ = config_files.load(str(path))
+            cfg, _ = load_config(str(path))
             t.add_row(name, escape(cfg.description))
         Console().print(t)
 

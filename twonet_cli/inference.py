@@ -15,8 +15,9 @@ from .core.losses import Loss
 from .core.metrics import predicted_class
 from .core.model import Net, Params, forward
 from .core.scores import ClassScores, RegressionScores
-from .data.preprocessing import Preprocessing, class_targets
+from .data.preprocessing import Preprocessing
 from .data.stream import RowStream
+from .data.targets import class_targets
 from .errors import InputError, ShapeError
 
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 from rich.markup import escape
 
+from .config import schema as config
 from .console import err_console, error_line
 from .errors import EXIT_MISMATCH, Interrupted
-from .io import config
-from .io.outputs import check_out_file
-from .io.runs import RunDir, params_bytes, preprocessing_bytes
+from .formats.write import check_out_file
 from .train.loop import Training
+from .train.runs import RunDir, params_bytes, preprocessing_bytes
 from .train.session import Outcome, run_session
 from .ui.train import TrainingProgress
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import itertools
 import re
 
+from .config.files import parse_override
 from .errors import ConfigError
-from .io.config_files import parse_override
 
 
 def _split_values(text: str) -> list[str]:

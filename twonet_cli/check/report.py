@@ -10,7 +10,7 @@ import numpy as np
 
 from ..core.activations import Array, sigmoid_pair
 from ..core.jacobians import jacobians
-from ..core.losses import BCE_EPS, CE_TINY, LossName
+from ..core.losses import BCE_EPS, CE_TINY, LossName, one_hot
 from ..core.model import PARAM_NAMES, Net, Params, backward, forward
 from .bounds import complex_step_floors, gradient_terms
 from .compare import Comparison, compare, underflow
@@ -243,5 +243,5 @@ def random_batch(n: int, K: int, loss: LossName, batch: int, rng: np.random.Gene
         case "bce":
             y = rng.uniform(size=(batch, K))
         case _:
-            y = np.eye(K)[rng.integers(0, K, size=batch)]
+            y = one_hot(rng.integers(0, K, size=batch), K)
     return x, y

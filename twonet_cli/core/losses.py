@@ -222,6 +222,13 @@ class Loss:
         return g.vjp(z3, y_hat, self.dloss_dyhat(y_hat, y), out)
 
 
+def one_hot(idx: Array, K: int) -> Array:
+    """Class indices (B,) as one-hot rows (B, K): the cross-entropy targets of those classes."""
+    out = np.zeros((len(idx), K))
+    out[np.arange(len(idx)), idx] = 1.0
+    return out
+
+
 def _reduce(d: Array, n: int, scale: float) -> None:
     """d ← scale · d / N in place: the reduction's ÷ N and training's η in one pass (÷ N alone, as is)."""
     if scale != 1:

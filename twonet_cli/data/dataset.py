@@ -13,16 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config.schema import DATA_SUFFIXES as FILE_SUFFIXES
+from ..config.schema import DataConfig
 from ..core.activations import Array
 from ..core.losses import LossName
 from ..core.metrics import Task
 from ..errors import ConfigError, InputError
-from ..io.config import DATA_SUFFIXES as FILE_SUFFIXES
-from ..io.config import DataConfig
-from ..io.inputs import as_targets
 from .files import Rows, load_file
-from .generators import GENERATORS, generate, outputs
-from .preprocessing import Preprocessing, class_labels, class_targets
+from .generators import GENERATORS, generate
+from .preprocessing import Preprocessing, class_labels
+from .targets import as_targets, class_targets
 
 CHUNK_BYTES = 16 << 20  # rows read at a time when a whole file is scanned (labels, standardisation)
 EVAL_CHUNK_BYTES = 1 << 20  # rows evaluated at a time: each chunk's forward pass stays in cache
@@ -236,13 +236,6 @@ def open_source(dc: DataConfig, loss: LossName) -> Dataset:
         return d
     raise ConfigError(f"data.source: {dc.source!r} is neither a generator ({', '.join(GENERATORS)}) "
                       f"nor a {'/'.join(FILE_SUFFIXES)} file")
-
-
-def data_sizes(dc: DataConfig, loss: LossName) -> tuple[int, int]:
-    """(n, K) that a data file tells: its feature columns, and its target columns (regression) or
-    classes (one output for two classes, except with cross-entropy). A generator's: generators.data_sizes."""
-    d = open_source(dc, loss)
-    return d.in_features, outputs(d.task, loss, d.classes, len(d.target))
 
 
 def from_config(dc: DataConfig, in_features: int, out_features: int, loss: LossName) -> Split:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..core.activations import Array
 from ..errors import InputError
-from ..io.inputs import read_csv
+from ..formats.arrays import read_csv
 
 
 class Rows:

@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 
+from ..config.schema import DataConfig
 from ..core.activations import Array
 from ..core.metrics import Task
 from ..errors import ConfigError, InputError
-from ..io.config import DataConfig
 
 # name: (features, task); classification generators give integer labels 0..classes−1
 GENERATORS: dict[str, tuple[int, Task]] = {

@@ -15,6 +15,7 @@ import numpy as np
 from ..core.activations import Array
 from ..core.metrics import Task
 from ..errors import InputError, ShapeError
+from ..formats.write import label_value
 
 MAX_CLASSES = 1000
 
@@ -123,16 +124,6 @@ class Preprocessing:
         return p
 
 
-def class_targets(idx: Array, K: int, loss: str) -> Array:
-    """Class indices (b,) as the loss's targets (b, K): one-hot rows when K > 1 (or for
-    cross-entropy), else the index itself (0 or 1) as one column."""
-    if K > 1 or loss == "cross_entropy":
-        out = np.zeros((len(idx), K))
-        out[np.arange(len(idx)), idx] = 1.0
-        return out
-    return idx[:, None].astype(np.float64)
-
-
 def class_labels(values: Array, where: str) -> Array:
     """The distinct class values of a target column, sorted (at most MAX_CLASSES)."""
     labels = np.unique(values)
@@ -147,11 +138,6 @@ def _floats(v: Any) -> Array:
     if a.ndim != 1 or not np.isfinite(a).all():
         raise ValueError("expected a list of finite numbers")
     return a
-
-
-def label_value(v: float) -> int | float:
-    """A class value as JSON shows it best: 3, not 3.0."""
-    return int(v) if float(v).is_integer() and abs(v) < 2**53 else float(v)
 
 
 def _values(a: Array) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..core.activations import Array
 from ..errors import InputError
-from ..io.inputs import is_number, load_array, parse_inline
+from ..formats.arrays import is_number, load_array, parse_inline
 
 CHUNK_ROWS = 8192
 

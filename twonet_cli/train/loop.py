@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..config.schema import TrainConfig
 from ..core.activations import Array
 from ..core.diagnostics import Diagnostics, diagnose
 from ..core.losses import Loss
@@ -18,7 +19,6 @@ from ..core.metrics import MetricSums
 from ..core.model import Net, Params, forward
 from ..data.batches import Batches
 from ..data.dataset import CHUNK_BYTES, Split
-from ..io.config import TrainConfig
 from .sgd import SGD
 
 PROGRESS_PER_EPOCH = 25  # EpochProgress records sent per epoch, at most

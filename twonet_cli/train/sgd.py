@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from ..config.schema import TrainConfig
 from ..core.activations import Array
 from ..core.diagnostics import update_ratio
 from ..core.model import Backprop, Cache, Grads, Net, Params, backward, forward
-from ..io.config import TrainConfig
 
 
 class SGD:

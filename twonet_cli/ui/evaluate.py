@@ -8,8 +8,8 @@ from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.table import Column, Table
 
+from ..formats.write import number_text
 from ..inference import Model
-from ..io.outputs import number_text
 
 
 def class_names(report: dict[str, Any], model: Model) -> list[str]:

@@ -25,12 +25,12 @@ from ..core.activations import Array
 from ..core.metrics import Task, metric_name, predicted_class
 from ..core.model import Net, Params, forward
 from ..data.dataset import Dataset, Split
-from ..data.preprocessing import label_value
 from ..errors import MissingExtraError
+from ..formats.write import label_value
 from ..train.loop import Epoch, best_epoch
 
 if TYPE_CHECKING:
-    from ..io.config import Config
+    from ..config.schema import Config
 
 MAX_POINTS = 1500  # data points drawn per set: evenly spaced rows beyond that
 RESOLUTION = 200  # grid points per axis of decision regions

@@ -1,5 +1,5 @@
 """The config schema as frozen dataclasses, each field with its default and meaning, and the rules
-across keys. Reading files, shipped configs and ``--set`` overrides: config_files.py.
+across keys. Reading files, shipped configs and ``--set`` overrides: files.py.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from ..core.activations import Activation, ActivationName
 from ..core.losses import Loss, LossName, Reduction
 from ..core.model import PARAM_NAMES, InitScheme, Net, Params, init_params, shape_mismatch
 from ..errors import ConfigError
-from .schema import ARRAY, Range, to_plain
+from ..formats.arrays import load_params
+from .fields import ARRAY, Range, to_plain
 
 # Limits that keep every setting within what one machine holds and a run can finish: the largest
 # layer, the most parameters (8 bytes each), generated rows, epochs, classes.
@@ -160,8 +161,6 @@ class Config:
         """Explicit params if the config has them, else a seeded random init."""
         m = self.model
         if isinstance(m.params, str):
-            from .inputs import load_params  # the file's arrays, checked against (n, m, K)
-
             return load_params(m.params, self.shape, "model.params")
         if m.params is not None:
             return Params(*(getattr(m.params, k) for k in PARAM_NAMES))
@@ -174,7 +173,7 @@ class Config:
     def shape(self) -> tuple[int, int, int]:
         """(n, m, K) of the model (sizes are filled in from the data when the config is loaded)."""
         n, K = self.model.in_features, self.model.out_features
-        assert n is not None and K is not None, "sizes are inferred by config_files.load"
+        assert n is not None and K is not None, "sizes are inferred by config.files.load"
         return n, self.model.hidden, K
 
     def to_yaml(self) -> str:
@@ -203,8 +202,6 @@ def validate(c: Config) -> None:
                           f"float64, several times that to train or check), more than the {MAX_PARAMS:,} twonet "
                           "holds")
     if isinstance(m.params, str):
-        from .inputs import load_params
-
         load_params(m.params, (n, h, K), "model.params")  # refused now, naming the file, if it does not fit
     elif m.params is not None:
         wrong = shape_mismatch({k: getattr(m.params, k) for k in PARAM_NAMES}, n, h, K)

@@ -17,7 +17,6 @@ from typing import IO, Any, cast
 import numpy as np
 
 from ..core.activations import Array
-from ..data.preprocessing import label_value
 from ..errors import OutputError, TwonetError, path_kind
 
 TABLE_SUFFIXES = (".csv", ".npy", ".json")
@@ -37,6 +36,11 @@ def check_out_file(path: Path, where: str, suffixes: tuple[str, ...]) -> None:
         raise TwonetError(f"{where}: the file name is longer than {255 - 16} bytes")
     if path_kind(path, where) == "dir":
         raise TwonetError(f"{where}: '{path}' is a directory")
+
+
+def label_value(v: float) -> int | float:
+    """A number as JSON and CSV show it best: 3, not 3.0 (other floats exactly, by repr)."""
+    return int(v) if float(v).is_integer() and abs(v) < 2**53 else float(v)
 
 
 def number_text(v: float) -> str:
@@ -114,6 +118,21 @@ class TableWriter:
             os.replace(tmp + ".npy", tmp)
         os.chmod(tmp, 0o666 & ~umask())
         os.replace(tmp, path)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers only ever see the old or the new content."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~umask())  # mkstemp's 0600 would make results private to their owner
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def umask() -> int:

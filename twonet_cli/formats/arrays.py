@@ -10,7 +10,6 @@ whose one-line message names the option or file.
 from __future__ import annotations
 
 import csv
-import json
 import re
 import warnings
 import zipfile
@@ -20,12 +19,9 @@ from typing import Any
 import numpy as np
 
 from ..core.activations import Array
-from ..core.losses import LossName
 from ..core.model import PARAM_NAMES, Params, shape_mismatch
 from ..errors import ConfigError, InputError, ShapeError, path_kind
-from .config import Config
-from .config_files import MAX_DEPTH, check_depth, config_name, read_text, read_yaml
-from .schema import is_numbers
+from .text import read_json, read_yaml
 
 ARRAY_SUFFIXES = (".csv", ".npy", ".json")
 MAX_CSV_BYTES = 256 * 10**6
@@ -146,15 +142,11 @@ def _numeric(a: Any, where: str) -> Array:
     return _finite(a.astype(np.float64), where)
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        return check_depth(json.loads(read_text(path, "JSON")), str(path))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: invalid JSON: {e}") from None
-    except RecursionError:
-        raise InputError(f"{path}: nested more than {MAX_DEPTH} levels deep") from None
-    except ConfigError as e:
-        raise InputError(str(e)) from None
+def is_numbers(value: Any) -> bool:
+    """True for a number, or (nested) lists of numbers — booleans and strings are not numbers."""
+    if isinstance(value, list):
+        return all(is_numbers(v) for v in value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def numbers_array(value: Any, where: str) -> Array:
@@ -187,7 +179,7 @@ def load_array(spec: str, where: str) -> Array:
             case ".npy":
                 a = _numeric(np.load(path, allow_pickle=False), str(path))
             case _:
-                a = numbers_array(_read_json(path), str(path))
+                a = numbers_array(read_json(path), str(path))
     except (OSError, ValueError, EOFError) as e:  # unreadable, a bad or truncated .npy, pickled objects
         raise InputError(f"{path}: cannot read: {_first_line(e)}") from None
     except MemoryError:
@@ -195,42 +187,6 @@ def load_array(spec: str, where: str) -> Array:
     if a.size == 0:
         raise InputError(f"{path}: no values")
     return a
-
-
-def as_inputs(x: Array, n: int, where: str) -> Array:
-    """x as a batch (B, n): a vector of n numbers is one sample; for n = 1 a vector is B samples."""
-    if x.ndim == 0 or (x.ndim == 1 and n == 1):
-        x = x.reshape(-1, 1)
-    elif x.ndim == 1:
-        x = x[None, :]
-    if x.ndim != 2 or x.shape[1] != n:
-        raise ShapeError(f"{where}: expected {n} value(s) per sample (in_features = {n}), got shape {x.shape}")
-    return x
-
-
-def as_targets(y: Array, K: int, batch: int, loss: LossName, where: str, labels: bool = False) -> Array:
-    """y as (B, K) for the loss. A vector of B class labels becomes one-hot rows for cross_entropy,
-    and for any loss with ``labels`` (a classification dataset with K > 1 outputs)."""
-    if (loss == "cross_entropy" or labels) and y.size == batch and (y.ndim <= 1 or y.shape[-1] == 1):
-        idx = y.reshape(-1)
-        if not (np.all(idx == np.round(idx)) and np.all((idx >= 0) & (idx < K))):
-            bad = idx[(idx != np.round(idx)) | (idx < 0) | (idx >= K)][:3]
-            raise InputError(f"{where}: class indices must be integers in 0..{K - 1}, got {bad.tolist()}")
-        y = np.eye(K)[idx.astype(np.int64)]
-    elif y.ndim == 0 or (y.ndim == 1 and K == 1):
-        y = y.reshape(-1, 1)
-    elif y.ndim == 1:
-        y = y[None, :]
-    if y.ndim != 2 or y.shape != (batch, K):
-        raise ShapeError(
-            f"{where}: expected {batch} target(s) of {K} value(s) (out_features = {K}), got shape {y.shape}"
-        )
-    if loss == "bce" and not np.all((y >= 0) & (y <= 1)):
-        bad = y[(y < 0) | (y > 1)][0]
-        raise InputError(f"{where}: bce targets must lie in [0, 1], got {bad:g}")
-    if loss == "cross_entropy" and not (np.all(y >= 0) and np.allclose(y.sum(axis=1), 1.0, rtol=0, atol=1e-9)):
-        raise InputError(f"{where}: cross_entropy targets must be class indices or one-hot rows (each summing to 1)")
-    return y
 
 
 def load_param_arrays(spec: str, where: str, document_key: str | None = None) -> dict[str, Array]:
@@ -287,32 +243,8 @@ def _read_param_file(path: Path) -> Any:
             except MemoryError:
                 raise InputError(f"{path}: declares arrays larger than fit in memory") from None
         case ".json":
-            return _read_json(path)
+            return read_json(path)
     try:
         return read_yaml(path, "params")
     except ConfigError as e:
         raise InputError(str(e)) from None
-
-
-def load_problem(cfg: Config, input_: str | None, target: str | None, params: str | None,
-                 source: Path) -> tuple[Params, Array, Array]:
-    """(params, x (B, n), y (B, K)) from the command line's options, falling back to the config."""
-    n, m, K = cfg.shape
-    p = load_params(params, (n, m, K)) if params else cfg.params()
-    loss = cfg.loss.name
-    name = config_name(source)
-    if input_ is not None:
-        if target is None:
-            raise InputError("--target: needed with --input (K numbers per sample, or class indices)")
-        x = as_inputs(load_array(input_, "--input"), n, "--input")
-        return p, x, as_targets(load_array(target, "--target"), K, x.shape[0], loss, "--target")
-    if cfg.example is None:
-        raise InputError(f"--input: needed, since {name} has no example section")
-    x = as_inputs(cfg.example.x, n, f"{name}: example.x")
-    if target is not None:
-        y = as_targets(load_array(target, "--target"), K, x.shape[0], loss, "--target")
-    elif cfg.example.y is not None:
-        y = as_targets(cfg.example.y, K, x.shape[0], loss, f"{name}: example.y")
-    else:
-        raise InputError(f"--target: needed, since {name} has no example.y")
-    return p, x, y

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,14 +20,13 @@ import numpy as np
 
 from .. import DEFAULT_CONFIG
 from ..errors import ConfigError, InputError, path_kind
+from ..formats.arrays import load_param_arrays
+from ..formats.text import parse_yaml, read_text
 from . import shipped
-from .config import DATA_SUFFIXES, Config, validate
-from .schema import build, field_type
+from .fields import build, field_type
+from .schema import DATA_SUFFIXES, Config, validate
 
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
-MAX_TEXT_BYTES = 8 * 10**6  # YAML and JSON files: configs, and parameters written out as text (≈400k numbers)
-MAX_DEPTH = 64  # lists and mappings nested in a YAML or JSON file
-MAX_ALIASES = 64  # YAML aliases in one file
 
 
 def shipped_dir() -> Path:
@@ -59,45 +59,16 @@ def resolve(name_or_path: str | None) -> Path:
     raise ConfigError(f"--config: no file '{arg}' and no shipped config of that name (shipped: {', '.join(shipped)})")
 
 
-def read_text(path: Path, what: str) -> str:
-    """A text file of at most MAX_TEXT_BYTES, read whole; any failure is a one-line ConfigError."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_TEXT_BYTES:
-            raise ConfigError(f"{path}: {size / 1e6:.0f} MB is more than the {MAX_TEXT_BYTES // 10**6} MB a {what} "
-                              "file may hold (save arrays as .npy/.npz)")
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: cannot read {what}: {getattr(e, 'strerror', None) or e}") from None
+def read_config(path: Path) -> Any:
+    """Parse a config file safely; any failure is a one-line ConfigError.
 
-
-def check_depth(value: Any, where: str) -> Any:
-    """``value`` (parsed YAML or JSON) if it nests at most MAX_DEPTH lists or mappings deep."""
-    stack = [(value, 0)]
-    while stack:
-        v, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise ConfigError(f"{where}: nested more than {MAX_DEPTH} levels deep")
-        if isinstance(v, dict):
-            stack.extend((item, depth + 1) for item in v.values())
-        elif isinstance(v, list):
-            stack.extend((item, depth + 1) for item in v)
-    return value
-
-
-def read_yaml(path: Path, what: str = "config") -> Any:
-    """Parse ``path`` with ``yaml.safe_load``'s loader; any failure is a one-line ConfigError.
-
-    Size, nesting and aliases are capped, so that no file costs more than reading it: a
-    "billion laughs" (aliases of aliases) is refused at its 65th alias, not expanded. The text of a
-    shipped config is looked up in its parse made beforehand (shipped.py), without importing YAML."""
-    text = read_text(path, what)
+    The text of a shipped config is looked up in its parse made beforehand (shipped.py), without
+    importing YAML; any other text is read by the capped YAML loader (formats/text.py)."""
+    text = read_text(path, "config")
     parsed = shipped.parsed(text)
     if parsed is not None:
         return parsed
-    from .yaml_text import parse
-
-    return check_depth(parse(text, str(path), MAX_DEPTH, MAX_ALIASES), str(path))
+    return parse_yaml(text, str(path))
 
 
 def _short(text: str, limit: int = 80) -> str:
@@ -135,10 +106,12 @@ def _merge(raw: dict[str, Any], key: str, value: Any) -> None:
     node[leaf] = value
 
 
-def load(name_or_path: str | None = None, overrides: list[str] | tuple[str, ...] = ()) -> tuple[Config, Path]:
-    """The validated config and its path: defaults < file < overrides."""
+def load(name_or_path: str | None = None, overrides: list[str] | tuple[str, ...] = (),
+         data_sizes: Sizes | None = None) -> tuple[Config, Path]:
+    """The validated config and its path: defaults < file < overrides; sizes not given are taken
+    from explicit params, else from ``data_sizes`` (data/sizes.load_config passes the data's)."""
     path = resolve(name_or_path)
-    raw = read_yaml(path)
+    raw = read_config(path)
     if raw is None:
         raise ConfigError(f"{path}: the config is empty")
     if not isinstance(raw, dict):
@@ -155,7 +128,7 @@ def load(name_or_path: str | None = None, overrides: list[str] | tuple[str, ...]
     _absolute_paths(raw, path, origin)
     try:
         config = build(Config, raw)
-        config = with_sizes(config)
+        config = with_sizes(config, data_sizes)
         validate(config)
     except ConfigError as e:
         raise ConfigError(f"{_blame(str(e), origin, path)}: {e}") from None
@@ -183,34 +156,29 @@ def _absolute_paths(raw: dict[str, Any], path: Path, origin: dict[str, str]) -> 
             data[key] = os.path.abspath(base / Path(value).expanduser())
 
 
-def with_sizes(c: Config) -> Config:
+Sizes = Callable[[Config], tuple[int, int]]  # (n, K) the data tells (data/sizes.py)
+
+
+def with_sizes(c: Config, data_sizes: Sizes | None) -> Config:
     """``c`` with in_features and out_features filled in where not given: from explicit params
-    (W1 is m × n, b2 has K entries), else from the data (feature columns; target columns or classes)."""
+    (W1 is m × n, b2 has K entries), else from the data, as ``data_sizes`` reads them."""
     m = c.model
     n, K = m.in_features, m.out_features
     if n is not None and K is not None:
         return c
-    if isinstance(m.params, str):
-        from .inputs import load_param_arrays
-
-        arrays = load_param_arrays(m.params, "model.params", document_key="params")
+    if m.params is not None:
+        arrays = (load_param_arrays(m.params, "model.params", document_key="params") if isinstance(m.params, str)
+                  else {"W1": np.asarray(m.params.W1), "b2": np.asarray(m.params.b2)})
         W1, b2 = arrays["W1"], arrays["b2"]
         n = n if n is not None or W1.ndim != 2 else int(W1.shape[1])
         K = K if K is not None or b2.ndim != 1 else int(b2.shape[0])
-    elif m.params is not None:
-        W1, b2 = np.asarray(m.params.W1), np.asarray(m.params.b2)
-        n = n if n is not None or W1.ndim != 2 else int(W1.shape[1])
-        K = K if K is not None or b2.ndim != 1 else int(b2.shape[0])
     if n is None or K is None:
-        # the data is read only when a size is not given (and a generator's sizes are known without it)
-        if Path(c.data.source).suffix.lower() in DATA_SUFFIXES:
-            from ..data.dataset import data_sizes
-        else:
-            from ..data.generators import data_sizes
+        missing = " and ".join(k for k, v in (("in_features", n), ("out_features", K)) if v is None)
+        if data_sizes is None:
+            raise ConfigError(f"model.{missing}: not given")
         try:
-            data_n, data_K = data_sizes(c.data, c.loss.name)
+            data_n, data_K = data_sizes(c)
         except InputError as e:
-            missing = " and ".join(k for k, v in (("in_features", n), ("out_features", K)) if v is None)
             raise InputError(f"model.{missing}: not given, and the data cannot tell: {e}") from None
         n, K = n if n is not None else data_n, K if K is not None else data_K
     return replace(c, model=replace(m, in_features=n, out_features=K))

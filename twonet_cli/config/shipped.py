@@ -4,7 +4,7 @@ shipped config start without importing YAML (whose import costs more than loadin
 ``shipped_configs.json`` maps the exact text of each file in configs/ to what the YAML loader reads
 from it. Any other text — a user's config, or a shipped one edited — is read by the YAML loader.
 tests/test_config.py checks the file against configs/; after editing a shipped config, regenerate
-it with ``python -m twonet_cli.io.shipped``.
+it with ``python -m twonet_cli.config.shipped``.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ def parsed(text: str) -> Any:
 def snapshot(texts: list[str]) -> str:
     """The snapshot file's contents for these config texts, each parsed by the YAML loader; a parse
     that JSON cannot hold as it is (a key that is not a string, say) is refused."""
-    from .config_files import MAX_ALIASES, MAX_DEPTH
-    from .yaml_text import parse
+    from ..formats.text import MAX_ALIASES, MAX_DEPTH
+    from ..formats.yaml_text import parse
 
     parses = {t: parse(t, "shipped config", MAX_DEPTH, MAX_ALIASES) for t in texts}
     out = json.dumps(parses, indent=1, ensure_ascii=False) + "\n"
@@ -40,7 +40,7 @@ def snapshot(texts: list[str]) -> str:
 
 def main() -> None:
     """Rewrite the snapshot from the shipped configs."""
-    from .config_files import shipped_configs
+    from .files import shipped_configs
 
     texts = [p.read_text(encoding="utf-8") for p in shipped_configs().values()]
     SNAPSHOT.write_text(snapshot(texts), encoding="utf-8")

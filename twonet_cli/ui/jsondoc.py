@@ -14,7 +14,7 @@ import numpy as np
 
 from ..core.jacobians import as_matrix
 from ..core.metrics import metric_key
-from ..data.preprocessing import label_value
+from ..formats.write import label_value
 
 if TYPE_CHECKING:  # `grads --json` loads neither the check nor the training loop
     from ..check.compare import Comparison

@@ -18,19 +18,17 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..config.schema import Config
 from ..core.model import Params
 from ..data.preprocessing import Preprocessing
 from ..errors import InputError, OutputError, path_kind
-from ..train.loop import Epoch
-from .config import Config
-from .outputs import umask
+from .loop import Epoch
 
 FILES = ("params.npz", "best.npz", "config.yaml", "history.csv", "preprocessing.json", "init.npz")
 CURRENT = ".current"  # a link to the current checkpoint folder
@@ -40,22 +38,6 @@ LINK_TMP = re.compile(rf"\.(current|{_NAMES})\.\d+\.link\.tmp")
 STALE = re.compile(rf"\.({_NAMES})\.[a-z0-9_]{{8}}\.tmp")  # mkstemp's names
 HISTORY_COLUMNS = ("epoch", "steps", "train_loss", "val_loss", "metric", "train_metric", "lr", "seconds", "samples",
                    "grad_W1", "grad_W2", "grad_ratio", "dead", "saturated", "update_1", "update_2")
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers only ever see the old or the new content."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~umask())  # mkstemp's 0600 would make results private to their owner
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
 
 
 def params_bytes(p: Params) -> bytes:
@@ -83,8 +65,8 @@ class Run:
 def load_run(path: Path, best: bool = False, where: str = "--run") -> Run:
     """The run saved in directory ``path`` (its best.npz with ``best``); one-line errors naming
     what is missing."""
-    from .config_files import load
-    from .inputs import load_params
+    from ..data.sizes import load_config
+    from ..formats.arrays import load_params
 
     kind = path_kind(path, where)
     if kind != "dir":
@@ -92,7 +74,7 @@ def load_run(path: Path, best: bool = False, where: str = "--run") -> Run:
                          f"{where}: no directory '{path}'")
     if path_kind(path / "config.yaml", where) != "file":
         raise InputError(f"{where}: '{path}' holds no run (no config.yaml); train one with twonet train --out DIR")
-    cfg, _ = load(str(path / "config.yaml"))
+    cfg, _ = load_config(str(path / "config.yaml"))
     name = "best.npz" if best else "params.npz"
     if path_kind(path / name, where) != "file":
         hint = " (best.npz is written only for runs with a validation split)" if best else ""

@@ -1,6 +1,6 @@
 """YAML text read safely: ``yaml.SafeLoader`` refusing duplicate keys, non-scalar keys and unbounded
 aliases, every failure one ConfigError line. Imported only when a text is not a shipped config's
-(config_files.read_yaml), since importing YAML costs more than the rest of loading a config.
+(text.parse_yaml), since importing YAML costs more than the rest of loading a config.
 """
 
 from __future__ import annotations

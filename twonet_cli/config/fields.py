@@ -19,6 +19,7 @@ from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 import numpy as np
 
 from ..errors import ConfigError
+from ..formats.arrays import is_numbers
 
 T = TypeVar("T")
 
@@ -146,13 +147,6 @@ def coerce(tp: Any, value: Any, path: str) -> Any:
             raise ConfigError(f"{path}: expected a string, got {_kind(value)} {value!r}")
         return value
     raise TypeError(f"unsupported annotation {tp!r} at {path}")  # a bug in a schema, not user input
-
-
-def is_numbers(value: Any) -> bool:
-    """True for a number, or (nested) lists of numbers — booleans and strings are not numbers."""
-    if isinstance(value, list):
-        return all(is_numbers(v) for v in value)
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _array(value: Any, path: str) -> np.ndarray[Any, Any]:
