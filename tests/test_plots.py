@@ -40,7 +40,7 @@ def trained(name: str, *sets: str) -> tuple[Any, Any, Training]:
 def figure(name: str, *sets: str) -> tuple[Any, Any, Training]:
     cfg, split, t = trained(name, *sets)
     title = plots.run_title(name, cfg, t.history, split.data.task)
-    return plots.run_figure(title, t.net, split, t.history, t.params, t.current, t.hints()), split, t
+    return plots.run_figure(title, t.net, split, t.history, t.initial, t.current, t.hints()), split, t
 
 
 def titled(fig: Any, words: str) -> Any:

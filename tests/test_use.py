@@ -227,7 +227,7 @@ def test_streamed_rows_equal_rows_read_whole(tmp_path: Path) -> None:
     np.save(tmp_path / "a.npy", a)
     write_csv(tmp_path / "a.csv", ["x", "y", "z"], a)
     for name in ("a.npy", "a.csv"):
-        chunks = list(open_rows(str(tmp_path / name), "--input", chunk_rows=37).chunks)
+        chunks = [t.values for t in open_rows(str(tmp_path / name), "--input", chunk_rows=37).chunks]
         assert max(len(c) for c in chunks) == 37
         assert np.array_equal(np.concatenate(chunks), a)
 

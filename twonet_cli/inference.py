@@ -19,6 +19,7 @@ from .data.preprocessing import Preprocessing
 from .data.stream import RowStream
 from .data.targets import class_targets
 from .errors import InputError, ShapeError
+from .formats.table import Table
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,11 @@ class Model:
         """True when the network predicts class labels."""
         return self.prep.task == "classification" and self.prep.labels is not None
 
+    @property
+    def text_labels(self) -> bool:
+        """True when the class labels are text (setosa, cat), not numbers."""
+        return self.classifier and self.prep.labels is not None and self.prep.labels.dtype.kind in "US"
+
     def columns(self) -> list[str]:
         """The columns of a prediction table: ŷ per output, then the label for a classifier."""
         names = ["y_hat"] if self.K == 1 else [f"y_hat_{k}" for k in range(self.K)]
@@ -58,44 +64,53 @@ class Model:
 
 def features(model: Model, stream: RowStream) -> Iterator[Array]:
     """The standardised feature columns of each chunk of ``stream`` (the columns are checked now,
-    before any row is read)."""
+    before any row is read; a feature column of text is refused)."""
     cols = model.prep.columns(stream.width, stream.header, stream.where)
 
     def chunks() -> Iterator[Array]:
-        for block in stream.chunks:
+        for table in stream.chunks:
+            table.refuse_text(cols, stream.header, stream.where)
+            block = table.values
             x = block if cols == list(range(block.shape[1])) else np.ascontiguousarray(block[:, cols])
             yield model.prep.standardise(x)
 
     return chunks()
 
 
-def predict(model: Model, stream: RowStream) -> Iterator[Array]:
-    """Prediction rows for each chunk: ŷ (b, K), and the class label as a last column for a
-    classifier (the columns are checked now, before any row is read)."""
+def predict(model: Model, stream: RowStream) -> Iterator[tuple[Array, Array | None]]:
+    """For each chunk: ŷ (b, K), and for a classifier the class labels (b,) — numbers or text —
+    (the columns are checked now, before any row is read)."""
     xs = features(model, stream)
 
-    def chunks() -> Iterator[Array]:
+    def chunks() -> Iterator[tuple[Array, Array | None]]:
         with np.errstate(over="ignore"):
             for x in xs:
                 y_hat = forward(model.net, model.params, x).y_hat
                 if not np.isfinite(y_hat).all():
                     raise InputError(f"{stream.where}: a prediction is not finite in float64: an input row is far "
                                      "outside the training data's range, or the parameters are (a diverged run?)")
-                if model.classifier:
-                    y_hat = np.concatenate([y_hat, model.labels(model.classes(y_hat))[:, None]], axis=1)
-                yield y_hat
+                yield y_hat, model.labels(model.classes(y_hat)) if model.classifier else None
 
     return chunks()
 
 
+def _as_written(table: Table, cols: list[int]) -> Array:
+    """Columns ``cols`` of a chunk (b, len(cols)) as the file wrote them: text where a column holds text."""
+    if not any(c in table.text for c in cols):
+        return table.values[:, cols]
+    return np.stack([table.column(c) for c in cols], axis=1)
+
+
 def labelled(model: Model, stream: RowStream, targets: RowStream | None) -> Iterator[tuple[Array, Array]]:
-    """(x standardised, raw targets (b, t)) of labelled rows: the target columns of ``stream``
-    itself (by name, or at their training positions), or the rows of a separate ``targets``."""
+    """(x standardised, targets (b, t) as written: numbers, or class labels as text) of labelled
+    rows: the target columns of ``stream`` itself (by name, or at their training positions), or
+    every column of a separate ``targets``."""
     if targets is None:
         cols = model.prep.columns(stream.width, stream.header, stream.where)
         tcols = model.prep.columns(stream.width, stream.header, stream.where, targets=True)
-        for block in stream.chunks:
-            yield model.prep.standardise(np.ascontiguousarray(block[:, cols])), block[:, tcols]
+        for table in stream.chunks:
+            table.refuse_text(cols, stream.header, stream.where)
+            yield model.prep.standardise(np.ascontiguousarray(table.values[:, cols])), _as_written(table, tcols)
         return
     yield from _paired(features(model, stream), targets, stream.where)
 
@@ -104,7 +119,8 @@ def _paired(xs: Iterator[Array], ys: RowStream, where: str) -> Iterator[tuple[Ar
     """Chunks of x with as many rows of ``ys``, whatever sizes each stream's chunks have."""
     pending: list[Array] = []
     held = 0
-    y_chunks = iter(ys.chunks)
+    every = list(range(ys.width))
+    y_chunks = (_as_written(t, every) for t in ys.chunks)
     for x in xs:
         while held < len(x):
             nxt = next(y_chunks, None)
@@ -134,11 +150,13 @@ def evaluate(model: Model, rows: Iterator[tuple[Array, Array]]) -> dict[str, Any
                 continue
             c = forward(net, model.params, x)
             if cls is not None:
-                true = prep.class_indices(raw[:, 0], "the targets")
+                true = prep.target_classes(raw, "the targets")
                 y = class_targets(true, K, net.loss.name)
                 cls.add(true, model.classes(c.y_hat),
                         float(log_loss.value(net.g, c.z3, y, c.y_hat)) if log_loss is not None else 0.0)
             else:
+                if raw.dtype.kind in "US":
+                    raise InputError(f"the targets hold text ({raw.reshape(-1)[0]!r}); this network is a regression")
                 if raw.shape[1] != K:
                     raise ShapeError(f"the targets have {raw.shape[1]} column(s); the network has {K} output(s)")
                 y = raw

@@ -8,46 +8,70 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from rich.markup import escape
 
 from .config import schema as config
 from .console import err_console, error_line
-from .errors import EXIT_MISMATCH, Interrupted
+from .data.dataset import Dataset
+from .errors import EXIT_MISMATCH, Interrupted, OutputError
 from .formats.write import check_out_file
+from .train.fit import fit
 from .train.loop import Training
-from .train.runs import RunDir, params_bytes, preprocessing_bytes
-from .train.session import Outcome, run_session
+from .train.session import Outcome
 from .ui.train import TrainingProgress
 
 
-def check_plot_path(plot: Path) -> None:
-    """Refuse a --plot path before any training (see io.outputs.check_out_file)."""
+def check_plot(plot: Path | None) -> None:
+    """Refuse a --plot path (and a missing matplotlib) before any training (formats.write.check_out_file)."""
+    if plot is None:
+        return
+    from .ui.plots import require_matplotlib
+
     check_out_file(plot, "--plot", (".png",))
+    require_matplotlib()
 
 
-def run_training(training: Training, cfg: config.Config, run_dir: RunDir | None, quiet: bool) -> Outcome:
-    """The whole run, with the progress bar on stderr unless quiet, saving into ``run_dir`` if given."""
-    save = None
-    if run_dir is not None:
-        # serialised once, and only for a run directory; starting parameters are saved as init.npz
-        # beside it (the config refers to the file), never written into the YAML
-        init = params_bytes(training.params) if cfg.model.params is not None else None
-        saved = replace(cfg, model=replace(cfg.model, params="init.npz")) if init is not None else cfg
-        config_yaml = saved.to_yaml()
-        extra = {"preprocessing.json": preprocessing_bytes(training.split.prep),
-                 **({"init.npz": init} if init is not None else {})}
+def plot_run(plot: Path | None, training: Training, cfg: config.Config, path: Path, overrides: list[str]) -> None:
+    """Draw a finished run into --plot (nothing without one, or when no epoch finished: then it says so)."""
+    if plot is None:
+        return
+    if not training.history:
+        err_console.print(f"--plot: no epoch finished, so nothing to draw; {escape(str(plot))} not written",
+                          highlight=False)
+        return
+    from .config.files import config_name
+    from .ui import plots
 
-        def save(t: Training) -> None:
-            with signals_held():  # a checkpoint is written whole; a signal waits for it, then stops the run
-                run_dir.save(t.current, t.best_params, config_yaml, t.history, extra)
+    task = training.split.data.task
+    title = plots.run_title(config_name(path), cfg, training.history, task, overrides)
+    write_plot(plot, plots.run_figure(title, training.net, training.split, training.history, training.initial,
+                                      training.current, training.hints()))
+
+
+def write_plot(path: Path, figure: Any) -> None:
+    """Render a figure to ``path`` (PNG), atomically, and say where."""
+    from .formats.write import atomic_write
+    from .ui.plots import png
+
+    try:
+        atomic_write(path, png(figure))
+    except OSError as e:
+        raise OutputError(f"--plot: cannot write '{path}': {e.strerror or e}") from None
+    err_console.print(f"wrote the plot to {escape(str(path))}", highlight=False)
+
+
+def train_run(cfg: config.Config, out: Path | None, force: bool, quiet: bool,
+              opened: Dataset | None = None) -> tuple[Training, Outcome]:
+    """``fit`` as a process runs it: stop signals save and stop the run, a checkpoint being written
+    holds them, and the progress bar is drawn on stderr unless ``quiet``."""
     stop_on_signals()
     if quiet:
-        return run_session(training, None, save)
-    with TrainingProgress(err_console, training.split.data.task, cfg.train.epochs) as progress:
-        return run_session(training, progress, save)
+        return fit(cfg, out, force, None, signals_held, opened)
+    with TrainingProgress(err_console, cfg.train.epochs) as progress:
+        return fit(cfg, out, force, progress.follow, signals_held, opened)
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)

@@ -1,12 +1,20 @@
 """`twonet train --sweep key=v1,v2`: every combination of the swept values, each trained from the
-same config (so the same data and seeds) exactly as a single run with those `--set` overrides."""
+same config (so the same data and seeds) exactly as a single run with those `--set` overrides:
+by the one ``fit`` (runner.train_run), so a sweep's run reports what the run alone would."""
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import re
+import sys
+from pathlib import Path
+
+from rich.markup import escape
 
 from .config.files import parse_override
+from .console import err_console
 from .errors import ConfigError
 
 
@@ -23,18 +31,31 @@ def _split_values(text: str) -> list[str]:
     return [v.strip() for v in out]
 
 
-def combinations(specs: list[str]) -> list[list[str]]:
-    """The `--set` overrides of every run: the product of each `--sweep key=v1,v2,...`, in order."""
+def _overlap(a: str, b: str) -> bool:
+    """True when setting key ``a`` and key ``b`` touch the same value (one is, or holds, the other)."""
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+def combinations(specs: list[str], fixed: list[str] | tuple[str, ...] = ()) -> list[list[str]]:
+    """The `--set` overrides of every run: the product of each `--sweep key=v1,v2,...`, in order.
+    A key swept twice, or swept and also set by ``fixed`` (--set), or inside another swept key
+    (model.f and model.f.name), is refused: the later would silently override the earlier."""
     axes = []
-    keys: set[str] = set()
+    keys: list[str] = []
+    set_keys = [o.partition("=")[0].strip() for o in fixed]
     for spec in specs:
         key, eq, values = spec.partition("=")
         key = key.strip()
         if not eq or not key or not values.strip():
             raise ConfigError(f"--sweep {spec}: expected key.path=value1,value2, e.g. --sweep model.f=tanh,relu")
-        if key in keys:
-            raise ConfigError(f"--sweep {spec}: {key} is swept twice")
-        keys.add(key)
+        for other in keys:
+            if _overlap(key, other):
+                raise ConfigError(f"--sweep {spec}: {key} is swept twice" if key == other else
+                                  f"--sweep {spec}: {key} and {other} are both swept, and one holds the other")
+        for other in set_keys:
+            if _overlap(key, other):
+                raise ConfigError(f"--sweep {spec}: {key} is also set by --set {other}; sweep it or set it, not both")
+        keys.append(key)
         options = _split_values(values)
         if any(not v for v in options):
             raise ConfigError(f"--sweep {spec}: an empty value")
@@ -51,3 +72,76 @@ def run_name(index: int, overrides: list[str]) -> str:
     """The folder of run ``index`` in a sweep's --out: '03-f=relu_lr=0.1'."""
     parts = [f"{k.rsplit('.', 1)[-1]}={v}" for k, _, v in (o.partition("=") for o in overrides)]
     return f"{index:02d}-" + re.sub(r"[^A-Za-z0-9_.=+-]", "_", "_".join(parts))[:100]
+
+
+def sweep(config_: str | None, set_: list[str], specs: list[str], out: Path | None, force: bool,
+          params: str | None, json_: bool, quiet: bool, plot: Path | None, print_config: bool = False) -> int:
+    """`train --sweep`: every run's config checked first, then the runs one after another (each by
+    ``runner.train_run``, one progress line each), then the comparison; the exit code of the worst run."""
+    from rich.console import Console
+
+    from . import load, runner
+    from .config.files import config_name
+    from .data.sizes import Opened
+    from .formats.write import atomic_write
+    from .ui import jsondoc
+    from .ui.train import sweep_row, sweep_table
+
+    runner.check_plot(plot)
+    runs = combinations(specs, set_)
+    opened = Opened()
+    loaded = [load.training_config(config_, [*set_, *o], params, opened) for o in runs]
+    if print_config:
+        sys.stdout.write("".join(f"# run {i}: {' '.join(o)}\n{cfg.to_yaml()}---\n"
+                                 for i, (o, (cfg, _)) in enumerate(zip(runs, loaded, strict=True), start=1)))
+        return 0
+    _prepare_out(out, force)
+    rows, docs, curves, code = [], [], [], 0
+    for i, (overrides, (cfg, _)) in enumerate(zip(runs, loaded, strict=True), start=1):
+        where = out / run_name(i, overrides) if out is not None else None
+        err_console.print(f"run {i}/{len(runs)}: {escape(' '.join(overrides))}", highlight=False)
+        training, outcome = runner.train_run(cfg, where, force, quiet, opened.get(cfg))
+        rows.append(sweep_row(i, overrides, training, outcome))
+        curves.append((" ".join(overrides), training.history))
+        docs.append({"run": i, "overrides": overrides, "out": str(where) if where else None,
+                     **jsondoc.train_json(training, outcome, where)})
+        code = max(code, runner.training_exit(outcome))
+        if outcome.reason == "interrupted":
+            break
+    if out is not None:
+        atomic_write(out / "sweep.csv", _csv(rows))
+    if plot is not None:
+        from .ui.plots import sweep_figure
+
+        base = config_name(loaded[0][1]) + (f" + {' '.join(set_)}" if set_ else "")
+        title = f"{base}: sweep of {' × '.join(specs)} ({len(curves)} runs, the same data and seed)"
+        runner.write_plot(plot, sweep_figure(title, curves, training.split.data.task))
+    if json_:
+        sys.stdout.write(jsondoc.dumps({"sweep": list(specs), "runs": docs}))
+    else:
+        Console(highlight=False).print(sweep_table(rows))
+    return code
+
+
+def _prepare_out(out: Path | None, force: bool) -> None:
+    """The sweep's --out folder, made now; one that holds a sweep already needs --force."""
+    if out is None:
+        return
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out: '{out}' exists and is not a directory")
+    if (out / "sweep.csv").exists() and not force:
+        raise ConfigError(f"--out: '{out}' already holds a sweep (sweep.csv); choose another directory "
+                          "or pass --force")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"--out: cannot use '{out}': {e.strerror or e}") from None
+
+
+def _csv(rows: list[dict[str, object]]) -> bytes:
+    """The comparison as the bytes of sweep.csv: a header, then one row per run."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(rows[0].keys())
+    w.writerows([list(r.values()) for r in rows])
+    return buf.getvalue().encode()

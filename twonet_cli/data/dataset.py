@@ -5,8 +5,6 @@ standardisation fitted on the training rows — together the ``Preprocessing`` a
 
 from __future__ import annotations
 
-import functools
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -68,8 +66,14 @@ class Dataset:
         """The raw target columns (b, t) as (b, K) for the loss: class values become indices, one-hot
         when K > 1 (or for cross-entropy)."""
         if self.prep.labels is not None:
-            return class_targets(self.prep.class_indices(raw[:, 0], self.name), K, loss)
+            return class_targets(self.prep.target_classes(self.decoded(raw), self.name), K, loss)
         return as_targets(raw, K, len(raw), loss, self.name)
+
+    def decoded(self, raw: Array) -> Array:
+        """Raw target columns (b, t) as the file wrote them: a column of text as its text."""
+        if not any(c in self.rows.text for c in self.target):
+            return raw
+        return np.stack([self.rows.decode(c, raw[:, i]) for i, c in enumerate(self.target)], axis=1)
 
     def chunks(self, idx: Array, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[Array, Array]]:
         """(x, raw targets) for rows ``idx``, a few MB at a time."""
@@ -182,30 +186,19 @@ def _task(dc: DataConfig, loss: LossName) -> Task:
     return GENERATORS[dc.source][1] if dc.source in GENERATORS else "regression"
 
 
-@functools.lru_cache(maxsize=4)
-def _read(path: str, stamp: tuple[int, int], features: tuple[int | str, ...] | None,
-          target: int | str | tuple[int | str, ...] | None, x_key: str, y_key: str,
-          where: str) -> tuple[Rows, list[int], list[int], list[str] | None]:
-    """A data file read once per process (sizes are inferred from it, then it is trained on)."""
-    return load_file(Path(path), None if features is None else list(features),
-                     list(target) if isinstance(target, tuple) else target, x_key, y_key, where)
-
-
 def _open_file(source: str, dc: DataConfig, where: str) -> tuple[Rows, list[int], list[int], list[str] | None]:
-    path = Path(source)
-    try:
-        st = os.stat(path)
-        stamp = (st.st_mtime_ns, st.st_size)
-    except OSError:
-        stamp = (0, 0)  # load_file names the problem
-    target = tuple(dc.target) if isinstance(dc.target, list) else dc.target
-    return _read(str(path), stamp, None if dc.features is None else tuple(dc.features), target, dc.x_key, dc.y_key,
-                 where)
+    return load_file(Path(source), dc.features, dc.target, dc.x_key, dc.y_key, where)
 
 
 def _labels(task: Task, loss: LossName, rows: Rows, target: list[int], where: str) -> Array | None:
     """The class values of a classification file's target column (None for regression, several
     target columns, or BCE's soft targets in [0, 1]), scanned a chunk at a time."""
+    if any(c in rows.text for c in target):
+        if task != "classification" or len(target) != 1:
+            raise InputError(f"{where}: the target holds text ('{rows.text[target[0]][0]}'): class labels need "
+                             "one target column and a classification loss (bce or cross_entropy, or data.task: "
+                             "classification)")
+        return class_labels(rows.text[target[0]], where)
     if task != "classification" or len(target) != 1:
         return None
     labels = np.empty(0)
@@ -238,11 +231,13 @@ def open_source(dc: DataConfig, loss: LossName) -> Dataset:
                       f"nor a {'/'.join(FILE_SUFFIXES)} file")
 
 
-def from_config(dc: DataConfig, in_features: int, out_features: int, loss: LossName) -> Split:
+def from_config(dc: DataConfig, in_features: int, out_features: int, loss: LossName,
+                opened: Dataset | None = None) -> Split:
     """The dataset a config's ``data`` section describes, split into training and validation rows
-    (or with a validation file of its own), standardised on the training rows."""
+    (or with a validation file of its own), standardised on the training rows. ``opened`` is that
+    dataset if it was opened already (to infer the sizes): the file is read once."""
     K = out_features
-    d = open_source(dc, loss)
+    d = opened if opened is not None else open_source(dc, loss)
     _check_fit(d, in_features, K, loss, dc.source)
     if dc.validation is not None:
         train, val = np.arange(len(d)), np.arange(0)
@@ -269,7 +264,7 @@ def _companion(source: str, dc: DataConfig, d: Dataset, where: str) -> Dataset:
     companion = Dataset(rows, cols, y_cols, d.prep, where)
     if d.prep.labels is not None:
         for block in rows.blocks(CHUNK_BYTES):  # every label must be one the network was trained on
-            d.prep.class_indices(block[:, y_cols[0]], f"{where}: '{source}'")
+            d.prep.class_indices(rows.decode(y_cols[0], block[:, y_cols[0]]), f"{where}: '{source}'")
     return companion
 
 

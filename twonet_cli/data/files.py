@@ -6,6 +6,7 @@ Memory-map policy lives here, in ``Rows``: how a mapped file is read and when it
 from __future__ import annotations
 
 import mmap
+import os
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,7 @@ import numpy as np
 
 from ..core.activations import Array
 from ..errors import InputError
-from ..formats.arrays import read_csv
+from ..formats.table import Table, read_csv
 
 
 class Rows:
@@ -29,8 +30,9 @@ class Rows:
     ROWS_PER_RELEASE = 8  # at most ~16 MB of a mapped file resident at any moment
 
     def __init__(self, array: Array, mapping: mmap.mmap | None = None, y_columns: int = 1,
-                 source: tuple[Path, int] | None = None):
+                 source: tuple[Path, int] | None = None, text: dict[int, Array] | None = None):
         self.array, self._mapping, self.y_columns = array, mapping, y_columns  # y_columns: .npz's y width
+        self.text = text or {}  # a column of text (class labels) → its vocabulary; the column holds codes
         self._source = source  # (file, offset of row 0) of a mapped .npy, for reads of whole slices
 
     def __len__(self) -> int:
@@ -41,6 +43,10 @@ class Rows:
     def mapped(self) -> bool:
         """True when the rows are read from a memory-mapped file rather than held in memory."""
         return self._mapping is not None
+
+    def decode(self, col: int, values: Array) -> Array:
+        """Values read from column ``col`` as the file wrote them: text for a column of text."""
+        return self.text[col][values.astype(np.int64)] if col in self.text else values
 
     def take(self, idx: Array) -> Array:
         """Rows ``idx`` as an in-memory float array."""
@@ -109,9 +115,9 @@ def load_file(path: Path, features: list[int | str] | None, target: int | str | 
     match path.suffix.lower():
         case ".csv":
             header, table = read_csv(path)
-            rows = Rows(table)
+            rows = Rows(table.values, text=table.text)
         case ".npy":
-            rows = _memory_mapped(path)
+            rows = _memory_mapped(path, where)
         case _:
             rows = _read_npz(path, x_key, y_key)
     width = int(rows.array.shape[1])
@@ -128,14 +134,19 @@ def load_file(path: Path, features: list[int | str] | None, target: int | str | 
         _column(c, header, width, f"data.features[{i}]") for i, c in enumerate(features)]
     if not cols:
         raise InputError(f"{where}: '{path}' has no feature columns besides the target")
+    Table(rows.array, rows.text).refuse_text(cols, header, str(path))
     both = sorted(set(cols) & set(y_cols))
     if both:
         raise InputError(f"data.features: column {both[0]} is also the target")
     return rows, cols, y_cols, header
 
 
-def _memory_mapped(path: Path) -> Rows:
-    """A 2-D numeric .npy, mapped read-only: rows are read from disk as batches ask for them."""
+def map_npy(path: Path, where: str, one_column: bool = False) -> tuple[Array, mmap.mmap, int]:
+    """A numeric .npy mapped read-only: (its rows as a 2-D array over the mapping, the mapping, the
+    offset of row 0). A 1-D array is one value per row when ``one_column`` allows it; a file that
+    ends before its header's shape does, or holds anything else, is an InputError."""
+    if not path.is_file():
+        raise InputError(f"{where}: file '{path}' not found")
     try:
         with path.open("rb") as fh:
             version = np.lib.format.read_magic(fh)
@@ -143,13 +154,26 @@ def _memory_mapped(path: Path) -> Rows:
                 np.lib.format.read_array_header_2_0
             shape, fortran, dtype = read_header(fh)
             offset = fh.tell()
-            mapping = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if len(shape) == 2 and shape[0] else None
+            size = os.fstat(fh.fileno()).st_size
+            ndim_ok = len(shape) == 2 or (one_column and len(shape) == 1)
+            mapping = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if ndim_ok and shape[0] else None
     except (OSError, ValueError) as e:
         raise InputError(f"{path}: not a readable .npy file ({e})") from None
-    if len(shape) != 2 or fortran or dtype.kind not in "iuf" or mapping is None:
-        raise InputError(f"{path}: expected a 2-D numeric array in C order (rows of features and target), "
-                         f"got shape {shape} of {dtype}")
-    array = np.ndarray(shape, dtype=dtype, buffer=mapping, offset=offset)
+    if not ndim_ok or fortran or dtype.kind not in "iuf" or mapping is None or 0 in shape:
+        raise InputError(f"{path}: expected a {'1-D or ' if one_column else ''}2-D numeric array in C order "
+                         f"(rows of features and target), got shape {shape} of {dtype}")
+    need = offset + int(np.prod(shape)) * dtype.itemsize
+    if size < need:
+        mapping.close()
+        raise InputError(f"{path}: the file ends early: its header declares {shape} of {dtype} ({need:,} bytes), "
+                         f"but it holds {size:,} bytes (was it cut short?)")
+    rows = shape if len(shape) == 2 else (shape[0], 1)
+    return np.ndarray(rows, dtype=dtype, buffer=mapping, offset=offset), mapping, offset
+
+
+def _memory_mapped(path: Path, where: str) -> Rows:
+    """A 2-D numeric .npy, mapped read-only: rows are read from disk as batches ask for them."""
+    array, mapping, offset = map_npy(path, where)
     _refuse_non_finite(path, array, mapping)
     # batches read scattered rows: no read-ahead, which would map neighbouring pages into memory too
     mapping.madvise(mmap.MADV_RANDOM)
@@ -186,6 +210,10 @@ def _read_npz(path: Path, x_key: str, y_key: str) -> Rows:
         x = x[:, None]
     if y.ndim == 1:
         y = y[:, None]
+    text: dict[int, Array] = {}
+    if y.dtype.kind in "US" and y.ndim == 2 and y.shape[1] == 1:  # class labels as text
+        vocabulary, codes = np.unique(y[:, 0].astype(str), return_inverse=True)
+        y, text = codes[:, None], {int(x.shape[1]) if x.ndim == 2 else 0: vocabulary}
     if x.ndim != 2 or y.ndim != 2 or len(x) != len(y) or x.dtype.kind not in "iuf" or y.dtype.kind not in "iuf":
         raise InputError(f"{path}: expected numeric x (N, n) and y (N,) or (N, k), got x {x.shape} {x.dtype}, "
                          f"y {y.shape} {y.dtype}")
@@ -193,4 +221,4 @@ def _read_npz(path: Path, x_key: str, y_key: str) -> Rows:
     bad = ~np.isfinite(table).all(axis=1)
     if bad.any():
         raise InputError(f"{path}: row {int(np.argmax(bad))} has NaN or infinity")
-    return Rows(table, y_columns=int(y.shape[1]))
+    return Rows(table, y_columns=int(y.shape[1]), text=text)

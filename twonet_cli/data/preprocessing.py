@@ -55,8 +55,14 @@ class Preprocessing:
         return (x - self.mean) / self.std
 
     def class_indices(self, raw: Array, where: str) -> Array:
-        """Class values (b,) → indices 0..C−1 into ``labels``; an unknown value is an InputError."""
+        """Class values (b,) → indices 0..C−1 into ``labels``; an unknown value is an InputError.
+        Labels and values may be numbers or text; a number is matched to a text label by its text."""
         assert self.labels is not None
+        if self.labels.dtype.kind in "US" and raw.dtype.kind not in "US":
+            raw = np.array([str(label_value(v)) for v in raw])
+        elif self.labels.dtype.kind not in "US" and raw.dtype.kind in "US":
+            raise InputError(f"{where}: {_values(np.unique(raw)[:3])} — text, but the classes of the training data "
+                             f"are numbers ({_values(self.labels[:20])})")
         idx = np.clip(np.searchsorted(self.labels, raw), 0, len(self.labels) - 1)
         unknown = self.labels[idx] != raw
         if unknown.any():
@@ -64,6 +70,22 @@ class Preprocessing:
             raise InputError(f"{where}: {_values(bad)} {'is not a class' if len(bad) == 1 else 'are not classes'} "
                              f"of the training data (classes: {_values(self.labels[:20])})")
         return idx
+
+    def target_classes(self, raw: Array, where: str) -> Array:
+        """Targets (b, t) as class indices (b,): one column of class values, or one-hot rows with a
+        column per class (the class is each row's 1)."""
+        assert self.labels is not None
+        if raw.shape[1] == 1:
+            return self.class_indices(raw[:, 0], where)
+        C = len(self.labels)
+        if raw.shape[1] != C or raw.dtype.kind in "US":
+            raise ShapeError(f"{where}: {raw.shape[1]} target columns; expected one column of class labels, or "
+                             f"{C} one-hot columns (one per class)")
+        if not (np.isin(raw, (0, 1)).all() and (raw.sum(axis=1) == 1).all()):
+            row = int(np.argmax(~(np.isin(raw, (0, 1)).all(axis=1) & (raw.sum(axis=1) == 1))))
+            raise InputError(f"{where}: target row {row + 1} is not one-hot (a single 1 among {C} columns)")
+        classes: Array = raw.argmax(axis=1)
+        return classes
 
     def columns(self, width: int, header: list[str] | None, where: str, targets: bool = False) -> list[int]:
         """Which columns of a table of ``width`` (with ``header``) are the features — or, with
@@ -115,7 +137,7 @@ class Preprocessing:
             p = cls(task=d["task"], width=int(d["columns"]), features=tuple(int(c) for c in d["features"]),
                     target=tuple(int(c) for c in d["target"]),
                     names=None if d["names"] is None else tuple(str(c) for c in d["names"]),
-                    labels=None if d["labels"] is None else _floats(d["labels"]), mean=mean, std=dev)
+                    labels=None if d["labels"] is None else _labels(d["labels"]), mean=mean, std=dev)
         except (KeyError, TypeError, ValueError) as e:
             raise InputError(f"{where}: not a preprocessing record of twonet ({type(e).__name__}: {e})") from None
         if p.task not in ("regression", "classification") or (mean is not None and (
@@ -131,6 +153,13 @@ def class_labels(values: Array, where: str) -> Array:
         raise InputError(f"{where}: {len(labels):,} distinct target values are too many classes (at most "
                          f"{MAX_CLASSES}); for a regression use loss.name: mse (or data.task: regression)")
     return labels
+
+
+def _labels(v: Any) -> Array:
+    """Class labels from preprocessing.json: all text, or all numbers."""
+    if isinstance(v, list) and v and all(isinstance(c, str) for c in v):
+        return np.array(v)
+    return _floats(v)
 
 
 def _floats(v: Any) -> Array:

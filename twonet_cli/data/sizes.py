@@ -6,20 +6,37 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import files
-from ..config.schema import DATA_SUFFIXES, Config
+from ..config.schema import DATA_SUFFIXES, Config, DataConfig
 from . import generators
-from .dataset import open_source
+from .dataset import Dataset, open_source
 
 
-def data_sizes(c: Config) -> tuple[int, int]:
-    """(n, K) of ``c``'s data: a generator's without drawing it, a file's from its columns and classes."""
-    dc, loss = c.data, c.loss.name
-    if Path(dc.source).suffix.lower() not in DATA_SUFFIXES:
-        return generators.data_sizes(dc, loss)
-    d = open_source(dc, loss)
-    return d.in_features, generators.outputs(d.task, loss, d.classes, len(d.target))
+class Opened:
+    """Datasets opened to find a config's sizes, kept to be trained on (the file is read once),
+    each for its data section and loss: the runs of a sweep over other keys share one."""
+
+    def __init__(self) -> None:
+        self._held: list[tuple[DataConfig, str, Dataset]] = []
+
+    def get(self, c: Config) -> Dataset | None:
+        """The dataset opened for ``c``'s data section and loss, if any."""
+        return next((d for dc, loss, d in self._held if dc == c.data and loss == c.loss.name), None)
+
+    def sizes(self, c: Config) -> tuple[int, int]:
+        """(n, K) of ``c``'s data: a generator's without drawing it, a file's from its columns and
+        classes, the file opened once and kept."""
+        dc, loss = c.data, c.loss.name
+        if Path(dc.source).suffix.lower() not in DATA_SUFFIXES:
+            return generators.data_sizes(dc, loss)
+        d = self.get(c)
+        if d is None:
+            d = open_source(dc, loss)
+            self._held.append((dc, loss, d))
+        return d.in_features, generators.outputs(d.task, loss, d.classes, len(d.target))
 
 
-def load_config(name_or_path: str | None = None, overrides: list[str] | tuple[str, ...] = ()) -> tuple[Config, Path]:
-    """The validated config and its path (config.files.load), with sizes not given taken from the data."""
-    return files.load(name_or_path, overrides, data_sizes)
+def load_config(name_or_path: str | None = None, overrides: list[str] | tuple[str, ...] = (),
+                opened: Opened | None = None) -> tuple[Config, Path]:
+    """The validated config and its path (config.files.load), with sizes not given taken from the
+    data; the datasets opened for them are kept in ``opened`` if given."""
+    return files.load(name_or_path, overrides, (opened or Opened()).sizes)

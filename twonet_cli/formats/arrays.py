@@ -1,17 +1,15 @@
-"""Every input as arrays: inline values and .csv/.npy/.json/.npz/.yaml files → checked float64
-arrays; x as (B, n); targets as (B, K) by one converter; parameters checked by one shape rule.
+"""Arrays from the command line and small files: inline values and .csv/.npy/.json files → checked
+float64 arrays; parameters W1, b1, W2, b2 from .npz/.json/.yaml files, checked by one shape rule.
 
 Inline values are ``0.5,-1.2`` (one sample) or ``0.5,-1.2;1,0`` (rows separated by ``;``).
-Files are ``.csv`` (optional header), ``.npy``, ``.json``; parameters also ``.npz`` and ``.yaml``.
-Datasets (data/) read their files with the same readers. Every failure is an ``InputError``
+Files are ``.csv`` (read by table.py, the one CSV reader), ``.npy``, ``.json``; parameters also ``.npz`` and ``.yaml``.
+Datasets and streams (data/) read their files with the same readers. Every failure is an ``InputError``
 whose one-line message names the option or file.
 """
 
 from __future__ import annotations
 
-import csv
 import re
-import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -21,10 +19,10 @@ import numpy as np
 from ..core.activations import Array
 from ..core.model import PARAM_NAMES, Params, shape_mismatch
 from ..errors import ConfigError, InputError, ShapeError, path_kind
+from .table import read_csv
 from .text import read_json, read_yaml
 
 ARRAY_SUFFIXES = (".csv", ".npy", ".json")
-MAX_CSV_BYTES = 256 * 10**6
 PARAM_SUFFIXES = (".npz", ".json", ".yaml", ".yml")
 
 
@@ -58,80 +56,8 @@ def parse_inline(text: str, where: str) -> Array:
     return _finite(a, where)
 
 
-def read_csv(path: Path) -> tuple[list[str] | None, Array]:
-    """(header or None, rows as a finite float64 table) of a CSV file; a first row that is not all
-    numbers is the header. Ragged rows, non-numbers, NaN and infinity are one-line errors.
-    A CSV is read whole into memory (≈20 bytes per byte of text), so it may be at most MAX_CSV_BYTES."""
-    try:
-        size = path.stat().st_size
-    except OSError as e:
-        raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
-    if size > MAX_CSV_BYTES:
-        raise InputError(f"{path}: {size / 1e6:,.0f} MB of CSV is more than the {MAX_CSV_BYTES // 10**6} MB read into "
-                         "memory; save it as .npy, which is memory-mapped (numpy.save)")
-    fast = _loadtxt(path)
-    if fast is not None:
-        return fast
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:  # -sig: a byte-order mark is not data
-            rows = [r for r in csv.reader(fh) if any(c.strip() for c in r)]
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a text CSV file") from None
-    except csv.Error as e:  # a field beyond the csv module's limit (128 KB), a NUL byte
-        raise InputError(f"{path}: not a readable CSV file ({e})") from None
-    except OSError as e:
-        raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
-    header = None
-    if rows and not all(is_number(c) for c in rows[0]):
-        header, rows = [c.strip() for c in rows[0]], rows[1:]
-    if not rows:
-        raise InputError(f"{path}: no data rows")
-    width = len(rows[0])
-    values = []
-    for i, r in enumerate(rows, start=1):
-        if len(r) != width:
-            raise InputError(f"{path}: data row {i} has {len(r)} values, row 1 has {width}")
-        values.append([_float(c, f"{path}: data row {i}") for c in r])
-    table = np.asarray(values, dtype=np.float64)
-    bad = ~np.isfinite(table).all(axis=1)
-    if bad.any():
-        raise InputError(f"{path}: data row {int(np.argmax(bad)) + 1} has NaN or infinity")
-    return header, table
-
-
-def _loadtxt(path: Path) -> tuple[list[str] | None, Array] | None:
-    """``read_csv`` of a well-formed file by numpy's own parser (4× faster than reading cells in
-    Python), the header found by the same rule; None for any file it refuses, which the careful
-    reader then reads, or names the row at fault."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            first = next(csv.reader(fh), None)
-            if first is None or not any(c.strip() for c in first):  # empty, or a blank first line
-                return None
-            header = None if all(is_number(c) for c in first) else [c.strip() for c in first]
-            if header is None:
-                fh.seek(0)  # the first row is data
-            with warnings.catch_warnings():  # "input contained no data": the careful reader says so
-                warnings.filterwarnings("ignore", "loadtxt: input contained no data", UserWarning)
-                table = np.loadtxt(fh, delimiter=",", comments=None, quotechar='"', dtype=np.float64, ndmin=2)
-    except (ValueError, OSError, csv.Error):  # UnicodeDecodeError is a ValueError
-        return None
-    if not len(table) or not np.isfinite(table).all() or table.shape[1] != len(first):
-        return None
-    return header, table
-
-
 def _first_line(e: Exception) -> str:
     return str(e).splitlines()[0] if str(e) else type(e).__name__
-
-
-def is_number(s: str) -> bool:
-    """True for text that float() reads as a number (a CSV cell)."""
-    try:
-        float(s)
-        return True
-    except ValueError:
-        return False
 
 
 def _numeric(a: Any, where: str) -> Array:
@@ -175,7 +101,9 @@ def load_array(spec: str, where: str) -> Array:
     try:
         match path.suffix.lower():
             case ".csv":
-                a = read_csv(path)[1]
+                header, table = read_csv(path)
+                table.refuse_text(sorted(table.text), header, str(path))
+                a = table.values
             case ".npy":
                 a = _numeric(np.load(path, allow_pickle=False), str(path))
             case _:

@@ -5,6 +5,7 @@ written under a temporary name and renamed when complete — never a half-writte
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import shutil
@@ -38,8 +39,10 @@ def check_out_file(path: Path, where: str, suffixes: tuple[str, ...]) -> None:
         raise TwonetError(f"{where}: '{path}' is a directory")
 
 
-def label_value(v: float) -> int | float:
-    """A number as JSON and CSV show it best: 3, not 3.0 (other floats exactly, by repr)."""
+def label_value(v: float | str) -> int | float | str:
+    """A number as JSON and CSV show it best: 3, not 3.0 (other floats exactly, by repr); text as it is."""
+    if isinstance(v, str):
+        return str(v)
     return int(v) if float(v).is_integer() and abs(v) < 2**53 else float(v)
 
 
@@ -49,14 +52,15 @@ def number_text(v: float) -> str:
 
 
 class TableWriter:
-    """Rows of numbers under named columns, to stdout as CSV (``path`` None) or to a .csv, .npy
-    (float64, shape (rows, columns)) or .json file ({"columns": [...], "rows": [[...], ...]}).
-    Files appear only when complete; a failure or an interrupt leaves nothing behind."""
+    """Rows of numbers under named columns, with a last column of labels (numbers or text) if the
+    rows have one, to stdout as CSV (``path`` None) or to a .csv, .npy (float64, shape (rows,
+    columns); numbers only) or .json file ({"columns": [...], "rows": [[...], ...]}). Files
+    appear only when complete; a failure or an interrupt leaves nothing behind."""
 
     def __init__(self, path: Path | None, columns: list[str], where: str = "--out"):
         self.path, self.columns, self.where, self.rows = path, columns, where, 0
         self.kind = "csv" if path is None else path.suffix.lower().lstrip(".")
-        self._json: list[list[float]] = []
+        self._json: list[list[float | int | str]] = []
         self._tmp: str | None = None
         self._fh: IO[bytes] | IO[str]
         if path is None:
@@ -65,24 +69,39 @@ class TableWriter:
             fd, self._tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             self._fh = os.fdopen(fd, "wb") if self.kind == "npy" else os.fdopen(fd, "w", encoding="utf-8", newline="")
         if self.kind == "csv":
-            self._text(",".join(columns) + "\n")
+            self._csv = csv.writer(cast("IO[str]", self._fh), lineterminator="\n")
+            self._csv.writerow(columns)
 
     def _text(self, s: str) -> None:
         cast("IO[str]", self._fh).write(s)
 
-    def write(self, block: Array) -> None:
-        """Rows (b, columns)."""
+    def write(self, block: Array, labels: Array | None = None) -> None:
+        """Rows (b, columns), or (b, columns − 1) and their ``labels`` (b,) as the last column."""
         self.rows += len(block)
         try:
             match self.kind:
                 case "csv":
-                    self._text("".join(",".join(map(number_text, r)) + "\n" for r in block.tolist()))
+                    rows: list[list[str]] = [[number_text(v) for v in r] for r in block.tolist()]
+                    if labels is not None:
+                        for r, label in zip(rows, labels.tolist(), strict=True):
+                            r.append(number_text(label))
+                    self._csv.writerows(rows)
                 case "npy":
+                    if labels is not None:
+                        block = np.concatenate([block, labels.astype(np.float64)[:, None]], axis=1)
                     cast("IO[bytes]", self._fh).write(np.ascontiguousarray(block, dtype="<f8").tobytes())
                 case _:
-                    self._json.extend(block.tolist())
+                    self._json.extend(self._json_rows(block, labels))
         except OSError as e:
             raise OutputError(f"{self.where}: cannot write: {e.strerror or e}") from None
+
+    @staticmethod
+    def _json_rows(block: Array, labels: Array | None) -> list[list[float | int | str]]:
+        rows: list[list[float | int | str]] = block.tolist()
+        if labels is not None:
+            for row, value in zip(rows, labels.tolist(), strict=True):
+                row.append(label_value(value))
+        return rows
 
     def __enter__(self) -> TableWriter:
         return self

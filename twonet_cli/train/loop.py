@@ -139,7 +139,7 @@ class Training:
     """A run: a network, its starting parameters, a split and a config; iterate ``run()`` for records."""
 
     net: Net
-    params: Params
+    initial: Params  # the parameters the run starts from
     split: Split
     cfg: TrainConfig
     history: list[Epoch] = field(default_factory=list)
@@ -152,7 +152,7 @@ class Training:
         self.batch = rows if self.cfg.batch_size == "full" else min(int(self.cfg.batch_size), rows)
         dtype = np.dtype(self.cfg.dtype)
         labels = self.split.data.prep.labels is not None and self.split.K > 1  # targets one-hot from class labels
-        self.sgd = SGD(self.net, self.params, self.cfg, self.batch, dtype, one_hot=labels)
+        self.sgd = SGD(self.net, self.initial, self.cfg, self.batch, dtype, one_hot=labels)
         self.batches = Batches(self.split, self.batch, dtype, self.cfg.shuffle, self.cfg.seed)
         self._sst: float | None = None
         self._val_chunks: list[tuple[Array, Array]] | None = None  # validation rows kept whole, when small

@@ -33,7 +33,7 @@ from .loop import Epoch
 FILES = ("params.npz", "best.npz", "config.yaml", "history.csv", "preprocessing.json", "init.npz")
 CURRENT = ".current"  # a link to the current checkpoint folder
 CHECKPOINT = re.compile(r"\.checkpoint-(\d+)")
-_NAMES = r"params\.npz|best\.npz|config\.yaml|history\.csv|preprocessing\.json|init\.npz"
+_NAMES = "|".join(re.escape(f) for f in FILES)
 LINK_TMP = re.compile(rf"\.(current|{_NAMES})\.\d+\.link\.tmp")
 STALE = re.compile(rf"\.({_NAMES})\.[a-z0-9_]{{8}}\.tmp")  # mkstemp's names
 HISTORY_COLUMNS = ("epoch", "steps", "train_loss", "val_loss", "metric", "train_metric", "lr", "seconds", "samples",

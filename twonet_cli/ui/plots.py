@@ -367,7 +367,7 @@ def _points(split: Split) -> list[Points]:
         idx = idx[np.linspace(0, len(idx) - 1, min(len(idx), MAX_POINTS)).astype(np.int64)]
         x, raw = data.take(idx, raw=True)
         if data.task == "classification":
-            targets = (data.prep.class_indices(raw[:, 0], data.name) if data.prep.labels is not None
+            targets = (data.prep.target_classes(data.decoded(raw), data.name) if data.prep.labels is not None
                        else (raw[:, 0] > 0.5).astype(np.int64))
         else:
             targets = raw

@@ -32,12 +32,12 @@ class TrainingProgress:
     the metric as text, redrawn 4 times a second, not per step; narrower terminals (under 100
     columns) drop the time remaining and shorten the bar, so the numbers stay whole. Elsewhere
     (a log file, CI, nohup): one plain line per epoch, at most one every ``LOG_SECONDS`` (the
-    first and the last epoch always), as Keras' ``verbose=2``. Use as a context manager; call it
-    with each record."""
+    first and the last epoch always), as Keras' ``verbose=2``. Use as a context manager; ``follow``
+    a training, then call it with each record."""
 
     LOG_SECONDS = 1.0
 
-    def __init__(self, console: Console, task: Task, epochs: int):
+    def __init__(self, console: Console, epochs: int, task: Task = "regression"):
         self.task, self.epochs, self.console = task, epochs, console
         self.last: Epoch | None = None
         self.logged: Epoch | None = None
@@ -69,6 +69,11 @@ class TrainingProgress:
             self.bar.stop()
         elif self.last is not None and self.last is not self.logged:
             self._log(self.last)
+
+    def follow(self, training: Training) -> TrainingProgress:
+        """Show the records of ``training`` (its task names the metric): returns this display."""
+        self.task = training.split.data.task
+        return self
 
     def __call__(self, record: Record) -> None:
         """Show a record of the training loop."""
