@@ -251,7 +251,7 @@ def configs() -> None:
     """List the shipped configs (use a name with --config)."""
     from rich.table import Table
 
-    from .config.files import shipped_configs
+    from .config.shipped import shipped_configs
     from .data.sizes import load_config
 
     with reported():

@@ -11,7 +11,7 @@ import numpy as np
 from ..core.activations import Array, sigmoid_pair
 from ..core.jacobians import jacobians
 from ..core.losses import BCE_EPS, CE_TINY, LossName, one_hot
-from ..core.model import PARAM_NAMES, Net, Params, backward, forward
+from ..core.model import CHAIN_RULE, PARAM_NAMES, Net, Params, backward, forward
 from .bounds import complex_step_floors, gradient_terms
 from .compare import Comparison, compare, underflow
 from .diagnose import Finding, diagnose
@@ -96,12 +96,7 @@ class CheckReport:
         return out
 
 
-STAGES = {
-    "W1": "∂ℓ/∂W1 = Σ (∂ℓ/∂z1)ᵀ xᵀ",
-    "b1": "∂ℓ/∂b1 = Σ ∂ℓ/∂z1",
-    "W2": "∂ℓ/∂W2 = Σ (∂ℓ/∂z3)ᵀ z2ᵀ",
-    "b2": "∂ℓ/∂b2 = Σ ∂ℓ/∂z3",
-}
+STAGES = {name: f"∂ℓ/∂{name} = Σ {rule}" for name, rule in CHAIN_RULE.items()}
 
 
 def _rows_for_params(pb: Problem, analytic: dict[str, Array], reference: dict[str, Array],

@@ -25,20 +25,9 @@ from ..formats.text import parse_yaml, read_text
 from . import shipped
 from .fields import build, field_type
 from .schema import DATA_SUFFIXES, Config, validate
+from .shipped import shipped_configs, shipped_dir
 
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
-
-
-def shipped_dir() -> Path:
-    """The shipped configs: inside the installed wheel, or the repository's top-level configs/."""
-    package = Path(__file__).resolve().parents[1]
-    packaged = package / "configs"  # where the wheel puts them
-    return packaged if packaged.is_dir() else package.parent / "configs"
-
-
-def shipped_configs() -> dict[str, Path]:
-    """Shipped config names and their files."""
-    return {p.stem: p for p in sorted(shipped_dir().glob("*.yaml"))}
 
 
 def resolve(name_or_path: str | None) -> Path:

@@ -16,6 +16,18 @@ from typing import Any
 SNAPSHOT = Path(__file__).with_name("shipped_configs.json")
 
 
+def shipped_dir() -> Path:
+    """The shipped configs: inside the installed wheel, or the repository's top-level configs/."""
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "configs"  # where the wheel puts them
+    return packaged if packaged.is_dir() else package.parent / "configs"
+
+
+def shipped_configs() -> dict[str, Path]:
+    """Shipped config names and their files."""
+    return {p.stem: p for p in sorted(shipped_dir().glob("*.yaml"))}
+
+
 def parsed(text: str) -> Any:
     """What the YAML loader reads from ``text`` (a fresh copy) if it is a shipped config's text, else None."""
     try:
@@ -40,8 +52,6 @@ def snapshot(texts: list[str]) -> str:
 
 def main() -> None:
     """Rewrite the snapshot from the shipped configs."""
-    from .files import shipped_configs
-
     texts = [p.read_text(encoding="utf-8") for p in shipped_configs().values()]
     SNAPSHOT.write_text(snapshot(texts), encoding="utf-8")
     print(f"{SNAPSHOT.name}: {len(texts)} shipped configs")

@@ -67,7 +67,7 @@ class Diagnostics:
         return out
 
 
-def diagnose(net: Net, p: Params, chunks: Iterable[tuple[Array, Array]],
+def measure(net: Net, p: Params, chunks: Iterable[tuple[Array, Array]],
              update_ratios: tuple[float, float] | None = None) -> Diagnostics:
     """Diagnostics of parameters ``p`` over the rows of ``chunks`` ((x, y) pairs), with a step's
     update ratios per layer if given (``update_ratio``)."""
@@ -79,18 +79,18 @@ def diagnose(net: Net, p: Params, chunks: Iterable[tuple[Array, Array]],
     rows = 0
     for x, y in chunks:
         c = forward(summed, p, x)
-        g = [a for _, a in backward(summed, p, c, y).grads.items()]  # fresh arrays, ours to sum into
+        chunk = [a for _, a in backward(summed, p, c, y).grads.items()]  # fresh arrays, ours to sum into
         if grads is None:
-            grads = g
+            grads = chunk
         else:
-            for total, a in zip(grads, g, strict=True):
+            for total, a in zip(grads, chunk, strict=True):
                 total += a
         alive |= (c.z1 > 0).any(axis=0)
         if net.f.name in ("sigmoid", "tanh"):
             flat += (net.f.derivative(c.z1, c.z2) < SATURATED).sum(axis=0)
         rows += len(x)
     n = net.loss.mean_divisor(rows, int(p.b2.shape[0])) if net.loss.reduction == "mean" and rows else 1
-    norms = [float(np.linalg.norm(g)) / n for g in grads] if grads is not None else [0.0] * 4
+    norms = [float(np.linalg.norm(d)) / n for d in grads] if grads is not None else [0.0] * 4
     dead = float(np.mean(~alive)) if net.f.name in ("relu", "leaky_relu") and rows else None
     saturated = float(np.mean(flat > rows / 2)) if net.f.name in ("sigmoid", "tanh") and rows else None
     u1, u2 = update_ratios if update_ratios is not None else (None, None)

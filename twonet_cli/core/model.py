@@ -21,6 +21,8 @@ from .activations import Activation, Array
 from .losses import Loss
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
+# each parameter's gradient for one sample, as the chain rule writes it (a batch sums them over samples)
+CHAIN_RULE = {"W1": "(∂ℓ/∂z1)ᵀ xᵀ", "b1": "∂ℓ/∂z1", "W2": "(∂ℓ/∂z3)ᵀ z2ᵀ", "b2": "∂ℓ/∂z3"}
 InitScheme = Literal["torch", "normal", "xavier", "he"]
 Shape = tuple[int, ...]
 P = TypeVar("P", bound="Params")
@@ -169,16 +171,16 @@ def backward(net: Net, p: Params, c: Cache, y: Array, out: Backprop | None = Non
     ``out.dloss_dz3`` already holds ∂ℓ/∂z3 (training computes it beside ℓ, times η for plain SGD:
     every derivative after it, and so the gradients, then carry η too)."""
     b = Backprop.empty(len(c.x), empty_grads(*p.shape, c.z1.dtype)) if out is None else out
-    g, dz3, dz2, dz1 = b.grads, b.dloss_dz3, b.dloss_dz2, b.dloss_dz1
+    d, dz3, dz2, dz1 = b.grads, b.dloss_dz3, b.dloss_dz2, b.dloss_dz1
     if not have_dz3:
         net.loss.dloss_dz3(net.g, c.z3, c.y_hat, y, out=dz3)  # ∂ℓ/∂z3 = ∂ℓ/∂ŷ · ∂ŷ/∂z3
-    np.dot(c.z2.T, dz3, out=g.W2.T)  # ∂ℓ/∂W2 = Σ (∂ℓ/∂z3)ᵀ z2ᵀ, written as its transpose z2ᵀ ∂ℓ/∂z3
-    np.dot(b.ones, dz3, out=g.b2)  # ∂ℓ/∂b2 = Σ ∂ℓ/∂z3
+    np.dot(c.z2.T, dz3, out=d.W2.T)  # ∂ℓ/∂W2 = Σ (∂ℓ/∂z3)ᵀ z2ᵀ, written as its transpose z2ᵀ ∂ℓ/∂z3
+    np.dot(b.ones, dz3, out=d.b2)  # ∂ℓ/∂b2 = Σ ∂ℓ/∂z3
     np.dot(dz3, p.W2, out=dz2)  # ∂ℓ/∂z2 = ∂ℓ/∂z3 · W2
     net.f.derivative(c.z1, c.z2, out=dz1)  # ∂z2/∂z1 = diag f′(z1): f is elementwise
     dz1 *= dz2  # ∂ℓ/∂z1 = ∂ℓ/∂z2 · ∂z2/∂z1
-    np.dot(c.x.T, dz1, out=g.W1.T)  # ∂ℓ/∂W1 = Σ (∂ℓ/∂z1)ᵀ xᵀ, written as its transpose xᵀ ∂ℓ/∂z1
-    np.dot(b.ones, dz1, out=g.b1)  # ∂ℓ/∂b1 = Σ ∂ℓ/∂z1
+    np.dot(c.x.T, dz1, out=d.W1.T)  # ∂ℓ/∂W1 = Σ (∂ℓ/∂z1)ᵀ xᵀ, written as its transpose xᵀ ∂ℓ/∂z1
+    np.dot(b.ones, dz1, out=d.b1)  # ∂ℓ/∂b1 = Σ ∂ℓ/∂z1
     return b
 
 

@@ -66,7 +66,7 @@ class TableWriter:
         if path is None:
             self._fh = sys.stdout
         else:
-            fd, self._tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            fd, self._tmp = temporary(path)
             self._fh = os.fdopen(fd, "wb") if self.kind == "npy" else os.fdopen(fd, "w", encoding="utf-8", newline="")
         if self.kind == "csv":
             self._csv = csv.writer(cast("IO[str]", self._fh), lineterminator="\n")
@@ -135,23 +135,48 @@ class TableWriter:
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp + ".npy", tmp)
-        os.chmod(tmp, 0o666 & ~umask())
-        os.replace(tmp, path)
+        publish(tmp, path)
+
+
+def temporary(path: Path) -> tuple[int, str]:
+    """A new file beside ``path`` to write it under (``.NAME.`` + 8 random characters + ``.tmp``):
+    its descriptor and name. Publish it with ``publish``."""
+    return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+
+
+def publish(tmp: str, path: Path) -> None:
+    """A complete temporary file becomes ``path`` in one rename, with the permissions the umask
+    gives any new file (mkstemp's 0600 would make results private to their owner)."""
+    os.chmod(tmp, 0o666 & ~umask())
+    os.replace(tmp, path)
+
+
+def write_synced(fh: IO[bytes], data: bytes) -> None:
+    """Write ``data`` to an open file and flush it to disk."""
+    fh.write(data)
+    fh.flush()
+    os.fsync(fh.fileno())
 
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers only ever see the old or the new content."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = temporary(path)
     try:
-        os.fchmod(fd, 0o666 & ~umask())  # mkstemp's 0600 would make results private to their owner
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+            write_synced(fh, data)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def sync_dir(path: Path) -> None:
+    """Flush a directory's entries (new names, renames) to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def umask() -> int:

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..config.schema import TrainConfig
 from ..core.activations import Array
-from ..core.diagnostics import Diagnostics, diagnose
+from ..core.diagnostics import Diagnostics, measure
 from ..core.losses import Loss
 from ..core.metrics import MetricSums
 from ..core.model import Net, Params, forward
@@ -313,7 +313,7 @@ class Training:
         p = sgd.live if rows is not None or sgd.dtype == np.float64 else sgd.params
         rows = self.split.train if rows is None else rows
         # large chunks: each one's backward pass computes whole ∂ℓ/∂W products, and they are summed
-        return diagnose(self.net, p, self.split.chunks(rows, chunk_bytes=CHUNK_BYTES),
+        return measure(self.net, p, self.split.chunks(rows, chunk_bytes=CHUNK_BYTES),
                         update_ratios=sgd.update_ratios())
 
     def hints(self) -> list[str]:

@@ -1,9 +1,10 @@
-"""A training run's output directory: params.npz, best.npz, config.yaml, history.csv and
-preprocessing.json (the columns, standardisation and class labels the network expects), and
-``load_run``, which reads one back for `predict`, `evaluate`, `grads` and `check`.
+"""A training run's output directory — its files are FILES: the parameters reached (params.npz) and
+at the best epoch (best.npz), the resolved config, the history, the preprocessing (the columns,
+standardisation and class labels the network expects), and explicit starting parameters
+(init.npz) — and ``load_run``, which reads one back for `predict`, `evaluate`, `grads` and `check`.
 
 Each checkpoint is a folder of its own (``.checkpoint-N``), written and flushed to disk whole, then
-made current by one atomic rename of the ``.current`` link; the four names are links through it.
+made current by one atomic rename of the ``.current`` link; the files' names are links through it.
 A crash or a kill at any moment leaves one complete checkpoint, whose files agree with each other.
 Other files (a plot) are written to a temporary name and renamed (``atomic_write``).
 """
@@ -28,6 +29,7 @@ from ..config.schema import Config
 from ..core.model import Params
 from ..data.preprocessing import Preprocessing
 from ..errors import InputError, OutputError, path_kind
+from ..formats.write import sync_dir, write_synced
 from .loop import Epoch
 
 FILES = ("params.npz", "best.npz", "config.yaml", "history.csv", "preprocessing.json", "init.npz")
@@ -77,7 +79,7 @@ def load_run(path: Path, best: bool = False, where: str = "--run") -> Run:
     cfg, _ = load_config(str(path / "config.yaml"))
     name = "best.npz" if best else "params.npz"
     if path_kind(path / name, where) != "file":
-        hint = " (best.npz is written only for runs with a validation split)" if best else ""
+        hint = " (best.npz is written once the run's first epoch has finished)" if best else ""
         raise InputError(f"{where}: '{path}' has no {name}{hint}")
     params = load_params(str(path / name), cfg.shape, f"{where}: {name}")
     prep = None
@@ -146,7 +148,7 @@ class RunDir:
         """A complete checkpoint, visible all at once: its files are written and fsynced into a new
         ``.checkpoint-N`` folder, then the ``.current`` link is switched to it in one rename; the
         files users open (params.npz, …) are links through ``.current``. A kill at any moment
-        leaves the previous checkpoint or this one, whole: the four files always agree.
+        leaves the previous checkpoint or this one, whole: the files always agree.
 
         A disk that is full or a file that cannot be written is an OutputError (exit 2), and the
         last complete checkpoint stays current."""
@@ -160,8 +162,8 @@ class RunDir:
         try:
             folder.mkdir()
             for name, data in files.items():
-                _write_synced(folder / name, data)
-            _sync_dir(folder)
+                _write_new(folder / name, data)
+            sync_dir(folder)
             _replace_link(self.path / CURRENT, folder.name)
             for name in files:  # the names users open, made once (an older run's plain file is replaced)
                 link = self.path / name
@@ -170,7 +172,7 @@ class RunDir:
             for old in set(FILES) - set(files):  # nothing of an earlier run stays beside this one
                 if self.force or (self.path / old).is_symlink():
                     (self.path / old).unlink(missing_ok=True)
-            _sync_dir(self.path)
+            sync_dir(self.path)
         except OSError as e:
             shutil.rmtree(folder, ignore_errors=True)
             self.number -= 1
@@ -196,22 +198,10 @@ class RunDir:
                     shutil.rmtree(stale, ignore_errors=True)
 
 
-def _write_synced(path: Path, data: bytes) -> None:
-    """Write ``data`` to a new file and flush it to disk."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for any file
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _sync_dir(path: Path) -> None:
-    """Flush a directory's entries (new names, renames) to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _write_new(path: Path, data: bytes) -> None:
+    """Write ``data`` to a new file and flush it to disk (the umask applies, as for any file)."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as fh:
+        write_synced(fh, data)
 
 
 def _replace_link(link: Path, target: str) -> None:

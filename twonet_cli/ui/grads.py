@@ -15,6 +15,7 @@ from rich.text import Text
 from ..core.activations import Activation, Array
 from ..core.explain import Explanation, Step
 from ..core.jacobians import as_matrix
+from ..core.model import CHAIN_RULE
 
 Cells = tuple[str, ...]  # the label cells of a table row (the array is the last column)
 
@@ -180,8 +181,7 @@ def backward_table(e: Explanation, view: View) -> Table:
 def grads_table(e: Explanation, view: View) -> Table:
     """∂ℓ/∂W1, ∂ℓ/∂b1, ∂ℓ/∂W2, ∂ℓ/∂b2 of the batch loss, with their rules and shapes."""
     s = "Σ_b " if e.batch > 1 else ""
-    rules = {"W1": f"{s}(∂ℓ/∂z1)ᵀ xᵀ", "b1": f"{s}∂ℓ/∂z1", "W2": f"{s}(∂ℓ/∂z3)ᵀ z2ᵀ", "b2": f"{s}∂ℓ/∂z3"}
-    rows = [((f"∂ℓ/∂{name}", rules[name], shape_of(a)), a) for name, a in e.back.grads.items()]
+    rows = [((f"∂ℓ/∂{name}", s + CHAIN_RULE[name], shape_of(a)), a) for name, a in e.back.grads.items()]
     title = "Parameter gradients (of the batch loss ℓ)"
     return array_table(title, ("gradient", "chain rule", "shape", "value"), rows, view)
 
@@ -196,7 +196,8 @@ def notes(e: Explanation) -> list[str]:
     if net.loss.fused(net.g):
         out.append(f"∂ℓ/∂z3 uses the fused (ŷ − y) ÷ N: equal to V·P, and finite where {net.g.label()} saturates.")
     if net.loss.name == "bce" and net.g.name == "sigmoid":
-        out.append("ℓ is computed from the logits as softplus(z3) − y·z3, like BCEWithLogitsLoss (no log clamping).")
+        out.append("ℓ is computed from the logits as (1 − y)·softplus(z3) + y·softplus(−z3), like BCEWithLogitsLoss "
+                   "(no log clamping).")
     if e.batch > 1:
         out.append(f"Per-sample tables show one sample of {e.batch}; choose it with --sample 0..{e.batch - 1}.")
     return out

@@ -28,6 +28,7 @@ from ..data.dataset import Dataset, Split
 from ..errors import MissingExtraError
 from ..formats.write import label_value
 from ..train.loop import Epoch, best_epoch
+from .train import fmt_metric
 
 if TYPE_CHECKING:
     from ..config.schema import Config
@@ -411,9 +412,7 @@ def _line(style: str, label: str) -> Any:
 
 
 def _metric_text(task: Task, value: float | None) -> str:
-    if value is None or not math.isfinite(value):
-        return f"{metric_name(task)} –"
-    return f"accuracy {value:.1%}" if task == "classification" else f"R² {value:.4f}"
+    return f"{metric_name(task)} {fmt_metric(task, value)}"
 
 
 def _metric_limits(ax: Any, task: Task) -> None:

@@ -13,8 +13,9 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 from rich.text import Text
 
-from ..core.metrics import Task, metric_name
+from ..core.metrics import Task, metric_key, metric_name
 from ..train.loop import Epoch, EpochProgress, Record, Training, best_epoch
+from ..train.runs import FILES
 from ..train.session import Outcome
 
 
@@ -198,7 +199,8 @@ def training_report(training: Training, outcome: Outcome, out: Path | None) -> R
     if training.final_diagnostics is not None:
         parts.append(diagnostics_table(training))
     if out is not None:
-        parts.append(Text(f"saved params.npz, best.npz, config.yaml, history.csv, preprocessing.json in {out}"))
+        saved = [name for name in FILES if (out / name).exists()]
+        parts.append(Text(f"saved {', '.join(saved)} in {out}"))
     return Group(*parts)
 
 
@@ -214,7 +216,7 @@ def sweep_row(index: int, overrides: list[str], training: Training, outcome: Out
         "final_train_loss": last.train_loss if last else None,
         "best_val_loss": best.val_loss if best else None,
         "metric": last.metric if last else None,
-        "metric_name": "accuracy" if training.split.data.task == "classification" else "r2",
+        "metric_name": metric_key(training.split.data.task),
         "seconds": round(outcome.seconds, 3),
         "grad_ratio_W1_W2": d.grad_ratio if d else None,
         "dead_fraction": d.dead if d else None,
@@ -232,8 +234,8 @@ def sweep_table(rows: list[dict[str, object]]) -> Table:
 
     for r in rows:
         metric = r["metric"]
-        shown = "—" if not isinstance(metric, float) else (f"{100 * metric:.1f}%" if r["metric_name"] == "accuracy"
-                                                           else f"R² {metric:.4f}")
+        task: Task = "classification" if r["metric_name"] == metric_key("classification") else "regression"
+        shown = fmt_metric(task, metric if isinstance(metric, float) else None)
         settings = " ".join(o.split("=", 1)[0].rsplit(".", 1)[-1] + "=" + o.split("=", 1)[1]
                             for o in str(r["overrides"]).split(" "))
         dead, sat = r["dead_fraction"], r["saturated_fraction"]
