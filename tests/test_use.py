@@ -15,7 +15,7 @@ import yaml
 from typer.testing import CliRunner
 
 from twonet_cli.cli import app
-from twonet_cli.core.scores import ClassScores, RegressionScores
+from twonet_cli.core.metrics import ClassScores, RegressionScores
 from twonet_cli.data.sizes import load_config
 from twonet_cli.data.stream import open_rows
 

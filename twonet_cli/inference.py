@@ -12,9 +12,8 @@ import numpy as np
 
 from .core.activations import Array
 from .core.losses import Loss
-from .core.metrics import predicted_class
+from .core.metrics import ClassScores, RegressionScores, predicted_class
 from .core.model import Net, Params, forward
-from .core.scores import ClassScores, RegressionScores
 from .data.preprocessing import Preprocessing
 from .data.stream import RowStream
 from .data.targets import class_targets
@@ -137,7 +136,7 @@ def _paired(xs: Iterator[Array], ys: RowStream, where: str) -> Iterator[tuple[Ar
 
 def evaluate(model: Model, rows: Iterator[tuple[Array, Array]]) -> dict[str, Any]:
     """Scores of the model on labelled rows: its loss (per element, or per sample for cross-entropy),
-    and scikit-learn's classification or regression metrics (core.scores)."""
+    and scikit-learn's classification or regression metrics (core.metrics)."""
     net, K, prep = model.net, model.K, model.prep
     mean_loss = Loss(net.loss.name, "mean")
     log_loss = _log_loss(model)

@@ -15,7 +15,7 @@ from ..config.schema import TrainConfig
 from ..core.activations import Array
 from ..core.diagnostics import Diagnostics, measure
 from ..core.losses import Loss
-from ..core.metrics import MetricSums
+from ..core.metrics import MetricSums, r2
 from ..core.model import Net, Params, forward
 from ..data.batches import Batches
 from ..data.dataset import CHUNK_BYTES, Split
@@ -181,8 +181,7 @@ class Training:
         """R² of an epoch's steps from Σ their per-element MSE × rows (``total``): 1 − SSE / SST."""
         if self.net.loss.name != "mse":
             return None
-        sst = self._train_sst()
-        return 1.0 - total * self.split.K / sst if sst > 0 else math.nan
+        return float(r2(total * self.split.K, self._train_sst()))
 
     @property
     def best_params(self) -> Params | None:

@@ -369,7 +369,7 @@ def _points(split: Split) -> list[Points]:
         x, raw = data.take(idx, raw=True)
         if data.task == "classification":
             targets = (data.prep.target_classes(data.decoded(raw), data.name) if data.prep.labels is not None
-                       else (raw[:, 0] > 0.5).astype(np.int64))
+                       else predicted_class(raw))
         else:
             targets = raw
         out.append(Points(name, x, data.prep.standardise(x), targets))
