@@ -80,7 +80,8 @@ def grads(
     """Show one forward and backward pass: z1, z2, z3, ŷ, the loss, every Jacobian and gradient."""
     from . import load
     from .config.files import config_name
-    from .core.explain import explain, sgd_step
+    from .core.explain import explain
+    from .train.sgd import first_step
     from .ui.grads import View, explanation
 
     with reported():
@@ -94,7 +95,7 @@ def grads(
             raise TwonetError(f"--lr: the learning rate η must be a positive number, got {lr:g}")
         e = _finite(explain(cfg.net(), p, x, y))
         t = cfg.train
-        step = sgd_step(e, x, lr, t.momentum, t.nesterov, t.weight_decay) if lr is not None else None
+        step = first_step(e, x, lr, t.momentum, t.nesterov, t.weight_decay) if lr is not None else None
         if step is not None and not step.finite:
             raise TwonetError(f"--lr: the step with η = {step.lr:g} leaves float64's range (the loss after it is "
                               f"{step.loss_after}); try a smaller --lr")

@@ -9,6 +9,7 @@ parameters live in one flat vector θ (W1, b1, W2, b2 are views into it), and so
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,8 @@ import numpy as np
 from ..config.schema import TrainConfig
 from ..core.activations import Array
 from ..core.diagnostics import update_ratio
-from ..core.model import Backprop, Cache, Grads, Net, Params, backward, forward
+from ..core.explain import Explanation
+from ..core.model import Backprop, Cache, Grads, Net, Params, backward, forward, loss
 
 
 class SGD:
@@ -106,19 +108,65 @@ class SGD:
         return loss
 
     def _update(self, lr: float) -> None:
-        """θ ← θ − η·d, with d as torch.optim.SGD: g + λθ, then momentum v ← μv + g, d = v or g + μv."""
-        g, cfg = self.grad, self.cfg
-        if cfg.weight_decay and self.work is not None:
-            np.multiply(self.theta, cfg.weight_decay, out=self.work)
-            g += self.work
-        if self.velocity is not None and self.work is not None:
-            v = self.velocity
-            v *= cfg.momentum
-            v += g
-            if cfg.nesterov:
-                np.multiply(v, cfg.momentum, out=self.work)
-                g += self.work
-            else:
-                g = v
-        np.multiply(g, lr, out=self.work if self.work is not None else g)
-        self.theta -= self.work if self.work is not None else g
+        """θ ← θ − η·d, with torch.optim.SGD's direction d (``direction``)."""
+        cfg, work = self.cfg, self.work
+        assert work is not None, "momentum or weight decay keep a work buffer"
+        d = direction(self.grad, self.theta, self.velocity, cfg.momentum, cfg.nesterov, cfg.weight_decay, work)
+        np.multiply(d, lr, out=work)
+        self.theta -= work
+
+
+def direction(grad: Array, theta: Array, velocity: Array | None, momentum: float, nesterov: bool,
+              weight_decay: float, work: Array) -> Array:
+    """torch.optim.SGD's step direction d, in place: g ← ∂ℓ/∂θ + λθ; with momentum, v ← μv + g and
+    d = v, or d = g + μv with Nesterov; else d = g. ``grad`` and ``velocity`` are updated in place
+    (``work``, the shape of θ, is scratch); returns d, which is one of them."""
+    if weight_decay:
+        np.multiply(theta, weight_decay, out=work)
+        grad += work
+    if velocity is None:
+        return grad
+    velocity *= momentum
+    velocity += grad
+    if not nesterov:
+        return velocity
+    np.multiply(velocity, momentum, out=work)
+    grad += work
+    return grad
+
+
+@dataclass(frozen=True)
+class Step:
+    """One SGD step from the explained pass, as torch.optim.SGD takes its first: the update of
+    each parameter, the parameters after it, and the loss on the same batch after it."""
+
+    lr: float
+    momentum: float
+    nesterov: bool
+    weight_decay: float
+    update: Params  # θ_after − θ = −η d
+    params_after: Params
+    loss_after: float
+
+    @property
+    def finite(self) -> bool:
+        """Whether the loss and every parameter after the step are finite."""
+        return bool(np.isfinite(self.loss_after)) and all(np.isfinite(a).all() for _, a in self.params_after.items())
+
+
+def first_step(e: Explanation, x: Array, lr: float, momentum: float = 0.0, nesterov: bool = False,
+               weight_decay: float = 0.0) -> Step:
+    """θ ← θ − η d for each parameter, as torch.optim.SGD takes its first step: ``direction`` from a
+    momentum buffer of zeros (torch starts it as v = d, which is μ·0 + d)."""
+    def first(theta: Array, grad: Array) -> Array:
+        velocity = np.zeros_like(theta) if momentum else None
+        return direction(grad.copy(), theta, velocity, momentum, nesterov, weight_decay, np.empty_like(theta))
+
+    steps = {k: -(lr * first(theta, grad)) for (k, theta), (_, grad) in
+             zip(e.params.items(), e.back.grads.items(), strict=True)}
+    update = Params(**steps)
+    params_after = Params(**{k: theta + steps[k] for k, theta in e.params.items()})  # θ − η d, as add_(d, alpha=−η)
+    with np.errstate(all="ignore"):
+        loss_after = float(loss(e.net, forward(e.net, params_after, x), e.y))
+    return Step(lr, momentum, nesterov, weight_decay, update, params_after, loss_after)
+

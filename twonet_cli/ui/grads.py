@@ -13,9 +13,10 @@ from rich.table import Table
 from rich.text import Text
 
 from ..core.activations import Activation, Array
-from ..core.explain import Explanation, Step
+from ..core.explain import Explanation
 from ..core.jacobians import as_matrix
 from ..core.model import CHAIN_RULE
+from ..train.sgd import Step
 
 Cells = tuple[str, ...]  # the label cells of a table row (the array is the last column)
 

@@ -20,10 +20,11 @@ if TYPE_CHECKING:  # `grads --json` loads neither the check nor the training loo
     from ..check.compare import Comparison
     from ..check.report import ArrayCheck, CheckReport, StepCurve
     from ..core.activations import Array
-    from ..core.explain import Explanation, Step
+    from ..core.explain import Explanation
     from ..core.model import Params
     from ..train.loop import Training
     from ..train.session import Outcome
+    from ..train.sgd import Step
 
 
 def dumps(doc: dict[str, Any]) -> str:
