@@ -16,6 +16,7 @@ from twonet_cli.core.metrics import MetricSums, metric
 from twonet_cli.data.batches import Batches
 from twonet_cli.data.dataset import from_config
 from twonet_cli.data.sizes import load_config
+from twonet_cli.train.fused import value_and_dz3
 from twonet_cli.train.loop import Training
 
 
@@ -57,11 +58,11 @@ def test_fused_value_and_dz3_equal_the_plain_forms(loss: str, g: str, scale: flo
         L, act = Loss(loss, reduction), Activation(g)  # type: ignore[arg-type]
         y_hat = act(z3)
         for one_hot in (False, True) if loss == "cross_entropy" else (False,):
-            value, d = L.value_and_dz3(act, z3, y, y_hat, out=np.empty_like(z3), one_hot=one_hot)
+            value, d = value_and_dz3(L, act, z3, y, y_hat, out=np.empty_like(z3), one_hot=one_hot)
             assert value == pytest.approx(float(L.value(act, z3, y, y_hat)), rel=4e-16, abs=1e-300)
             np.testing.assert_allclose(d, L.dloss_dz3(act, z3, y_hat, y), rtol=4e-16, atol=1e-300)
             # training's η folded in with the ÷ N: the same ℓ, and η times the derivative (to rounding)
-            scaled, d_eta = L.value_and_dz3(act, z3, y, y_hat, out=np.empty_like(z3), one_hot=one_hot, scale=0.03)
+            scaled, d_eta = value_and_dz3(L, act, z3, y, y_hat, out=np.empty_like(z3), one_hot=one_hot, scale=0.03)
             assert scaled == value
             np.testing.assert_allclose(d_eta, 0.03 * d, rtol=1e-15, atol=1e-300)
 
@@ -73,10 +74,10 @@ def test_one_logit_in_python_floats_equals_the_array_forms(loss: str, g: str, z:
     """Online SGD with one output takes the scalar path: the same formulas (exp may differ by an ulp)."""
     L, act = Loss(loss, "mean"), Activation(g)  # type: ignore[arg-type]
     z3, y = np.array([[z]]), np.array([[t]])
-    value, d = L.value_and_dz3(act, z3, y, act(z3), out=np.empty((1, 1)))
+    value, d = value_and_dz3(L, act, z3, y, act(z3), out=np.empty((1, 1)))
     assert value == pytest.approx(float(L.value(act, z3, y)), rel=1e-15, abs=1e-300)
     np.testing.assert_allclose(d, L.dloss_dz3(act, z3, act(z3), y), rtol=1e-15, atol=1e-300)
-    _, d_eta = L.value_and_dz3(act, z3, y, act(z3), out=np.empty((1, 1)), scale=0.03)
+    _, d_eta = value_and_dz3(L, act, z3, y, act(z3), out=np.empty((1, 1)), scale=0.03)
     np.testing.assert_allclose(d_eta, 0.03 * L.dloss_dz3(act, z3, act(z3), y), rtol=1e-15, atol=1e-300)
     assert value >= 0 and np.isfinite(d).all()
 
@@ -89,7 +90,7 @@ def test_fused_cross_entropy_is_exact_against_high_precision(scale: float) -> No
     L, g = Loss("cross_entropy", "mean"), Activation("softmax")
     want, grad = exact_cross_entropy(z3, y)
     for one_hot in (False, True):
-        value, d = L.value_and_dz3(g, z3, y, g(z3), out=np.empty_like(z3), one_hot=one_hot)
+        value, d = value_and_dz3(L, g, z3, y, g(z3), out=np.empty_like(z3), one_hot=one_hot)
         assert value == pytest.approx(want, rel=1e-15)
         np.testing.assert_allclose(d, grad, rtol=1e-14, atol=1e-300)  # exact even where softmax rounds to 1
 
@@ -155,8 +156,8 @@ def test_running_metric_without_validation_is_that_of_the_steps() -> None:
 
 
 def test_relu_into_buffers_is_max_zero_for_every_shape_and_dtype_in_turn() -> None:
-    """Training's ReLU (against kept zeros) on a full batch, a shorter last batch, another width and
-    float32 in turn: each exactly max(z, 0)·c, and the kept zeros never written."""
+    """ReLU into buffers on a full batch, a shorter last batch, another width and float32 in turn,
+    and training's ReLU against its kept zeros: each exactly max(z, 0)·c, the zeros never written."""
     rng = np.random.default_rng(3)
     f = Activation("relu", scale=5.0)
     for shape, dtype in [((8, 4), np.float64), ((3, 4), np.float64), ((8, 4), np.float64), ((8, 6), np.float64),
@@ -166,6 +167,11 @@ def test_relu_into_buffers_is_max_zero_for_every_shape_and_dtype_in_turn() -> No
         a = f(z, out=out)
         assert a is out and a.dtype == dtype
         np.testing.assert_array_equal(a, np.maximum(z, 0) * dtype(5.0))
-    from twonet_cli.core.activations import _ZEROS
+    from twonet_cli.core.model import Cache
 
-    assert not _ZEROS[0].any() and not _ZEROS[0].flags.writeable
+    kept = Cache.empty(np.empty((8, 0)), 6, 1, np.float64, zeros=True).zeros
+    assert kept is not None and not kept.any() and not kept.flags.writeable
+    for b in (8, 3):  # a full batch and a shorter last one, against the kept zeros
+        z = rng.normal(size=(b, 6))
+        np.testing.assert_array_equal(f(z, out=np.empty((b, 6)), zeros=kept[:b]), np.maximum(z, 0) * 5.0)
+    assert not kept.any()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.activations import Array, sigmoid_pair, softmax_parts
+from ..core.activations import Array
 from ..core.jacobians import local_jacobian
 from ..core.model import Cache, Net, Params
 
@@ -19,12 +19,9 @@ def dz3_terms(net: Net, c: Cache, y: Array) -> Array:
     """The size of the terms each ∂ℓ/∂z3 entry is computed from, (B, K)."""
     loss, g = net.loss, net.g
     n = loss.divisor(*y.shape)
-    if loss.fused(g) and loss.name == "bce":
-        s, t = sigmoid_pair(c.z3)
-        return (np.abs(1 - y) * s + np.abs(y) * t) / n
-    if loss.fused(g):
-        e, S, rest = softmax_parts(c.z3)
-        return (e * np.abs(1 - y) + np.abs(y) * rest) / S / n
+    if loss.fused(g):  # N·∂ℓ/∂z3 = (plus − minus)/S, two non-negative parts
+        plus, minus, S = loss.fused_parts(g, c.z3, y)
+        return (np.abs(plus) + np.abs(minus)) / S / n
     v = 2 * (np.abs(c.y_hat) + np.abs(y)) / n  # mse: V = 2 (ŷ − y) / N
     J = np.abs(local_jacobian(g, c.z3, c.y_hat))
     return v * J if J.ndim == 2 else np.einsum("bi,bij->bj", v, J)

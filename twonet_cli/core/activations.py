@@ -9,6 +9,7 @@ stable forms never call ``exp`` on a number with positive real part, so logits o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -119,22 +120,6 @@ def _shifted_exp(z: Array) -> tuple[Array, Array, Array]:
     return e, others, top
 
 
-_ZEROS = [np.zeros((0, 0))]  # the last zeros _zeros made (training asks for its batch's shape every step)
-
-
-def _zeros(z: Array) -> Array:
-    """A read-only array of zeros shaped as z. ``np.maximum(z, 0)`` broadcasts the scalar in numpy's
-    slow strided loop; against contiguous zeros it runs its vector loop (3× faster at 128 × 256).
-    A shorter last batch takes the first rows of its full batch's zeros."""
-    zeros = _ZEROS[0]
-    if zeros.dtype == z.dtype and zeros.shape[1:] == z.shape[1:] and len(zeros) >= len(z):
-        return zeros[:len(z)]
-    zeros = np.zeros(z.shape, z.dtype)
-    zeros.flags.writeable = False
-    _ZEROS[0] = zeros
-    return zeros
-
-
 def _copy(value: Any, out: Array | None) -> Array:
     """``value`` written into ``out`` (and ``out`` returned), or ``value`` itself as an array."""
     if out is None:
@@ -142,6 +127,167 @@ def _copy(value: Any, out: Array | None) -> Array:
     if out is not value:  # an identity g writes ŷ into z3's own buffer
         np.copyto(out, value)
     return out
+
+
+# One class per function: its value and its derivative side by side, as CS231n's layers.py pairs a
+# layer's forward and backward. ``f`` is the configured Activation (ReLU's scale, leaky ReLU's slope);
+# ``out`` a buffer to write into (training's). Values take complex z too (the complex step of the
+# gradient check); derivatives are of real z only (the complex step differentiates values).
+
+
+class Identity:
+    """f(z) = z;  f′(z) = 1."""
+
+    label = "identity"
+
+    @staticmethod
+    def value(f: Activation, z: Array, out: Array | None, zeros: Array | None) -> Array:
+        """z."""
+        return z if out is None else _copy(z, out)
+
+    @staticmethod
+    def derivative(f: Activation, z: Array, a: Array, out: Array | None) -> Array:
+        """1."""
+        return np.ones_like(z) if out is None else _copy(1, out)
+
+
+class ReLU:
+    """f(z) = c·max(0, z);  f′(z) = c·[z > 0], 0 at the kink as in PyTorch."""
+
+    kink = True
+    can_die = True  # a unit with z1 ≤ 0 on every row passes no gradient
+
+    @staticmethod
+    def label(f: Activation) -> str:
+        """'ReLU', or 'c·ReLU'."""
+        return "ReLU" if f.scale == 1 else f"{f.scale:g}·ReLU"
+
+    @staticmethod
+    def value(f: Activation, z: Array, out: Array | None, zeros: Array | None) -> Array:
+        """c·max(0, z)."""
+        if z.dtype.kind == "c":  # a complex step compares real parts, so z = 0 + ih stays flat
+            a = np.multiply(z, z.real > 0, out=out)
+        else:  # against contiguous zeros (training keeps some) numpy runs its vector loop, not the scalar's
+            a = np.maximum(z, 0 if zeros is None else zeros[:len(z)], out=out)
+        if f.scale != 1:
+            a *= f.scale
+        return a
+
+    @staticmethod
+    def derivative(f: Activation, z: Array, a: Array, out: Array | None) -> Array:
+        """c·[z > 0]."""
+        # for c > 0, a = c·max(z, 0) ≥ 0, so [z > 0] = sign(a): no bool-to-float cast
+        d = np.sign(a, out=out) if f.scale > 0 else np.greater(z, 0, out=np.empty_like(z) if out is None else out)
+        if f.scale != 1:
+            d *= f.scale
+        return d
+
+
+class LeakyReLU:
+    """f(z) = z for z > 0, slope·z otherwise;  f′(z) = 1 for z > 0, slope otherwise."""
+
+    kink = True
+    can_die = True
+
+    @staticmethod
+    def label(f: Activation) -> str:
+        """'LeakyReLU(slope)'."""
+        return f"LeakyReLU({f.slope:g})"
+
+    @staticmethod
+    def value(f: Activation, z: Array, out: Array | None, zeros: Array | None) -> Array:
+        """z for z > 0, slope·z otherwise."""
+        return _copy(np.where(z.real > 0, z, f.slope * z), out)
+
+    @staticmethod
+    def derivative(f: Activation, z: Array, a: Array, out: Array | None) -> Array:
+        """1 for z > 0, slope otherwise."""
+        return _copy(np.where(z > 0, 1.0, f.slope), out)
+
+
+class Tanh:
+    """f(z) = tanh z;  f′(z) = 1 − a², computed as 4e/(1 + e)² with e = exp(−2|z|): no cancellation as |a| → 1."""
+
+    label = "tanh"
+    saturates = True
+
+    @staticmethod
+    def value(f: Activation, z: Array, out: Array | None, zeros: Array | None) -> Array:
+        """tanh z."""
+        return np.tanh(z, out=out)
+
+    @staticmethod
+    def derivative(f: Activation, z: Array, a: Array, out: Array | None) -> Array:
+        """1 − tanh² z = 4e/(1 + e)², e = exp(−2|z|)."""
+        d = _bell(z, 2.0, out)
+        d *= 4
+        return d
+
+
+class Sigmoid:
+    """f(z) = σ(z);  f′(z) = a (1 − a) = σ(z)·σ(−z), computed as e/(1 + e)² with e = exp(−|z|): exact as a → 1."""
+
+    label = "σ"
+    saturates = True
+    lipschitz = 0.25
+
+    @staticmethod
+    def value(f: Activation, z: Array, out: Array | None, zeros: Array | None) -> Array:
+        """σ(z)."""
+        return sigmoid(z, out)
+
+    @staticmethod
+    def derivative(f: Activation, z: Array, a: Array, out: Array | None) -> Array:
+        """σ(z)·σ(−z) = e/(1 + e)², e = exp(−|z|)."""
+        return _bell(z, 1.0, out)
+
+
+class Softplus:
+    """f(z) = log(1 + eᶻ);  f′(z) = σ(z)."""
+
+    label = "softplus"
+
+    @staticmethod
+    def value(f: Activation, z: Array, out: Array | None, zeros: Array | None) -> Array:
+        """log(1 + eᶻ)."""
+        return _copy(softplus(z), out)
+
+    @staticmethod
+    def derivative(f: Activation, z: Array, a: Array, out: Array | None) -> Array:
+        """σ(z)."""
+        return sigmoid(z, out)
+
+
+class Softmax:
+    """a = exp(z − max) / Σ exp(z − max) along the last axis;  ∂a/∂z = diag(a) − a aᵀ (full: see ``vjp``)."""
+
+    label = "softmax"
+    elementwise = False
+
+    @staticmethod
+    def value(f: Activation, z: Array, out: Array | None, zeros: Array | None) -> Array:
+        """exp(z − max) / Σ exp(z − max)."""
+        if z.dtype.kind == "c":
+            return _copy(_softmax_for_complex_step(z), out)
+        e = np.exp(z - z.real.max(axis=-1, keepdims=True), out=out)
+        e /= e.sum(axis=-1, keepdims=True)
+        return e
+
+    @staticmethod
+    def derivative(f: Activation, z: Array, a: Array, out: Array | None) -> Array:
+        """None: the Jacobian is full (vjp)."""
+        raise ValueError("softmax has no diagonal Jacobian")
+
+    @staticmethod
+    def vjp(z: Array, a: Array, upstream: Array, out: Array | None) -> Array:
+        """u (diag(a) − a aᵀ) = a ⊙ (u − ⟨u, a⟩), where uᵢ − ⟨u, a⟩ = uᵢ(1 − aᵢ) − Σ_{j≠i} uⱼaⱼ:
+        each part without a subtraction (see softmax_parts)."""
+        _, S, rest = softmax_parts(z)
+        return np.multiply(a, upstream * rest / S - _others(upstream * a), out=out)
+
+
+FUNCTIONS: dict[str, Any] = {"identity": Identity, "relu": ReLU, "leaky_relu": LeakyReLU, "tanh": Tanh,
+                             "sigmoid": Sigmoid, "softplus": Softplus, "softmax": Softmax}
 
 
 @dataclass(frozen=True)
@@ -152,85 +298,55 @@ class Activation:
     scale: float = 1.0
     slope: float = 0.01
 
+    @cached_property
+    def function(self) -> Any:
+        """The class holding this function's value and derivative."""
+        return FUNCTIONS[self.name]
+
     @property
     def elementwise(self) -> bool:
         """True when the Jacobian is diagonal (every function but softmax)."""
-        return self.name != "softmax"
+        return bool(getattr(self.function, "elementwise", True))
 
     @property
     def has_kink(self) -> bool:
         """True where the derivative jumps at z = 0 (finite differences are no reference there)."""
-        return self.name in ("relu", "leaky_relu")
+        return bool(getattr(self.function, "kink", False))
+
+    @property
+    def saturates(self) -> bool:
+        """True for σ and tanh, whose derivative vanishes for large |z| (vanishing gradients)."""
+        return bool(getattr(self.function, "saturates", False))
+
+    @property
+    def can_die(self) -> bool:
+        """True for ReLU-like functions, whose units can stop passing gradient on every row."""
+        return bool(getattr(self.function, "can_die", False))
 
     @property
     def lipschitz(self) -> float:
         """The largest |slope| of an elementwise function: bounds how far a step can move its output."""
-        return {"relu": abs(self.scale), "leaky_relu": max(1.0, self.slope), "sigmoid": 0.25}.get(self.name, 1.0)
+        if self.name == "relu":
+            return abs(self.scale)
+        if self.name == "leaky_relu":
+            return max(1.0, self.slope)
+        return float(getattr(self.function, "lipschitz", 1.0))
 
-    def __call__(self, z: Array, out: Array | None = None) -> Array:
-        """The value a = f(z), shape of z; written into ``out`` if given (training's buffers)."""
-        match self.name:
-            case "identity":
-                return z if out is None else _copy(z, out)
-            case "relu":  # c·max(0, z); a complex step compares real parts, so z = 0 + ih stays flat
-                if z.dtype.kind == "c":
-                    a = np.multiply(z, z.real > 0, out=out)
-                else:  # into training's buffers: against zeros of the batch's shape, kept from step to step
-                    a = np.maximum(z, 0 if out is None else _zeros(z), out=out)
-                if self.scale != 1:
-                    a *= self.scale
-                return a
-            case "leaky_relu":  # z for z > 0, slope·z otherwise
-                return _copy(np.where(z.real > 0, z, self.slope * z), out)
-            case "tanh":
-                return np.tanh(z, out=out)
-            case "sigmoid":
-                return sigmoid(z, out)
-            case "softplus":
-                return _copy(softplus(z), out)
-            case "softmax":  # exp(z − max) / Σ exp(z − max)
-                if z.dtype.kind == "c":
-                    return _copy(_softmax_for_complex_step(z), out)
-                e = np.exp(z - z.real.max(axis=-1, keepdims=True), out=out)
-                e /= e.sum(axis=-1, keepdims=True)
-                return e
-        raise ValueError(self.name)  # unreachable: name is validated by the config
+    def __call__(self, z: Array, out: Array | None = None, zeros: Array | None = None) -> Array:
+        """The value a = f(z), shape of z; written into ``out`` if given (training's buffers; ReLU
+        compares against ``zeros`` if given, read-only zeros at least z's shape)."""
+        return self.function.value(self, z, out, zeros)
 
     def derivative(self, z: Array, a: Array, out: Array | None = None) -> Array:
-        """The diagonal of ∂a/∂z for an elementwise function, given real z and a = f(z); into ``out`` if given.
-
-        (The complex step differentiates values, never this function, so z is real here.)"""
-        match self.name:
-            case "identity":  # I
-                d = np.ones_like(z) if out is None else _copy(1, out)
-            case "relu":  # c·[z > 0]; 0 at the kink, as PyTorch
-                if self.scale > 0:  # a = c·max(z, 0) ≥ 0, so [z > 0] = sign(a): no bool-to-float cast
-                    d = np.sign(a, out=out)
-                else:
-                    d = np.greater(z, 0, out=np.empty_like(z) if out is None else out)
-                if self.scale != 1:
-                    d *= self.scale
-            case "leaky_relu":  # [z > 0] + slope·[z ≤ 0]
-                d = _copy(np.where(z > 0, 1.0, self.slope), out)
-            case "tanh":  # 1 − a², computed as 4e/(1 + e)² with e = exp(−2|z|): no cancellation as |a| → 1
-                d = _bell(z, 2.0, out)
-                d *= 4
-            case "sigmoid":  # a (1 − a) = σ(z)·σ(−z), computed as e/(1 + e)² with e = exp(−|z|): exact as a → 1
-                d = _bell(z, 1.0, out)
-            case "softplus":  # σ(z)
-                d = sigmoid(z, out)
-            case _:
-                raise ValueError(f"{self.name} has no diagonal Jacobian")
-        return d
+        """The diagonal of ∂a/∂z for an elementwise function, given real z and a = f(z); into ``out`` if given."""
+        return self.function.derivative(self, z, a, out)
 
     def vjp(self, z: Array, a: Array, upstream: Array, out: Array | None = None) -> Array:
         """upstream · ∂a/∂z for each row: (B, d) → (B, d), without forming the Jacobian.
 
         ``out`` (if given) receives the result and must not be ``upstream`` itself."""
-        if self.name == "softmax":  # u (diag(a) − a aᵀ) = a ⊙ (u − ⟨u, a⟩)
-            # uᵢ − ⟨u, a⟩ = uᵢ(1 − aᵢ) − Σ_{j≠i} uⱼaⱼ, each part without a subtraction (see softmax_parts)
-            _, S, rest = softmax_parts(z)
-            return np.multiply(a, upstream * rest / S - _others(upstream * a), out=out)
+        if not self.elementwise:
+            return self.function.vjp(z, a, upstream, out)
         if self.name == "identity":
             return upstream if out is None else _copy(upstream, out)
         d = self.derivative(z, a, out)
@@ -244,13 +360,5 @@ class Activation:
 
     def label(self) -> str:
         """Short human name, e.g. '5·ReLU'."""
-        match self.name:
-            case "relu":
-                return "ReLU" if self.scale == 1 else f"{self.scale:g}·ReLU"
-            case "leaky_relu":
-                return f"LeakyReLU({self.slope:g})"
-            case "sigmoid":
-                return "σ"
-            case "softmax":
-                return "softmax"
-        return self.name
+        label = self.function.label
+        return label if isinstance(label, str) else str(label(self))

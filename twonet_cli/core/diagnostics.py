@@ -86,13 +86,13 @@ def measure(net: Net, p: Params, chunks: Iterable[tuple[Array, Array]],
             for total, a in zip(grads, chunk, strict=True):
                 total += a
         alive |= (c.z1 > 0).any(axis=0)
-        if net.f.name in ("sigmoid", "tanh"):
+        if net.f.saturates:
             flat += (net.f.derivative(c.z1, c.z2) < SATURATED).sum(axis=0)
         rows += len(x)
     n = net.loss.mean_divisor(rows, int(p.b2.shape[0])) if net.loss.reduction == "mean" and rows else 1
     norms = [float(np.linalg.norm(d)) / n for d in grads] if grads is not None else [0.0] * 4
-    dead = float(np.mean(~alive)) if net.f.name in ("relu", "leaky_relu") and rows else None
-    saturated = float(np.mean(flat > rows / 2)) if net.f.name in ("sigmoid", "tanh") and rows else None
+    dead = float(np.mean(~alive)) if net.f.can_die and rows else None
+    saturated = float(np.mean(flat > rows / 2)) if net.f.saturates and rows else None
     u1, u2 = update_ratios if update_ratios is not None else (None, None)
     return Diagnostics(rows, norms[0], norms[1], norms[2], norms[3], dead, saturated, u1, u2)
 

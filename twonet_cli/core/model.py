@@ -1,4 +1,4 @@
-"""The two-layer network of SPEC.md, batched, in pure numpy.
+"""The two-layer network of the exercise (docs/exercise.md), batched, in pure numpy.
 
     z1 = x W1ᵀ + b1      (B, m)      Linear₁
     z2 = f(z1)           (B, m)
@@ -76,26 +76,34 @@ class Cache:
     """Everything forward computed, by the exercise's names: x (B, n), z1, z2 (B, m), z3, y_hat (B, K).
 
     Training reuses one as buffers, step after step: forward writes each intermediate into it, and
-    sets its x to the step's batch (the one field it replaces; no object is made per step)."""
+    sets its x to the step's batch (the one field it replaces; no object is made per step). Training
+    also keeps read-only ``zeros`` (B, m) there, for ReLU to compare against (a speed path)."""
 
     x: Array
     z1: Array
     z2: Array
     z3: Array
     y_hat: Array
+    zeros: Array | None = None
 
     @classmethod
-    def empty(cls, x: Array, m: int, K: int, dtype: Any, g: Activation | None = None) -> Cache:
+    def empty(cls, x: Array, m: int, K: int, dtype: Any, g: Activation | None = None, zeros: bool = False) -> Cache:
         """Buffers for forward on the batch x: z1, z2 (B, m), z3, ŷ (B, K), uninitialised.
 
-        For an identity ``g`` (if given), ŷ shares z3's buffer: it is z3."""
+        For an identity ``g`` (if given), ŷ shares z3's buffer: it is z3. With ``zeros``, read-only
+        zeros (B, m) for ReLU (numpy's maximum runs its vector loop against an array, not a scalar)."""
         B = x.shape[0]
         z1, z2, z3 = np.empty((B, m), dtype), np.empty((B, m), dtype), np.empty((B, K), dtype)
-        return cls(x, z1, z2, z3, z3 if g is not None and g.name == "identity" else np.empty((B, K), dtype))
+        kept = None
+        if zeros:
+            kept = np.zeros((B, m), dtype)
+            kept.flags.writeable = False
+        return cls(x, z1, z2, z3, z3 if g is not None and g.name == "identity" else np.empty((B, K), dtype), kept)
 
     def rows(self, b: int) -> Cache:
         """Views of the first ``b`` rows (for a shorter last batch)."""
-        return Cache(self.x[:b], self.z1[:b], self.z2[:b], self.z3[:b], self.y_hat[:b])
+        return Cache(self.x[:b], self.z1[:b], self.z2[:b], self.z3[:b], self.y_hat[:b],
+                     None if self.zeros is None else self.zeros[:b])
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +158,7 @@ def forward(net: Net, p: Params, x: Array, out: Cache | None = None, output: boo
         c.x = x
     z1 = np.dot(x, p.W1.T, out=c.z1)  # z1 = x W1ᵀ + b1      Linear₁
     z1 += p.b1
-    net.f(z1, out=c.z2)  # z2 = f(z1)
+    net.f(z1, out=c.z2, zeros=c.zeros)  # z2 = f(z1)
     z3 = np.dot(c.z2, p.W2.T, out=c.z3)  # z3 = z2 W2ᵀ + b2   Linear₂
     z3 += p.b2
     if output:
@@ -163,17 +171,17 @@ def loss(net: Net, c: Cache, y: Array) -> Any:
     return net.loss.value(net.g, c.z3, y, c.y_hat)
 
 
-def backward(net: Net, p: Params, c: Cache, y: Array, out: Backprop | None = None,
-             have_dz3: bool = False) -> Backprop:
-    """The chain rule of SPEC.md, read bottom-up; batch gradients are sums over samples.
-
-    With ``out`` (buffers from ``Backprop.empty``) nothing is allocated. With ``have_dz3``,
-    ``out.dloss_dz3`` already holds ∂ℓ/∂z3 (training computes it beside ℓ, times η for plain SGD:
-    every derivative after it, and so the gradients, then carry η too)."""
+def backward(net: Net, p: Params, c: Cache, y: Array, out: Backprop | None = None) -> Backprop:
+    """∂ℓ/∂θ by the chain rule of the exercise (docs/exercise.md), read bottom-up from ∂ℓ/∂z3;
+    batch gradients are sums over samples. With ``out`` (``Backprop.empty``) nothing is allocated."""
     b = Backprop.empty(len(c.x), empty_grads(*p.shape, c.z1.dtype)) if out is None else out
+    net.loss.dloss_dz3(net.g, c.z3, c.y_hat, y, out=b.dloss_dz3)  # ∂ℓ/∂z3 = ∂ℓ/∂ŷ · ∂ŷ/∂z3
+    return backward_from_z3(net, p, c, b)
+
+
+def backward_from_z3(net: Net, p: Params, c: Cache, b: Backprop) -> Backprop:
+    """The chain below z3: from ∂ℓ/∂z3 in ``b.dloss_dz3`` to every ∂ℓ/∂θ, written into ``b``."""
     d, dz3, dz2, dz1 = b.grads, b.dloss_dz3, b.dloss_dz2, b.dloss_dz1
-    if not have_dz3:
-        net.loss.dloss_dz3(net.g, c.z3, c.y_hat, y, out=dz3)  # ∂ℓ/∂z3 = ∂ℓ/∂ŷ · ∂ŷ/∂z3
     np.dot(c.z2.T, dz3, out=d.W2.T)  # ∂ℓ/∂W2 = Σ (∂ℓ/∂z3)ᵀ z2ᵀ, written as its transpose z2ᵀ ∂ℓ/∂z3
     np.dot(b.ones, dz3, out=d.b2)  # ∂ℓ/∂b2 = Σ ∂ℓ/∂z3
     np.dot(dz3, p.W2, out=dz2)  # ∂ℓ/∂z2 = ∂ℓ/∂z3 · W2

@@ -1,8 +1,9 @@
 """Stochastic gradient descent on the two-layer network (pure numpy).
 
-Each step is SPEC.md's loop: ŷ = model(x); ℓ = loss(ŷ, y); backward; θ ← θ − η ∂ℓ/∂θ, with
-momentum, Nesterov and L2 weight decay as in ``torch.optim.SGD``. The forward and backward passes
-are the core's own (model.forward, model.backward), run into buffers allocated once. All
+Each step is the exercise's loop: ŷ = model(x); ℓ = loss(ŷ, y); backward; θ ← θ − η ∂ℓ/∂θ, with
+momentum, Nesterov and L2 weight decay as in ``torch.optim.SGD``. The forward pass and the chain
+below z3 are the core's own (model.forward, model.backward_from_z3), run into buffers allocated
+once; ℓ and ∂ℓ/∂z3 come from the speed path of fused.py, with η folded in for plain SGD. All
 parameters live in one flat vector θ (W1, b1, W2, b2 are views into it), and so do their gradients.
 """
 
@@ -18,7 +19,8 @@ from ..config.schema import TrainConfig
 from ..core.activations import Array
 from ..core.diagnostics import update_ratio
 from ..core.explain import Explanation
-from ..core.model import Backprop, Cache, Grads, Net, Params, backward, forward, loss
+from ..core.model import Backprop, Cache, Grads, Net, Params, backward_from_z3, forward, loss
+from .fused import value_and_dz3
 
 
 class SGD:
@@ -47,7 +49,7 @@ class SGD:
         self.work = np.empty_like(self.theta) if cfg.momentum or cfg.weight_decay else None
         self._fold_lr = not (cfg.momentum or cfg.weight_decay)  # then θ ← θ − (η ∂ℓ/∂θ) in one pass
         # forward's buffers; their x is each step's batch
-        self._cache = Cache.empty(np.empty((batch, 0), dtype=self.dtype), m, K, self.dtype, net.g)
+        self._cache = Cache.empty(np.empty((batch, 0), dtype=self.dtype), m, K, self.dtype, net.g, zeros=True)
         self._backprop = Backprop.empty(batch, grads)
         self._batch = batch
         self._fused = net.loss.fused(net.g)  # ℓ and ∂ℓ/∂z3 come from z3 alone: ŷ is computed only if asked for
@@ -95,11 +97,11 @@ class SGD:
         c = forward(self.net, self.live, x, out=self._cache if full else self._cache.rows(b), output=not self._fused)
         bp = self._backprop if full else self._backprop.rows(b)
         # plain SGD backpropagates η·∂ℓ/∂z3 (η applied with the reduction's ÷ N), so that grad holds η ∂ℓ/∂θ
-        loss, _ = self.net.loss.value_and_dz3(self.net.g, c.z3, y, c.y_hat, out=bp.dloss_dz3, one_hot=self.one_hot,
+        loss, _ = value_and_dz3(self.net.loss, self.net.g, c.z3, y, c.y_hat, out=bp.dloss_dz3, one_hot=self.one_hot,
                                               scale=lr if self._fold_lr else 1.0)
         if not math.isfinite(loss):
             return loss
-        backward(self.net, self.live, c, y, out=bp, have_dz3=True)
+        backward_from_z3(self.net, self.live, c, bp)  # the core's chain below z3: ∂ℓ/∂θ (η ∂ℓ/∂θ with η folded)
         if self._fold_lr:
             np.subtract(self.theta, self.grad, out=self.theta)
         else:
