@@ -4,34 +4,16 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 import typer.exceptions
 from rich.console import Console
 from rich.markup import escape
 
+from . import options as opt
 from .console import err_console, error_line, reported
-from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_MISMATCH, TwonetError
-from .options import (
-    BestOpt,
-    ConfigOpt,
-    DType,
-    EvaluateInputOpt,
-    GradsOpt,
-    InputOpt,
-    JsonOpt,
-    LrOpt,
-    OutDirOpt,
-    ParamsOpt,
-    PlotOpt,
-    PredictInputOpt,
-    PredictOutOpt,
-    RunOpt,
-    SetOpt,
-    SweepOpt,
-    TargetOpt,
-)
+from .errors import EXIT_BAD_INPUT, EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_MISMATCH, TwonetError
 
 EXIT_CODES = (
     "Exit codes: 0 success · 1 a check found a mismatch (or training diverged) · "
@@ -69,13 +51,10 @@ def main(
 
 @app.command(epilog=EXIT_CODES)
 def grads(
-    config_: ConfigOpt = None, input_: InputOpt = None, target: TargetOpt = None, params: ParamsOpt = None,
-    set_: SetOpt = None, run: RunOpt = None, best: BestOpt = False, json_: JsonOpt = False,
-    precision: Annotated[int, typer.Option(min=0, max=17, help="Digits after the decimal point.")] = 6,
-    max_size: Annotated[int, typer.Option(min=1, max=10**9, help="Elide arrays with more entries than this.")] = 64,
-    full: Annotated[bool, typer.Option("--full", help="Show diagonal Jacobians as full matrices.")] = False,
-    sample: Annotated[int, typer.Option(min=0, help="Which sample of a batch the per-sample tables show.")] = 0,
-    lr: LrOpt = None,
+    config_: opt.ConfigOpt = None, input_: opt.InputOpt = None, target: opt.TargetOpt = None,
+    params: opt.ParamsOpt = None, set_: opt.SetOpt = None, run: opt.RunOpt = None, best: opt.BestOpt = False,
+    json_: opt.JsonOpt = False, precision: opt.PrecisionOpt = 6, max_size: opt.MaxSizeOpt = 64,
+    full: opt.FullOpt = False, sample: opt.SampleOpt = 0, lr: opt.LrOpt = None,
 ) -> None:
     """Show one forward and backward pass: z1, z2, z3, ŷ, the loss, every Jacobian and gradient."""
     from . import load
@@ -110,15 +89,10 @@ def grads(
 
 @app.command(epilog=EXIT_CODES)
 def check(
-    config_: ConfigOpt = None, grads: GradsOpt = None, input_: InputOpt = None, target: TargetOpt = None,
-    params: ParamsOpt = None, set_: SetOpt = None, run: RunOpt = None, best: BestOpt = False,
-    dtype: Annotated[DType, typer.Option(help="Run the whole check in this precision.")] = DType.float64,
-    steps: Annotated[bool, typer.Option("--steps", help="Also print the central-difference error against "
-                                        "the step size h (the truncation/rounding U-curve).")] = False,
-    batch: Annotated[int, typer.Option(min=1, max=100_000, help="Size of the random batch used when there is "
-                                       "no --input and the config has no example.")] = 8,
-    failures: Annotated[int, typer.Option(min=0, help="Failing entries listed per parameter.")] = 3,
-    json_: JsonOpt = False,
+    config_: opt.ConfigOpt = None, grads: opt.GradsOpt = None, input_: opt.InputOpt = None,
+    target: opt.TargetOpt = None, params: opt.ParamsOpt = None, set_: opt.SetOpt = None, run: opt.RunOpt = None,
+    best: opt.BestOpt = False, dtype: opt.DTypeOpt = opt.DType.float64, steps: opt.StepsOpt = False,
+    batch: opt.BatchOpt = 8, failures: opt.FailuresOpt = 3, json_: opt.JsonOpt = False,
 ) -> None:
     """Check every gradient entry against the complex step and central differences; name what is wrong."""
     import numpy as np
@@ -152,15 +126,10 @@ def check(
 
 @app.command(epilog=EXIT_CODES)
 def train(
-    config_: ConfigOpt = None, set_: SetOpt = None,
-    print_config: Annotated[bool, typer.Option("--print-config", help="Print the resolved config and exit.")] = False,
-    out: OutDirOpt = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite a run already in --out.")] = False,
-    params: Annotated[Optional[str], typer.Option("--params", "-p", metavar="FILE", show_default=False,
-                      help="Start from W1, b1, W2, b2 in a .npz/.json/.yaml file.")] = None,
-    json_: Annotated[bool, typer.Option("--json", help="Print a JSON summary to stdout instead of tables.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    plot: PlotOpt = None, sweep: SweepOpt = None,
+    config_: opt.ConfigOpt = None, set_: opt.SetOpt = None, print_config: opt.PrintConfigOpt = False,
+    out: opt.OutDirOpt = None, force: opt.ForceOpt = False, params: opt.StartParamsOpt = None,
+    json_: opt.TrainJsonOpt = False, quiet: opt.QuietOpt = False, plot: opt.PlotOpt = None,
+    sweep: opt.SweepOpt = None,
 ) -> None:
     """Train with SGD on the config's data, showing progress; save the run with --out."""
     from . import load, runner
@@ -194,8 +163,8 @@ def train(
 
 @app.command(epilog=EXIT_CODES)
 def predict(
-    input_: PredictInputOpt, run: RunOpt = None, best: BestOpt = False, config_: ConfigOpt = None,
-    params: ParamsOpt = None, set_: SetOpt = None, out: PredictOutOpt = None,
+    input_: opt.PredictInputOpt, run: opt.RunOpt = None, best: opt.BestOpt = False, config_: opt.ConfigOpt = None,
+    params: opt.ParamsOpt = None, set_: opt.SetOpt = None, out: opt.PredictOutOpt = None,
 ) -> None:
     """Predict ŷ (and the class label of a classifier) for new rows, with the run's preprocessing."""
     from . import load
@@ -221,8 +190,9 @@ def predict(
 
 @app.command(epilog=EXIT_CODES)
 def evaluate(
-    input_: EvaluateInputOpt = None, target: TargetOpt = None, run: RunOpt = None, best: BestOpt = False,
-    config_: ConfigOpt = None, params: ParamsOpt = None, set_: SetOpt = None, json_: JsonOpt = False,
+    input_: opt.EvaluateInputOpt = None, target: opt.TargetOpt = None, run: opt.RunOpt = None,
+    best: opt.BestOpt = False, config_: opt.ConfigOpt = None, params: opt.ParamsOpt = None, set_: opt.SetOpt = None,
+    json_: opt.JsonOpt = False,
 ) -> None:
     """Score a trained network on labelled rows: accuracy, per-class precision/recall/F1, the
     confusion matrix and log-loss for classifiers; R², MAE, RMSE for regression."""
@@ -287,8 +257,11 @@ def run() -> None:
     try:
         code = app(prog_name="twonet", standalone_mode=False)
         sys.stdout.flush()
-    except OSError as e:  # stdout is full (/dev/full), or a pipe closed early
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to write there
+    except BrokenPipeError:  # the reader of stdout stopped early, at the last flush
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_BROKEN_PIPE
+    except OSError as e:  # stdout is full (/dev/full)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         error_line(f"cannot write the output: {e.strerror or e}")
         code = EXIT_BAD_INPUT
     except typer.exceptions.TyperException as e:  # Typer's usage errors (bad option, bad value)

@@ -4,6 +4,7 @@ place where twonet's exceptions become an exit code."""
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from .errors import TwonetError
+from .errors import EXIT_BROKEN_PIPE, TwonetError
 
 if not os.environ.get("COLUMNS", "1").isdigit() or os.environ.get("COLUMNS") == "0":
     del os.environ["COLUMNS"]  # COLUMNS=0 or junk: let rich measure the terminal (or take 80)
@@ -29,6 +30,9 @@ def reported() -> Iterator[None]:
     except TwonetError as e:
         error_line(str(e))
         raise typer.Exit(e.exit_code) from None
+    except BrokenPipeError:  # the reader of stdout stopped early (`| head`): quiet, as shell tools are
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to write there
+        raise typer.Exit(EXIT_BROKEN_PIPE) from None
 
 
 def error_line(message: str) -> None:

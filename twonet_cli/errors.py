@@ -10,6 +10,7 @@ from pathlib import Path
 EXIT_OK = 0
 EXIT_MISMATCH = 1  # a check found a mismatch, or training diverged
 EXIT_BAD_INPUT = 2  # usage, config, data or shape error
+EXIT_BROKEN_PIPE = 141  # stdout closed by its reader (`twonet predict ... | head`): 128 + SIGPIPE, no message
 EXIT_INTERRUPTED = 130  # Ctrl-C, after saving what was reached (the shell's 128 + SIGINT); SIGTERM 143, SIGHUP 129
 
 

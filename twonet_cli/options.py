@@ -82,3 +82,21 @@ class DType(str, Enum):
 
     float64 = "float64"
     float32 = "float32"
+
+
+PrecisionOpt = Annotated[int, typer.Option(min=0, max=17, help="Digits after the decimal point.")]
+MaxSizeOpt = Annotated[int, typer.Option(min=1, max=10**9, help="Elide arrays with more entries than this.")]
+FullOpt = Annotated[bool, typer.Option("--full", help="Show diagonal Jacobians as full matrices.")]
+SampleOpt = Annotated[int, typer.Option(min=0, help="Which sample of a batch the per-sample tables show.")]
+DTypeOpt = Annotated[DType, typer.Option(help="Run the whole check in this precision.")]
+StepsOpt = Annotated[bool, typer.Option("--steps", help="Also print the central-difference error against "
+                                          "the step size h (the truncation/rounding U-curve).")]
+BatchOpt = Annotated[int, typer.Option(min=1, max=100_000, help="Size of the random batch used when there is "
+                                         "no --input and the config has no example.")]
+FailuresOpt = Annotated[int, typer.Option(min=0, help="Failing entries listed per parameter.")]
+PrintConfigOpt = Annotated[bool, typer.Option("--print-config", help="Print the resolved config and exit.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite a run already in --out.")]
+StartParamsOpt = Annotated[Optional[str], typer.Option("--params", "-p", metavar="FILE", show_default=False,
+                  help="Start from W1, b1, W2, b2 in a .npz/.json/.yaml file.")]
+TrainJsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON summary to stdout instead of tables.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]

@@ -93,6 +93,8 @@ class TableWriter:
                 case _:
                     self._json.extend(self._json_rows(block, labels))
         except OSError as e:
+            if self.path is None:  # stdout: the command line's edge reports it (a closed pipe, a full device)
+                raise
             raise OutputError(f"{self.where}: cannot write: {e.strerror or e}") from None
 
     @staticmethod
