@@ -1,4 +1,4 @@
-"""An independent reference: SPEC.md's formulas written out per sample, with explicit matrices.
+"""An independent reference: docs/exercise.md's formulas written out per sample, with explicit matrices.
 
 Nothing here imports twonet's core. It is deliberately naive (loops over samples, full Jacobian
 matrices, textbook formulas without stability tricks), valid for the moderate values the tests
@@ -13,7 +13,7 @@ import numpy as np
 
 Array = Any
 ELEMENTWISE = ("identity", "relu", "leaky_relu", "tanh", "sigmoid", "softplus")
-# Every f × g × loss that SPEC.md allows: any g with MSE, σ with BCE, softmax with CE.
+# Every f × g × loss that docs/exercise.md allows: any g with MSE, σ with BCE, softmax with CE.
 OUTPUTS = [(g, "mse") for g in (*ELEMENTWISE, "softmax")] + [("sigmoid", "bce"), ("softmax", "cross_entropy")]
 SCALE, SLOPE = 5.0, 0.1  # the ReLU scale and leaky slope the tests use
 
@@ -38,7 +38,7 @@ def act(name: str, z: Array) -> Array:
 
 
 def jac(name: str, z: Array, a: Array) -> Array:
-    """SPEC.md's Jacobian table: ∂a/∂z as a full matrix for one sample."""
+    """docs/exercise.md's Jacobian table: ∂a/∂z as a full matrix for one sample."""
     d = len(z)
     if name == "softmax":
         return np.diag(a) - np.outer(a, a)
@@ -46,7 +46,7 @@ def jac(name: str, z: Array, a: Array) -> Array:
         "identity": np.ones(d),
         "relu": np.array([SCALE if v.real > 0 else 0.0 for v in z]),  # Mᵢᵢ = c·[z1ᵢ > 0]
         "leaky_relu": np.array([1.0 if v.real > 0 else SLOPE for v in z]),
-        # SPEC.md's 1 − z2ᵢ² and ŷᵢ(1 − ŷᵢ), written as sech²(z) and σ(z)σ(−z): the same numbers,
+        # docs/exercise.md's 1 − z2ᵢ² and ŷᵢ(1 − ŷᵢ), written as sech²(z) and σ(z)σ(−z): the same numbers,
         # without the cancellation that 1 − a loses as a → 1 (tests/test_exercise.py checks the
         # literal forms on unsaturated values)
         "tanh": 1 / np.cosh(z) ** 2,
@@ -79,7 +79,7 @@ def divisor(loss: str, reduction: str, B: int, K: int) -> int:
 
 
 def dloss_dyhat(loss: str, y_hat: Array, y: Array, N: int) -> Array:
-    """V, SPEC.md's ∂ℓ/∂ŷ row for one sample, divided by the reduction's N."""
+    """V, docs/exercise.md's ∂ℓ/∂ŷ row for one sample, divided by the reduction's N."""
     if loss == "mse":
         return 2 * (y_hat - y) / N
     if loss == "bce":
@@ -101,7 +101,7 @@ def total_loss(f: str, g: str, loss: str, reduction: str, W1: Array, b1: Array, 
 
 def backprop(f: str, g: str, loss: str, reduction: str, W1: Array, b1: Array, W2: Array, b2: Array,
              X: Array, Y: Array) -> dict[str, Any]:
-    """SPEC.md's backward pass with explicit Jacobian matrices, summed over samples.
+    """docs/exercise.md's backward pass with explicit Jacobian matrices, summed over samples.
 
     Beside each derivative, ``bound[name]`` runs the same chain on the absolute values of every
     term (|V|·|P|, |W2|, |M|, ...): the componentwise scale that rounding errors are relative to.

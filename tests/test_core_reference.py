@@ -1,6 +1,6 @@
-"""Every f × g × loss × reduction of SPEC.md against an independent reference, in float64.
+"""Every f × g × loss × reduction of docs/exercise.md against an independent reference, in float64.
 
-Three oracles, none of them twonet's own output: SPEC.md's per-sample formulas with explicit
+Three oracles, none of them twonet's own output: docs/exercise.md's per-sample formulas with explicit
 Jacobian matrices (tests/reference.py), the complex step on that reference's loss (exact to
 rounding), and central differences (a cruder, fully independent check).
 """

@@ -1,6 +1,6 @@
-"""The four setups of SPEC.md, on the shipped configs, with small explicit weights.
+"""The four setups of docs/exercise.md, on the shipped configs, with small explicit weights.
 
-Expected values are worked out by hand (regression, in exact binary fractions) or from SPEC.md's
+Expected values are worked out by hand (regression, in exact binary fractions) or from docs/exercise.md's
 Jacobian formulas evaluated with Python's ``math`` on scalars, never from twonet's output.
 """
 
@@ -51,7 +51,7 @@ def test_regression_by_hand() -> None:
 
 
 def _check_by_formulas(name: str, p: Params, x: list[float], y: list[float], f: str) -> None:
-    """Setups 2–4 for one sample: SPEC.md's M, P, V and the chain, computed with math on scalars."""
+    """Setups 2–4 for one sample: docs/exercise.md's M, P, V and the chain, computed with math on scalars."""
     net = setup(name)
     K = len(y)
     z1 = [sum(p.W1[i, k] * x[k] for k in range(len(x))) + p.b1[i] for i in range(len(p.b1))]
@@ -77,7 +77,7 @@ def _check_by_formulas(name: str, p: Params, x: list[float], y: list[float], f: 
     tol = dict(rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(c.y_hat[0], yh, **tol)
     np.testing.assert_allclose(loss(net, c, Y), ell, **tol)
-    np.testing.assert_allclose(as_matrix(j.dz2_dz1[0]), np.diag(M), **tol)  # diagonal, with SPEC.md's entries
+    np.testing.assert_allclose(as_matrix(j.dz2_dz1[0]), np.diag(M), **tol)  # diagonal, with docs/exercise.md's entries
     np.testing.assert_allclose(as_matrix(j.dyhat_dz3[0]), np.diag(P), **tol)
     np.testing.assert_allclose(j.dloss_dyhat[0], V, **tol)
     np.testing.assert_allclose(b.dloss_dz3[0], dz3, **tol)
@@ -120,7 +120,7 @@ def test_classification_relu_with_a_unit_exactly_at_the_kink() -> None:
 
 @pytest.mark.parametrize("name", ["regression", "classification-mse", "classification-bce", "classification-relu"])
 def test_shipped_setups_are_the_exercise(name: str) -> None:
-    """The shipped configs are SPEC.md's table: f, g, loss and reduction."""
+    """The shipped configs are docs/exercise.md's table: f, g, loss and reduction."""
     net = setup(name)
     expected = {
         "regression": ("relu", 5.0, "identity", "mse", "sum"),

@@ -1,4 +1,4 @@
-"""Numerical care (SPEC.md): huge logits give finite values, exact limits, and no numpy warnings.
+"""Numerical care (docs/exercise.md): huge logits give finite values, exact limits, and no numpy warnings.
 
 pytest runs with warnings as errors (pyproject.toml), so any overflow warning fails these tests.
 """

@@ -17,7 +17,8 @@ from .errors import EXIT_BAD_INPUT, EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_MIS
 
 EXIT_CODES = (
     "Exit codes: 0 success · 1 a check found a mismatch (or training diverged) · "
-    "2 bad input (usage, config, data, shapes), with one line on stderr · 130 interrupted."
+    "2 bad input (usage, config, data, shapes), with one line on stderr · 130 interrupted · "
+    "141 stdout closed early."
 )
 MAX_FULL = 4096  # --full shows ∂z2/∂z1 as a matrix for layers up to this size
 

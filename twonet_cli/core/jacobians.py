@@ -1,4 +1,4 @@
-"""The local Jacobians of SPEC.md, per sample: ∂z2/∂z1, ∂ŷ/∂z3 and ∂ℓ/∂ŷ (pure numpy).
+"""The local Jacobians of docs/exercise.md, per sample: ∂z2/∂z1, ∂ŷ/∂z3 and ∂ℓ/∂ŷ (pure numpy).
 
 Elementwise functions have diagonal Jacobians and are kept as their diagonals (B, d); a full
 (d, d) matrix is built only for the sample a reader asks to see. Softmax is the one full case.

@@ -146,7 +146,7 @@ def formula(fn: Activation, out: str, inp: str, sym: str) -> str:
 
 
 def dloss_dyhat_formula(e: Explanation) -> str:
-    """SPEC.md's formula for ∂ℓ/∂ŷ, with the reduction's ÷ N."""
+    """docs/exercise.md's formula for ∂ℓ/∂ŷ, with the reduction's ÷ N."""
     loss = e.net.loss
     per = {"mse": "V = 2 (ŷ − y)ᵀ", "bce": "Vᵢ = (1 − yᵢ)/(1 − ŷᵢ) − yᵢ/ŷᵢ", "cross_entropy": "Vᵢ = −yᵢ / ŷᵢ"}
     return f"{per[loss.name]}, ÷ N" if loss.reduction == "mean" else per[loss.name]
