@@ -328,3 +328,117 @@ def test_predict_and_evaluate_refuse_a_truncated_npy_in_one_line(truncated: dict
                      "--set", "train.epochs=2")
     line = bad(command, "--run", str(runs), "-x", str(truncated[name]), stdout_empty=False)
     assert f"{name}.npy" in line, line
+
+
+# --- the same kinds, beyond the cases reported ---------------------------------------------------
+
+
+def test_text_in_a_feature_column_names_the_row_and_cell(tmp_path: Path) -> None:
+    """Text is allowed as class labels, not as a feature: the row and the cell are named."""
+    data = write_csv(tmp_path / "d.csv", ["a", "b", "kind"], [["1.5", "2", "x"], ["0.5", "oops", "y"],
+                                                              ["1", "1", "x"], ["2", "0", "y"]])
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"model: {{hidden: 3, f: tanh, g: softmax}}\nloss: {{name: cross_entropy}}\n"
+                   f"data: {{source: {data.name}, target: kind, val_fraction: 0}}\ntrain: {{epochs: 1}}\n")
+    line = bad("train", "-c", str(cfg), "--quiet")
+    assert "data row 2" in line and "'oops' is not a number" in line, line
+
+
+def test_an_unread_text_column_is_left_alone(tmp_path: Path) -> None:
+    """A column the network does not read (a name, an id) may hold text."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(40, 2))
+    rows = [[f"item{i}", repr(float(a)), repr(float(b)), "pos" if a + b > 0 else "neg"] for i, (a, b) in enumerate(x)]
+    data = write_csv(tmp_path / "d.csv", ["name", "a", "b", "sign"], rows)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"model: {{hidden: 4, f: tanh, g: sigmoid}}\nloss: {{name: bce}}\n"
+                   f"data: {{source: {data.name}, features: [a, b], target: sign}}\ntrain: {{epochs: 2}}\n")
+    doc = json.loads(ok("train", "-c", str(cfg), "--quiet", "--json", "--out", str(tmp_path / "run")).stdout)
+    assert doc["stopped"] == "done"
+    prep = json.loads((tmp_path / "run" / "preprocessing.json").read_text())
+    assert prep["labels"] == ["neg", "pos"] and prep["feature_names"] == ["a", "b"]
+    out = ok("predict", "--run", str(tmp_path / "run"), "-x", str(data)).stdout.splitlines()
+    assert out[0] == "y_hat,label" and len(out) == 41 and {r.rsplit(",", 1)[1] for r in out[1:]} <= {"neg", "pos"}
+
+
+def test_npz_string_labels_train_and_predict_in_their_names(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(60, 2))
+    y = np.where(x[:, 0] > 0, "right", "left")
+    np.savez(tmp_path / "d.npz", x=x, y=y)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("model: {hidden: 4, f: tanh, g: softmax}\nloss: {name: cross_entropy}\n"
+                   "data: {source: d.npz}\ntrain: {epochs: 30, lr: 0.2}\n")
+    ok("train", "-c", str(cfg), "--quiet", "--out", str(tmp_path / "run"))
+    np.save(tmp_path / "x.npy", x)
+    rows = ok("predict", "--run", str(tmp_path / "run"), "-x", str(tmp_path / "x.npy")).stdout.splitlines()[1:]
+    labels = [r.rsplit(",", 1)[1] for r in rows]
+    assert set(labels) <= {"left", "right"} and np.mean(np.array(labels) == y) > 0.8
+
+
+def test_a_run_with_text_labels_refuses_a_numbers_only_npy_output(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(30, 2))
+    data = write_csv(tmp_path / "d.csv", ["a", "b", "pet"],
+                     [[repr(float(a)), repr(float(b)), "cat" if a > 0 else "dog"] for a, b in x])
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"model: {{hidden: 3, f: tanh, g: sigmoid}}\nloss: {{name: bce}}\n"
+                   f"data: {{source: {data.name}}}\ntrain: {{epochs: 1}}\n")
+    ok("train", "-c", str(cfg), "--quiet", "--out", str(tmp_path / "run"))
+    line = bad("predict", "--run", str(tmp_path / "run"), "-x", str(data), "--out", str(tmp_path / "p.npy"))
+    assert "text" in line and ".csv or .json" in line and not (tmp_path / "p.npy").exists()
+    ok("predict", "--run", str(tmp_path / "run"), "-x", str(data), "--out", str(tmp_path / "p.json"))
+    doc = json.loads((tmp_path / "p.json").read_text())
+    assert doc["columns"] == ["y_hat", "label"] and {r[1] for r in doc["rows"]} <= {"cat", "dog"}
+
+
+@pytest.mark.parametrize("sets,sweep", [(["model.f.name=tanh"], "model.f=relu,sigmoid"),
+                                        (["model.f=tanh"], "model.f.scale=1,2")])
+def test_a_swept_key_also_set_by_set_is_refused(sets: list[str], sweep: str) -> None:
+    args = [a for s in sets for a in ("--set", s)]
+    line = bad("train", "-c", "classification-bce", *args, "--sweep", sweep, "--quiet")
+    assert "--set" in line and sweep.split("=")[0] in line, line
+
+
+def test_sweep_print_config_prints_every_run_and_trains_nothing(tmp_path: Path) -> None:
+    out = ok("train", "-c", "classification-bce", "--sweep", "model.f=tanh,relu", "--print-config",
+             "--out", str(tmp_path / "s")).stdout
+    assert out.count("# run ") == 2 and "name: tanh" in out and "name: relu" in out
+    assert not (tmp_path / "s").exists()
+
+
+def test_r2_has_one_definition_in_training_and_evaluate(tmp_path: Path) -> None:
+    """The R² training reports on its test file equals evaluate's on the same file, and both equal
+    1 − SSE/SST computed here from predict's output."""
+    rng = np.random.default_rng(6)
+    x = rng.uniform(-2, 2, size=(120, 2))
+    y = np.sin(x[:, 0]) + 0.5 * x[:, 1]
+    write_csv(tmp_path / "tr.csv", ["a", "b", "y"], [[repr(float(v)) for v in r] for r in np.c_[x[:80], y[:80]]])
+    test = write_csv(tmp_path / "te.csv", ["a", "b", "y"], [[repr(float(v)) for v in r] for r in np.c_[x[80:], y[80:]]])
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("model: {hidden: 8, f: tanh}\nloss: {name: mse}\ndata: {source: tr.csv, test: te.csv}\n"
+                   "train: {epochs: 20, lr: 0.05}\n")
+    doc = json.loads(ok("train", "-c", str(cfg), "--quiet", "--json", "--out", str(tmp_path / "run")).stdout)
+    scores = json.loads(ok("evaluate", "--run", str(tmp_path / "run"), "-x", str(test), "--json").stdout)
+    y_hat = np.array([float(r) for r in ok("predict", "--run", str(tmp_path / "run"), "-x", str(test))
+                      .stdout.splitlines()[1:]])
+    truth = y[80:]
+    r2 = 1 - ((truth - y_hat) ** 2).sum() / ((truth - truth.mean()) ** 2).sum()
+    assert doc["test"]["metric"] == pytest.approx(r2, rel=1e-12)
+    assert scores["r2"] == pytest.approx(r2, rel=1e-12)
+
+
+def test_predict_into_a_pipe_closed_early_ends_quietly(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    rows = tmp_path / "many.csv"
+    rows.write_text("".join(f"{i / 1000},{i / 2000}\n" for i in range(30000)))
+    p = subprocess.Popen([sys.executable, "-m", "twonet_cli", "predict", "-c", "regression", "-x", str(rows)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout is not None and p.stderr is not None
+    assert p.stdout.readline().startswith(b"y_hat")
+    p.stdout.close()
+    err = p.stderr.read()
+    p.stderr.close()
+    assert p.wait(timeout=60) == 141 and err == b""
