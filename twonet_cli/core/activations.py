@@ -135,7 +135,17 @@ def _copy(value: Any, out: Array | None) -> Array:
 # gradient check); derivatives are of real z only (the complex step differentiates values).
 
 
-class Identity:
+class Function:
+    """What each function class below states of itself (its defaults here)."""
+
+    elementwise = True  # a diagonal Jacobian (all but softmax)
+    kink = False  # the derivative jumps at z = 0
+    saturates = False  # f′ vanishes for large |z| (σ, tanh)
+    can_die = False  # a unit can stop passing gradient on every row (ReLU-like)
+    lipschitz = 1.0  # the largest |f′| (ReLU's and leaky ReLU's depend on their parameter)
+
+
+class Identity(Function):
     """f(z) = z;  f′(z) = 1."""
 
     label = "identity"
@@ -151,7 +161,7 @@ class Identity:
         return np.ones_like(z) if out is None else _copy(1, out)
 
 
-class ReLU:
+class ReLU(Function):
     """f(z) = c·max(0, z);  f′(z) = c·[z > 0], 0 at the kink as in PyTorch."""
 
     kink = True
@@ -183,7 +193,7 @@ class ReLU:
         return d
 
 
-class LeakyReLU:
+class LeakyReLU(Function):
     """f(z) = z for z > 0, slope·z otherwise;  f′(z) = 1 for z > 0, slope otherwise."""
 
     kink = True
@@ -205,7 +215,7 @@ class LeakyReLU:
         return _copy(np.where(z > 0, 1.0, f.slope), out)
 
 
-class Tanh:
+class Tanh(Function):
     """f(z) = tanh z;  f′(z) = 1 − a², computed as 4e/(1 + e)² with e = exp(−2|z|): no cancellation as |a| → 1."""
 
     label = "tanh"
@@ -224,7 +234,7 @@ class Tanh:
         return d
 
 
-class Sigmoid:
+class Sigmoid(Function):
     """f(z) = σ(z);  f′(z) = a (1 − a) = σ(z)·σ(−z), computed as e/(1 + e)² with e = exp(−|z|): exact as a → 1."""
 
     label = "σ"
@@ -242,7 +252,7 @@ class Sigmoid:
         return _bell(z, 1.0, out)
 
 
-class Softplus:
+class Softplus(Function):
     """f(z) = log(1 + eᶻ);  f′(z) = σ(z)."""
 
     label = "softplus"
@@ -258,7 +268,7 @@ class Softplus:
         return sigmoid(z, out)
 
 
-class Softmax:
+class Softmax(Function):
     """a = exp(z − max) / Σ exp(z − max) along the last axis;  ∂a/∂z = diag(a) − a aᵀ (full: see ``vjp``)."""
 
     label = "softmax"
@@ -286,7 +296,7 @@ class Softmax:
         return np.multiply(a, upstream * rest / S - _others(upstream * a), out=out)
 
 
-FUNCTIONS: dict[str, Any] = {"identity": Identity, "relu": ReLU, "leaky_relu": LeakyReLU, "tanh": Tanh,
+FUNCTIONS: dict[str, type[Function]] = {"identity": Identity, "relu": ReLU, "leaky_relu": LeakyReLU, "tanh": Tanh,
                              "sigmoid": Sigmoid, "softplus": Softplus, "softmax": Softmax}
 
 
@@ -299,29 +309,29 @@ class Activation:
     slope: float = 0.01
 
     @cached_property
-    def function(self) -> Any:
+    def function(self) -> Any:  # the class: its value and derivative are static methods of varying shapes
         """The class holding this function's value and derivative."""
         return FUNCTIONS[self.name]
 
     @property
     def elementwise(self) -> bool:
         """True when the Jacobian is diagonal (every function but softmax)."""
-        return bool(getattr(self.function, "elementwise", True))
+        return self.function.elementwise
 
     @property
     def has_kink(self) -> bool:
         """True where the derivative jumps at z = 0 (finite differences are no reference there)."""
-        return bool(getattr(self.function, "kink", False))
+        return self.function.kink
 
     @property
     def saturates(self) -> bool:
         """True for σ and tanh, whose derivative vanishes for large |z| (vanishing gradients)."""
-        return bool(getattr(self.function, "saturates", False))
+        return self.function.saturates
 
     @property
     def can_die(self) -> bool:
         """True for ReLU-like functions, whose units can stop passing gradient on every row."""
-        return bool(getattr(self.function, "can_die", False))
+        return self.function.can_die
 
     @property
     def lipschitz(self) -> float:
@@ -330,7 +340,7 @@ class Activation:
             return abs(self.scale)
         if self.name == "leaky_relu":
             return max(1.0, self.slope)
-        return float(getattr(self.function, "lipschitz", 1.0))
+        return self.function.lipschitz
 
     def __call__(self, z: Array, out: Array | None = None, zeros: Array | None = None) -> Array:
         """The value a = f(z), shape of z; written into ``out`` if given (training's buffers; ReLU
