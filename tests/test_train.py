@@ -359,3 +359,24 @@ def test_best_npz_holds_the_best_epochs_parameters(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.stderr
     with np.load(tmp_path / "long" / "best.npz") as got, np.load(tmp_path / "short" / "params.npz") as want:
         assert all(np.array_equal(got[k], want[k]) for k in ("W1", "b1", "W2", "b2"))
+
+
+def test_fit_is_what_train_runs(tmp_path: Path) -> None:
+    """The one fit(): called directly, it reaches the parameters, test score and diagnostics that
+    `twonet train --json --out` reports and saves for the same config."""
+    from twonet_cli.train.fit import fit
+
+    sets = ["train.epochs=3", "data.n=120"]
+    cfg, _ = load_config("classification-bce", sets)
+    training, outcome = fit(cfg, tmp_path / "direct")
+    r = CliRunner().invoke(app, ["train", "-c", "classification-bce", *[a for s in sets for a in ("--set", s)],
+                                 "--quiet", "--json", "--out", str(tmp_path / "cli")])
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert outcome.reason == doc["stopped"] == "done"
+    assert training.history[-1].train_loss == doc["train_loss"]
+    d = training.final_diagnostics
+    assert d is not None and d.grad_W1 == doc["diagnostics"]["grad_norm_W1"]
+    for folder in ("direct", "cli"):
+        with np.load(tmp_path / folder / "params.npz") as saved:
+            np.testing.assert_array_equal(saved["W1"], training.current.W1)

@@ -176,7 +176,7 @@ def predict(
     with reported():
         if out is not None:
             check_out_file(out, "--out", TABLE_SUFFIXES)
-        model, _ = load.model_of(run, best, config_, set_, params)
+        model, _, _ = load.model_of(run, best, config_, set_, params)
         if out is not None and out.suffix.lower() == ".npy" and model.text_labels:
             raise TwonetError(f"--out: '{out}' would hold numbers only, and this network's class labels are text; "
                               "write a .csv or .json file")
@@ -204,10 +204,10 @@ def evaluate(
     from .ui.evaluate import evaluation
 
     with reported():
-        model, name = load.model_of(run, best, config_, set_, params)
+        model, name, cfg = load.model_of(run, best, config_, set_, params)
         if input_ is None and target is not None:
             raise TwonetError("--target: needs --input")
-        source = input_ if input_ is not None else load.evaluation_source(run, config_, set_)
+        source = input_ if input_ is not None else load.evaluation_source(cfg)
         stream = open_rows(source, "--input", model.prep.in_features if target is not None else None)
         targets = open_rows(target, "--target", 1) if target is not None else None
         report = scores(model, labelled(model, stream, targets))

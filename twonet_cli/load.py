@@ -62,7 +62,7 @@ def problem(run: Path | None, best: bool, config_: str | None, set_: list[str] |
     if run is None or input_ is None:
         cfg, path = config(run, best, config_, set_)
         return cfg, path, *load_problem(cfg, input_, target, _run_params(run, best, params), path)
-    model, _ = model_of(run, best, None, None, params)
+    model, _, _ = model_of(run, best, None, None, params)
     cfg, path = config(run, best, None, None)
     stream = open_rows(input_, "--input", model.prep.in_features)
     K, loss = model.K, cfg.loss.name
@@ -104,22 +104,22 @@ def check_problem(run: Path | None, best: bool, config_: str | None, set_: list[
 
 
 def model_of(run: Path | None, best: bool, config_: str | None, set_: list[str] | None,
-             params: str | None) -> tuple[Model, str]:
-    """The network to apply, and how to name it: a saved run, or a config (+ params), whose
-    preprocessing is fitted again on its data exactly as training did."""
+             params: str | None) -> tuple[Model, str, Config]:
+    """The network to apply, how to name it, and its config: a saved run, or a config (+ params),
+    whose preprocessing is fitted again on its data exactly as training did."""
     if run is not None:
         if config_ is not None or set_:
             raise TwonetError("--run: takes the run's own config; --config and --set cannot be combined with it")
         r = load_run(run, best)
         p = load_params(params, r.config.shape) if params else r.params
         prep = r.prep if r.prep is not None else _fitted_prep(r.config, None)
-        return Model(r.config.net(), p, prep), str(run)
+        return Model(r.config.net(), p, prep), str(run), r.config
     if best:
         raise TwonetError("--best: needs --run")
     opened = Opened()
     cfg, path = load_config(config_, set_ or (), opened)
     p = load_params(params, cfg.shape) if params else cfg.params()
-    return Model(cfg.net(), p, _fitted_prep(cfg, opened)), config_name(path)
+    return Model(cfg.net(), p, _fitted_prep(cfg, opened)), config_name(path), cfg
 
 
 def _fitted_prep(cfg: Config, opened: Opened | None) -> Preprocessing:
@@ -127,9 +127,8 @@ def _fitted_prep(cfg: Config, opened: Opened | None) -> Preprocessing:
     return from_config(cfg.data, n, K, cfg.loss.name, opened.get(cfg) if opened else None).prep
 
 
-def evaluation_source(run: Path | None, config_: str | None, set_: list[str] | None) -> str:
+def evaluation_source(cfg: Config) -> str:
     """The labelled rows `evaluate` scores without --input: the config's data.test."""
-    cfg = load_config(str(run / "config.yaml"))[0] if run is not None else load_config(config_, set_ or ())[0]
     if cfg.data.test is None:
         raise TwonetError("--input: needed (labelled rows to score), since the config has no data.test")
     return cfg.data.test
