@@ -313,25 +313,11 @@ class Activation:
         """The class holding this function's value and derivative."""
         return FUNCTIONS[self.name]
 
-    @property
-    def elementwise(self) -> bool:
-        """True when the Jacobian is diagonal (every function but softmax)."""
-        return self.function.elementwise
-
-    @property
-    def has_kink(self) -> bool:
-        """True where the derivative jumps at z = 0 (finite differences are no reference there)."""
-        return self.function.kink
-
-    @property
-    def saturates(self) -> bool:
-        """True for σ and tanh, whose derivative vanishes for large |z| (vanishing gradients)."""
-        return self.function.saturates
-
-    @property
-    def can_die(self) -> bool:
-        """True for ReLU-like functions, whose units can stop passing gradient on every row."""
-        return self.function.can_die
+    # what the function states of itself (Function's attributes)
+    elementwise = property(lambda self: self.function.elementwise, doc="A diagonal Jacobian (all but softmax).")
+    has_kink = property(lambda self: self.function.kink, doc="The derivative jumps at z = 0 (no finite differences).")
+    saturates = property(lambda self: self.function.saturates, doc="f′ vanishes for large |z| (σ, tanh).")
+    can_die = property(lambda self: self.function.can_die, doc="A unit can pass no gradient on every row (ReLU).")
 
     @property
     def lipschitz(self) -> float:
