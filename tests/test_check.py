@@ -28,7 +28,8 @@ from twonet_cli.data.sizes import load_config
 
 from . import reference as ref
 
-SHIPPED = ["regression", "classification-mse", "classification-bce", "classification-relu", "multiclass"]
+SHIPPED = ["regression", "classification-mse", "classification-bce", "classification-relu", "multiclass",
+           "saturated-start"]
 
 
 def problem(name: str, batch: int = 8, seed: int = 0) -> tuple[Net, Params, Any, Any]:

@@ -16,7 +16,8 @@ from twonet_cli.cli import app
 
 from . import reference as ref
 
-SHIPPED = ["regression", "classification-mse", "classification-bce", "classification-relu", "multiclass"]
+SHIPPED = ["regression", "classification-mse", "classification-bce", "classification-relu", "multiclass",
+           "saturated-start"]
 HAND = {"W1": [[1.0, 0.0], [0.0, -1.0]], "b1": [0.5, 0.5], "W2": [[2.0, 3.0]], "b2": [1.0]}  # test_exercise.py
 
 

@@ -14,7 +14,8 @@ from twonet_cli.data.sizes import load_config
 from twonet_cli.errors import ConfigError
 from twonet_cli.formats.text import MAX_ALIASES, MAX_DEPTH
 
-SHIPPED = ["regression", "classification-mse", "classification-bce", "classification-relu", "multiclass"]
+SHIPPED = ["regression", "classification-mse", "classification-bce", "classification-relu", "multiclass",
+           "saturated-start"]
 
 
 def write(tmp_path: Path, text: str) -> str:

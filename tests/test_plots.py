@@ -70,6 +70,19 @@ def test_train_plot_writes_a_png(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["run.png"]  # no temporary file left beside it
 
 
+@pytest.mark.parametrize("name,magic", [("notes/run.svg", b"<?xml"), ("notes/deeper/run.pdf", b"%PDF")])
+def test_plot_writes_svg_and_pdf_and_makes_a_missing_folder(tmp_path: Path, name: str, magic: bytes) -> None:
+    """For LaTeX notes: SVG and PDF by the suffix, into a folder made as `train --out` makes its own;
+    the same run draws the same bytes (no timestamps in the file)."""
+    files = []
+    for k in range(2):
+        target = tmp_path / str(k) / name
+        r = cli("-c", "classification-bce", "--set", "train.epochs=2", "--quiet", "--plot", str(target))
+        assert r.exit_code == 0, r.stderr
+        files.append(target.read_bytes())
+    assert files[0].startswith(magic) and files[0] == files[1]
+
+
 def test_sweep_plot_overlays_the_runs(tmp_path: Path) -> None:
     png = tmp_path / "sweep.png"
     r = cli("-c", "classification-bce", "--set", "train.epochs=3", "--sweep", "model.f=sigmoid,tanh,relu",
@@ -86,9 +99,9 @@ def test_a_2d_classifier_figure_names_every_panel() -> None:
     assert loss.get_xlabel() == "epoch" and {"validation"} <= set(legend_texts(loss))
     assert any(s.startswith("train") for s in legend_texts(loss))
     titled(fig, "accuracy")
-    titled(fig, "Gradient norms per layer")
+    titled(fig, "What reaches the first layer")
     titled(fig, "The input plane x")
-    assert len(titled(fig, "z1 = x W1ᵀ + b1 (Linear₁)")) == 2  # before and after
+    assert len(titled(fig, "z1 = W1 x + b1 (Linear₁)")) == 2  # before and after, in the exercise's notation
     assert len(titled(fig, "z2 = tanh(z1)")) == 2
     regions = titled(fig, "Decision regions")[0]
     assert {"class 0", "class 1", "train", "validation"} <= set(legend_texts(regions))
@@ -106,11 +119,14 @@ def test_the_curves_are_the_history() -> None:
     train_m, val_m = metric.get_lines()
     np.testing.assert_array_equal(train_m.get_ydata(), [e.train_metric for e in t.history])
     np.testing.assert_array_equal(val_m.get_ydata(), [e.metric for e in t.history])
-    grads = titled(fig, "Gradient norms")[0]
-    w1 = grads.get_lines()[0]
-    d = [e for e in t.history if e.grad_W1 is not None]
-    np.testing.assert_array_equal(w1.get_ydata(), [e.grad_W1 for e in d])
-    assert d[0].epoch == 1 and d[-1].epoch == t.history[-1].epoch
+    reach = titled(fig, "What reaches the first layer")[0]
+    kept, moved_1, moved_2 = reach.get_lines()
+    np.testing.assert_array_equal(kept.get_xdata(), [e.epoch for e in t.history])  # a gap, not a line, where
+    np.testing.assert_array_equal(kept.get_ydata(), [np.nan if e.kept is None else e.kept for e in t.history])
+    np.testing.assert_array_equal(moved_1.get_ydata(), [e.moved_1 for e in t.history])  # an epoch was not measured
+    np.testing.assert_array_equal(moved_2.get_ydata(), [e.moved_2 for e in t.history])
+    assert f"{t.history[-1].kept:.1%}" in reach.get_title()
+    assert t.history[0].kept is not None and t.history[-1].kept is not None  # the first and last always measured
 
 
 def test_linear1_keeps_lines_straight_and_the_plane_whole() -> None:
@@ -182,10 +198,13 @@ def test_regression_figure_fits_and_residuals() -> None:
 
 
 def test_a_2d_regression_shows_the_output_over_the_plane() -> None:
+    """Fewer, larger panels: with two inputs, ŷ over the plane shows the fit (no separate residual
+    row), so the figure is three rows of three, each panel with one thing to teach."""
     fig, _, _ = figure("regression", "train.epochs=3")
     titled(fig, "ŷ over the input plane")
-    titled(fig, "Residuals y − ŷ: their distribution")
+    assert not any("Residuals" in ax.get_title() for ax in fig.axes)
     assert len(titled(fig, "as Linear₂ reads it")) == 2
+    assert len([ax for ax in fig.axes if ax.get_title()]) == 9
 
 
 def test_sweep_figure_has_a_curve_per_run() -> None:
@@ -196,18 +215,20 @@ def test_sweep_figure_has_a_curve_per_run() -> None:
         runs.append((f"model.f={f}", t.history))
     fig = plots.sweep_figure("a sweep", runs, "classification")
     assert fig.get_suptitle() == "a sweep"
-    grad = titled(fig, "‖∂ℓ/∂W1‖")[0]
-    assert [ln.get_label() for ln in grad.get_lines()] == ["model.f=sigmoid", "model.f=tanh", "model.f=relu"]
-    units = titled(fig, "saturated")[0]
-    shares = {ln.get_label(): ln.get_ydata()[-1] for ln in units.get_lines()}
-    assert shares["model.f=tanh (saturated)"] >= 0.5 and shares["model.f=relu (dead)"] < 0.5
+    kept = titled(fig, "Gradient f lets through")[0]
+    assert [ln.get_label() for ln in kept.get_lines()] == ["model.f=sigmoid", "model.f=tanh", "model.f=relu"]
+    for line, (_, history) in zip(kept.get_lines(), runs, strict=True):  # the plot's data is history's
+        np.testing.assert_array_equal(line.get_ydata(), [np.nan if e.kept is None else e.kept for e in history])
+    moved = titled(fig, "Does W1 learn?")[0]
+    assert [ln.get_ydata()[-1] for ln in moved.get_lines()] == [h[-1].moved_1 for _, h in runs]
     loss = titled(fig, "Loss")[0]
     assert len(loss.get_lines()) == 6  # train and validation per run
     assert "At the last epoch" in [ax.get_title() for ax in fig.axes]
 
 
 def test_a_bad_plot_path_is_refused_before_training(tmp_path: Path) -> None:
-    for target, args in ((tmp_path / "x.txt", ()), (tmp_path / "missing" / "x.png", ()),
+    (tmp_path / "file").write_text("")
+    for target, args in ((tmp_path / "x.txt", ()), (tmp_path / "file" / "x.png", ()),
                          (tmp_path / "y.jpg", ("--sweep", "train.lr=0.1,0.2"))):
         r = cli("--set", "train.epochs=2", "--plot", str(target), "--out", str(tmp_path / "run"), *args)
         assert r.exit_code == 2 and len(r.stderr.strip().splitlines()) == 1 and "--plot" in r.stderr, r.stderr

@@ -31,7 +31,7 @@ def test_sweep_runs_equal_single_runs(tmp_path: Path) -> None:
     with (tmp_path / "sweep" / "sweep.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 6 and rows[4]["overrides"] == "model.f=relu train.lr=0.05"
-    assert rows[0]["saturated_fraction"] != "" and rows[4]["dead_fraction"] != ""
+    assert rows[0]["kept"] != "" and rows[0]["dead_fraction"] == "" and rows[4]["dead_fraction"] != ""
     code, _, err = cli(*base, "--set", "model.f=relu", "--set", "train.lr=0.05", "--out", str(tmp_path / "alone"))
     assert code == 0, err
     run5 = Path(doc["runs"][4]["out"])
@@ -44,16 +44,17 @@ def test_the_vanishing_gradient_difference_shows_in_the_sweep(tmp_path: Path) ->
                          "--set", "model.init.std=20", "--sweep", "model.f=sigmoid,tanh,relu", "--json")
     assert code == 0, err
     runs = {r["overrides"][0]: r["diagnostics"] for r in json.loads(out)["runs"]}
-    assert runs["model.f=tanh"]["saturated_fraction"] >= 0.5 and runs["model.f=sigmoid"]["saturated_fraction"] >= 0.5
-    assert runs["model.f=relu"]["saturated_fraction"] is None
-    assert any("vanishing gradients" in h for h in runs["model.f=tanh"]["hints"])
+    kept = {f: runs[f"model.f={f}"]["kept"] for f in ("sigmoid", "tanh", "relu")}
+    assert kept["sigmoid"] < kept["tanh"] < kept["relu"]  # saturated σ and tanh let less through than ReLU
+    assert runs["model.f=sigmoid"]["flat_fraction"] >= 0.5 and runs["model.f=tanh"]["flat_fraction"] >= 0.5
+    assert any("vanishing gradients" in h for h in runs["model.f=sigmoid"]["hints"])
     assert not any("vanishing gradients" in h for h in runs["model.f=relu"]["hints"])
 
 
 def test_bad_sweeps_are_refused_before_any_run(tmp_path: Path) -> None:
     for args in (["--sweep", "model.nope=1,2"], ["--sweep", "train.lr"], ["--sweep", "train.lr=0.1,"],
                  ["--sweep", "train.lr=1,2", "--sweep", "train.lr=3"], ["--sweep", "train.lr=-1,0.1"],
-                 ["--sweep", "train.lr=0.1,0.2", "--plot", str(tmp_path / "x.svg")]):
+                 ["--sweep", "train.lr=0.1,0.2", "--plot", str(tmp_path / "x.gif")]):
         code, out, err = cli(*args, "--out", str(tmp_path / "s"))
         assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and "Traceback" not in err, (args, err)
         assert not (tmp_path / "s").exists()

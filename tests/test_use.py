@@ -302,9 +302,9 @@ def test_relative_data_path_follows_the_config_not_the_cwd(project: Path, tmp_pa
 
 
 @pytest.mark.parametrize("command", [
-    ["train", "--plot", "{missing}/x.png"],
+    ["train", "--plot", "{file}/x.png"],
     ["train", "--out", "{file}/run"],
-    ["predict", "--out", "{missing}/p.csv", "-x", "1,2"],
+    ["predict", "--out", "{file}/p.csv", "-x", "1,2"],
     ["predict", "--out", "{tmp}/p.txt", "-x", "1,2"],
 ])
 def test_output_paths_are_checked_before_any_work(command: list[str], tmp_path: Path) -> None:
@@ -313,6 +313,12 @@ def test_output_paths_are_checked_before_any_work(command: list[str], tmp_path: 
     code, out, err = cli(*args)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+
+
+def test_a_missing_output_folder_is_made_as_train_out_makes_its_own(tmp_path: Path) -> None:
+    code, _, err = cli("predict", "--out", str(tmp_path / "a" / "b" / "p.csv"), "-x", "1,2;3,4")
+    assert code == 0, err
+    assert (tmp_path / "a" / "b" / "p.csv").read_text().count("\n") == 3  # the header and two rows
 
 
 def test_logs_off_a_terminal_are_one_line_per_epoch() -> None:

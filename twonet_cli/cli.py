@@ -61,7 +61,6 @@ def grads(
     from . import load
     from .config.files import config_name
     from .core.explain import explain
-    from .train.sgd import first_step
     from .ui.grads import View, explanation
 
     with reported():
@@ -74,8 +73,12 @@ def grads(
         if lr is not None and not (lr > 0 and lr < float("inf")):
             raise TwonetError(f"--lr: the learning rate η must be a positive number, got {lr:g}")
         e = _finite(explain(cfg.net(), p, x, y))
-        t = cfg.train
-        step = first_step(e, x, lr, t.momentum, t.nesterov, t.weight_decay) if lr is not None else None
+        step = None
+        if lr is not None:
+            from .train.sgd import first_step
+
+            t = cfg.train
+            step = first_step(e, x, lr, t.momentum, t.nesterov, t.weight_decay)
         if step is not None and not step.finite:
             raise TwonetError(f"--lr: the step with η = {step.lr:g} leaves float64's range (the loss after it is "
                               f"{step.loss_after}); try a smaller --lr")

@@ -1,11 +1,15 @@
 """What each command works on, from its options: a config (or a saved run's), the batch `grads`
 and `check` show, the network `predict` and `evaluate` apply. Every mistake is a one-line
-TwonetError naming the option."""
+TwonetError naming the option.
+
+Saved runs, streams and datasets are imported where they are used: `grads` on a shipped config
+starts without them (start-up is measured by benchmarks/bench_startup.py)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,16 +17,14 @@ from .config.files import config_name
 from .config.schema import Config, with_params
 from .core.activations import Array
 from .core.model import Params
-from .data.dataset import from_config
-from .data.preprocessing import Preprocessing
 from .data.problem import load_problem
 from .data.sizes import Opened, load_config
-from .data.stream import open_rows
-from .data.targets import as_targets, class_targets
 from .errors import TwonetError
-from .formats.arrays import load_array, load_params
-from .inference import Model, features, labelled
-from .train.runs import load_run
+from .formats.arrays import load_params
+
+if TYPE_CHECKING:
+    from .data.preprocessing import Preprocessing
+    from .inference import Model
 
 
 def config(run: Path | None, best: bool, config_: str | None, set_: list[str] | None) -> tuple[Config, Path]:
@@ -33,6 +35,8 @@ def config(run: Path | None, best: bool, config_: str | None, set_: list[str] | 
         return load_config(config_, set_ or ())
     if config_ is not None or set_:
         raise TwonetError("--run: takes the run's own config; --config and --set cannot be combined with it")
+    from .train.runs import load_run
+
     return load_run(run, best).config, run / "config.yaml"
 
 
@@ -62,6 +66,11 @@ def problem(run: Path | None, best: bool, config_: str | None, set_: list[str] |
     if run is None or input_ is None:
         cfg, path = config(run, best, config_, set_)
         return cfg, path, *load_problem(cfg, input_, target, _run_params(run, best, params), path)
+    from .data.stream import open_rows
+    from .data.targets import as_targets, class_targets
+    from .formats.arrays import load_array
+    from .inference import features, labelled
+
     model, _, _ = model_of(run, best, None, None, params)
     cfg, path = config(run, best, None, None)
     stream = open_rows(input_, "--input", model.prep.in_features)
@@ -107,6 +116,9 @@ def model_of(run: Path | None, best: bool, config_: str | None, set_: list[str] 
              params: str | None) -> tuple[Model, str, Config]:
     """The network to apply, how to name it, and its config: a saved run, or a config (+ params),
     whose preprocessing is fitted again on its data exactly as training did."""
+    from .inference import Model
+    from .train.runs import load_run
+
     if run is not None:
         if config_ is not None or set_:
             raise TwonetError("--run: takes the run's own config; --config and --set cannot be combined with it")
@@ -123,6 +135,8 @@ def model_of(run: Path | None, best: bool, config_: str | None, set_: list[str] 
 
 
 def _fitted_prep(cfg: Config, opened: Opened | None) -> Preprocessing:
+    from .data.dataset import from_config
+
     n, _, K = cfg.shape
     return from_config(cfg.data, n, K, cfg.loss.name, opened.get(cfg) if opened else None).prep
 

@@ -30,7 +30,8 @@ HELP = {
           "as torch.optim.SGD's first step) and show the update and the loss after it.",
     "out_dir": "Save the run here (parameters, best parameters, config, history, preprocessing; written "
                "atomically); use it with predict, evaluate, grads and check --run DIR.",
-    "plot": "Save loss curves (and decision regions for 2-D classification); needs the plot extra.",
+    "plot": "Save the run's pictures to a .png, .svg or .pdf file (a missing folder is made): loss, metric, what "
+            "reaches the first layer, and for two inputs the plane through the layers; needs the plot extra.",
     "sweep": "Train every combination of these values (repeatable), each as a run with those --set overrides, "
              "then compare them; --out DIR keeps each run in a subfolder, with sweep.csv.",
     "predict_input": "Rows to predict: inline '0.5,-1.2;1,0' or a .csv/.npy/.json file (streamed). A table as "
@@ -54,7 +55,7 @@ BestOpt = Annotated[bool, typer.Option("--best", help="With --run: the run's bes
 GradsOpt = Annotated[Optional[str], _option("--grads", "-g", metavar="FILE", help=HELP["grads"])]
 LrOpt = Annotated[Optional[float], _option("--lr", metavar="η", help=HELP["lr"])]
 OutDirOpt = Annotated[Optional[Path], _option("--out", "-o", metavar="DIR", help=HELP["out_dir"])]
-PlotOpt = Annotated[Optional[Path], _option("--plot", metavar="FILE.png", help=HELP["plot"])]
+PlotOpt = Annotated[Optional[Path], _option("--plot", metavar="FILE", help=HELP["plot"])]
 SweepOpt = Annotated[Optional[list[str]], _option("--sweep", metavar="KEY=V1,V2", help=HELP["sweep"])]
 PredictInputOpt = Annotated[str, _option("--input", "-x", metavar="VALUES|FILE", help=HELP["predict_input"])]
 PredictOutOpt = Annotated[Optional[Path], _option("--out", "-o", metavar="FILE", help=HELP["predict_out"])]

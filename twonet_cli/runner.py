@@ -23,6 +23,8 @@ from .train.loop import Training
 from .train.session import Outcome
 from .ui.train import TrainingProgress
 
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")  # PNG for screens, SVG and PDF for notes (LaTeX)
+
 
 def check_plot(plot: Path | None) -> None:
     """Refuse a --plot path (and a missing matplotlib) before any training (formats.write.check_out_file)."""
@@ -30,7 +32,7 @@ def check_plot(plot: Path | None) -> None:
         return
     from .ui.plots import require_matplotlib
 
-    check_out_file(plot, "--plot", (".png",))
+    check_out_file(plot, "--plot", PLOT_SUFFIXES)
     require_matplotlib()
 
 
@@ -52,12 +54,12 @@ def plot_run(plot: Path | None, training: Training, cfg: config.Config, path: Pa
 
 
 def write_plot(path: Path, figure: Any) -> None:
-    """Render a figure to ``path`` (PNG), atomically, and say where."""
+    """Render a figure to ``path`` (PNG, SVG or PDF by its suffix), atomically, and say where."""
     from .formats.write import atomic_write
-    from .ui.plots import png
+    from .ui.plots import render
 
     try:
-        atomic_write(path, png(figure))
+        atomic_write(path, render(figure, path.suffix.lower().lstrip(".")))
     except OSError as e:
         raise OutputError(f"--plot: cannot write '{path}': {e.strerror or e}") from None
     err_console.print(f"wrote the plot to {escape(str(path))}", highlight=False)

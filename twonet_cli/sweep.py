@@ -99,7 +99,8 @@ def sweep(config_: str | None, set_: list[str], specs: list[str], out: Path | No
     rows, docs, curves, code = [], [], [], 0
     for i, (overrides, (cfg, _)) in enumerate(zip(runs, loaded, strict=True), start=1):
         where = out / run_name(i, overrides) if out is not None else None
-        err_console.print(f"run {i}/{len(runs)}: {escape(' '.join(overrides))}", highlight=False)
+        if not quiet:
+            err_console.print(f"run {i}/{len(runs)}: {escape(' '.join(overrides))}", highlight=False)
         training, outcome = runner.train_run(cfg, where, force, quiet, opened.get(cfg))
         rows.append(sweep_row(i, overrides, training, outcome))
         curves.append((" ".join(overrides), training.history))

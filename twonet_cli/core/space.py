@@ -1,5 +1,5 @@
 """What the hidden layer does to a 2-D input plane (pure numpy): a grid of lines and the data,
-carried through Linear₁ (z1 = x W1ᵀ + b1) and then f (z2 = f(z1)), each seen in 2-D.
+carried through Linear₁ (z1 = W1 x + b1) and then f (z2 = f(z1)), each seen in 2-D.
 
 z1 and z2 have m coordinates. With m = 2 they are drawn as they are; otherwise on their first two
 principal directions — the centred SVD of the data's points — which for z1 lose nothing: an affine
@@ -80,7 +80,7 @@ def readout_axes(net: Net, p: Params, z2: Array, classify: bool) -> tuple[Array,
     """Two orthonormal directions (2, m) of z2-space to look along, their names, and where Linear₂'s
     decision boundary crosses the first (a vertical line there), when it is one.
 
-    Linear₂ reads z2 only through its rows w_k (ŷ = g(z2 W2ᵀ + b2)); a classifier with K ≥ 2 outputs
+    Linear₂ reads z2 only through its rows w_k (ŷ = g(W2 z2 + b2)); a classifier with K ≥ 2 outputs
     decides by argmax, which depends only on the differences w_k − w_0. With one direction to read
     (K = 1, or two classes), it is the first axis — the classes separate along it, at the boundary
     z2·w + b = t (t = 0 for σ, 0.5 for identity; two classes: w = w_1 − w_0, b = b_1 − b_0, t = 0) —

@@ -4,11 +4,14 @@ columns or the classes (one output for two classes, except with cross-entropy)."
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import files
 from ..config.schema import DATA_SUFFIXES, Config, DataConfig
 from . import generators
-from .dataset import Dataset, open_source
+
+if TYPE_CHECKING:
+    from .dataset import Dataset
 
 
 class Opened:
@@ -30,6 +33,8 @@ class Opened:
             return generators.data_sizes(dc, loss)
         d = self.get(c)
         if d is None:
+            from .dataset import open_source  # only a data file is opened: a generator's sizes are known
+
             d = open_source(dc, loss)
             self._held.append((dc, loss, d))
         return d.in_features, generators.outputs(d.task, loss, d.classes, len(d.target))

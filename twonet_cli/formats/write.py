@@ -24,13 +24,17 @@ TABLE_SUFFIXES = (".csv", ".npy", ".json")
 
 
 def check_out_file(path: Path, where: str, suffixes: tuple[str, ...]) -> None:
-    """Refuse an output path before any work: a known suffix, in a folder that exists and can be
-    written, a name short enough for its temporary twin (NAME plus 14 characters), not a folder."""
+    """Refuse an output path before any work: a known suffix, in a folder that can be written (a
+    missing folder is made when the file is written, as `train --out` makes its directory, so its
+    nearest existing parent must be a writable folder), a name short enough for its temporary twin
+    (NAME plus 14 characters), not a folder."""
     if path.suffix.lower() not in suffixes:
         raise TwonetError(f"{where}: '{path}' must end in {' or '.join(suffixes)}")
     folder = path.parent
+    while path_kind(folder, where) == "missing" and folder != folder.parent:
+        folder = folder.parent
     if path_kind(folder, where) != "dir":
-        raise TwonetError(f"{where}: the folder '{folder}' does not exist; create it first")
+        raise TwonetError(f"{where}: '{folder}' is not a folder, so '{path}' cannot be written")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise TwonetError(f"{where}: the folder '{folder}' is not writable")
     if len(os.fsencode(path.name)) > 255 - 16:
@@ -141,8 +145,9 @@ class TableWriter:
 
 
 def temporary(path: Path) -> tuple[int, str]:
-    """A new file beside ``path`` to write it under (``.NAME.`` + 8 random characters + ``.tmp``):
-    its descriptor and name. Publish it with ``publish``."""
+    """A new file beside ``path`` to write it under (``.NAME.`` + 8 random characters + ``.tmp``),
+    its folder made if missing: its descriptor and name. Publish it with ``publish``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
 
 

@@ -27,7 +27,7 @@ def fit(cfg: Config, out: Path | None = None, force: bool = False,
     ``watch(training)`` gives what receives every record (a progress bar); ``hold`` wraps each checkpoint's write (the
     caller holds stop signals there); ``opened`` is the config's dataset if it was opened already
     (to infer the sizes), so that the data file is read once. After the run: the test score
-    (data.test, unless the run diverged) and the diagnostics over all training rows."""
+    (data.test, unless the run diverged) and the diagnostics at the end (history.csv's last row)."""
     n, _, K = cfg.shape
     split = from_config(cfg.data, n, K, cfg.loss.name, opened)
     training = Training(cfg.net(), cfg.params(), split, cfg.train)
@@ -40,8 +40,7 @@ def fit(cfg: Config, out: Path | None = None, force: bool = False,
             run_dir.close()
     if outcome.reason != "diverged":
         training.score_test()
-    if training.history:
-        training.final_diagnostics = training.diagnostics()  # all training rows, the parameters reached
+    training.finish_diagnostics()
     return training, outcome
 
 

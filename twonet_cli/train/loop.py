@@ -13,7 +13,7 @@ import numpy as np
 
 from ..config.schema import TrainConfig
 from ..core.activations import Array
-from ..core.diagnostics import Diagnostics, measure
+from ..core.diagnostics import Diagnostics, measure, moved_share
 from ..core.losses import Loss
 from ..core.metrics import MetricSums, r2
 from ..core.model import Net, Params, forward
@@ -24,8 +24,8 @@ from .sgd import SGD
 PROGRESS_PER_EPOCH = 25  # EpochProgress records sent per epoch, at most
 DIAGNOSTIC_SHARE = 0.05  # epochs' diagnostics take at most this share of the steps' time (the last epoch always)
 DIAGNOSTIC_FREE = 0.01  # seconds of diagnostics always allowed: every epoch of a small network is diagnosed
-DIAGNOSTIC_ROWS = (64, 256)  # each epoch's diagnostics use one batch of training rows, within these bounds
-#   (about one step's work: the run's end uses all rows)
+DIAGNOSTIC_ROWS = 256  # diagnostics use this many training rows (or all, if fewer), spread evenly over them,
+#   every epoch and at the run's end alike: about one step's work
 PROGRESS_SECONDS = 0.2  # ... and at most one this often (a display redraws 4 times a second)
 VAL_KEPT_BYTES = 4 << 20  # validation rows up to this size are gathered once, not every epoch
 
@@ -53,15 +53,19 @@ class Epoch:
     seconds: float  # wall time of this epoch's steps
     samples: int  # training rows processed in this epoch
     best: bool  # validation loss improved (or, without validation, train loss)
-    # diagnostics at the epoch's end, on its first training rows (a batch, 64 to 256; core/diagnostics.py);
-    # None in epochs skipped to keep their cost under DIAGNOSTIC_SHARE of the run (beyond DIAGNOSTIC_FREE)
+    # diagnostics at the epoch's end (core/diagnostics.py) on the run's probe rows (DIAGNOSTIC_ROWS
+    # training rows spread evenly, the same every epoch and at the end); None in epochs skipped to keep
+    # their cost under DIAGNOSTIC_SHARE of the run (beyond DIAGNOSTIC_FREE)
     grad_W1: float | None = None  # ‖∂ℓ/∂W1‖
     grad_W2: float | None = None  # ‖∂ℓ/∂W2‖
-    grad_ratio: float | None = None  # ‖∂ℓ/∂W1‖ / ‖∂ℓ/∂W2‖
+    kept: float | None = None  # ‖∂ℓ/∂z1‖ / ‖∂ℓ/∂z2‖: the share of the gradient at z2 that f lets through
+    flat: float | None = None  # share of f′(z1) entries ≈ 0 (below 1% of f's largest slope)
     dead: float | None = None  # share of dead ReLU units
-    saturated: float | None = None  # share of saturated σ/tanh units
     update_1: float | None = None  # ‖Δ(W1, b1)‖ / ‖(W1, b1)‖ of the epoch's last step
     update_2: float | None = None  # ‖Δ(W2, b2)‖ / ‖(W2, b2)‖ of the epoch's last step
+    # every epoch: how far each layer's weights moved from the start, ‖W − W at the start‖ / ‖W at the start‖
+    moved_1: float | None = None
+    moved_2: float | None = None
     # the running metric of the epoch's steps on the training rows (as Keras reports it), from the forward
     # passes they made: accuracy, or R² from the epoch's squared error (None for a regression loss but MSE)
     train_metric: float | None = None
@@ -145,7 +149,8 @@ class Training:
     history: list[Epoch] = field(default_factory=list)
     _best: Array | None = field(default=None, init=False, repr=False)  # θ at the best epoch (flat, training dtype)
     test_score: tuple[float, float] | None = None  # (loss, metric) on data.test, after training
-    final_diagnostics: Diagnostics | None = None  # over all training rows, after training
+    final_diagnostics: Diagnostics | None = None  # at the end, on the probe rows (finish_diagnostics)
+    last_diagnostics: tuple[int, Diagnostics] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         rows = len(self.split.train)
@@ -156,6 +161,10 @@ class Training:
         self.batches = Batches(self.split, self.batch, dtype, self.cfg.shuffle, self.cfg.seed)
         self._sst: float | None = None
         self._val_chunks: list[tuple[Array, Array]] | None = None  # validation rows kept whole, when small
+        # the rows every diagnosis uses, spread evenly over the training rows (a file sorted by class
+        # is measured on every class)
+        probe = min(DIAGNOSTIC_ROWS, len(self.split.train))
+        self.probe = self.split.train[np.linspace(0, len(self.split.train) - 1, probe).astype(np.int64)]
 
     def _validation(self) -> Iterable[tuple[Array, Array]]:
         """The validation rows in chunks: gathered once and kept when they fit in VAL_KEPT_BYTES of
@@ -240,7 +249,6 @@ class Training:
         steps, best, waited, shown = 0, math.inf, 0, -math.inf
         trained = diagnosed = 0.0  # seconds of steps, and of the epochs' diagnostics
         cost: float | None = None  # seconds of one epoch's diagnostics (the last measured)
-        probe = min(max(DIAGNOSTIC_ROWS[0], self.batch), DIAGNOSTIC_ROWS[1])  # the rows they use
         has_val = len(self.split.val) > 0
         snapshot = np.empty_like(sgd.theta)
         for epoch in range(1, cfg.epochs + 1):
@@ -286,34 +294,42 @@ class Training:
             else:
                 waited += 1
             trained += seconds
-            extra: tuple[float | None, float | None, float | None, float | None, float | None, float | None,
-                         float | None] = (None,) * 7
-            if cost is None:  # before the first: a forward and backward pass on `probe` rows, as a step costs
-                cost = probe / self.batch * seconds / max(1, math.ceil(seen / self.batch))
-            if epoch == cfg.epochs or diagnosed + cost <= max(DIAGNOSTIC_SHARE * trained, DIAGNOSTIC_FREE):
+            measured: dict[str, float | None] = {}
+            if cost is None:  # before the first: a forward and backward pass on the probe rows, as a step costs
+                cost = len(self.probe) / self.batch * seconds / max(1, math.ceil(seen / self.batch))
+            stopping = cfg.patience is not None and waited >= cfg.patience
+            if epoch == cfg.epochs or stopping or diagnosed + cost <= max(DIAGNOSTIC_SHARE * trained, DIAGNOSTIC_FREE):
                 t_diag = time.perf_counter()
-                d = self.diagnostics(self.split.train[:probe])
+                d = self.diagnostics()
                 cost = time.perf_counter() - t_diag
                 diagnosed += cost
-                extra = (d.grad_W1, d.grad_W2, d.grad_ratio, d.dead, d.saturated, d.update_1, d.update_2)
-            record = Epoch(epoch, steps, total / seen, val_loss, val_metric, lr, seconds, seen, improved, *extra,
-                           train_metric=train_metric)
+                self.last_diagnostics = epoch, d
+                measured = {"grad_W1": d.grad_W1, "grad_W2": d.grad_W2, "kept": d.kept, "flat": d.flat,
+                            "dead": d.dead, "update_1": d.update_1, "update_2": d.update_2}
+            record = Epoch(epoch, steps, total / seen, val_loss, val_metric, lr, seconds, seen, improved, **measured,
+                           moved_1=moved_share(sgd.live.W1, self.initial.W1),
+                           moved_2=moved_share(sgd.live.W2, self.initial.W2), train_metric=train_metric)
             self.history.append(record)
             yield record
-            if cfg.patience is not None and waited >= cfg.patience:
+            if stopping:
                 yield Stopped("early_stop", epoch, steps, f"no better validation loss for {cfg.patience} epochs")
                 return
         yield Stopped("done", cfg.epochs, steps, f"{cfg.epochs} epochs")
 
-    def diagnostics(self, rows: Array | None = None) -> Diagnostics:
-        """Gradient norms, dead or saturated units and the last step's update ratio, at the current
-        parameters, over training ``rows`` (default: all of them)."""
-        sgd = self.sgd  # epochs: the live parameters, in the training dtype (no copy); all rows: float64
-        p = sgd.live if rows is not None or sgd.dtype == np.float64 else sgd.params
-        rows = self.split.train if rows is None else rows
-        # large chunks: each one's backward pass computes whole ∂ℓ/∂W products, and they are summed
-        return measure(self.net, p, self.split.chunks(rows, chunk_bytes=CHUNK_BYTES),
-                        update_ratios=sgd.update_ratios())
+    def diagnostics(self) -> Diagnostics:
+        """The lesson's numbers (core/diagnostics.py) at the current parameters (live, in the
+        training dtype), on the probe rows, with the last step's update ratios."""
+        sgd = self.sgd
+        return measure(self.net, sgd.live, self.split.chunks(self.probe, chunk_bytes=CHUNK_BYTES), start=self.initial,
+                       update_ratios=sgd.update_ratios())
+
+    def finish_diagnostics(self) -> None:
+        """The run's end diagnostics: the last epoch's (one definition: the summary, --json, the sweep
+        table and the plots show history.csv's last row), measured now if that epoch was not."""
+        if not self.history:
+            return
+        epoch, d = self.last_diagnostics if self.last_diagnostics is not None else (0, None)
+        self.final_diagnostics = d if d is not None and epoch == self.history[-1].epoch else self.diagnostics()
 
     def hints(self) -> list[str]:
         """What the end diagnostics say, in plain words (none before they are taken)."""

@@ -39,7 +39,7 @@ _NAMES = "|".join(re.escape(f) for f in FILES)
 LINK_TMP = re.compile(rf"\.(current|{_NAMES})\.\d+\.link\.tmp")
 STALE = re.compile(rf"\.({_NAMES})\.[a-z0-9_]{{8}}\.tmp")  # mkstemp's names
 HISTORY_COLUMNS = ("epoch", "steps", "train_loss", "val_loss", "metric", "train_metric", "lr", "seconds", "samples",
-                   "grad_W1", "grad_W2", "grad_ratio", "dead", "saturated", "update_1", "update_2")
+                   "grad_W1", "grad_W2", "kept", "flat", "dead", "update_1", "update_2", "moved_1", "moved_2")
 
 
 def params_bytes(p: Params) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.console import Group, RenderableType
@@ -16,7 +17,9 @@ from ..core.activations import Activation, Array
 from ..core.explain import Explanation
 from ..core.jacobians import as_matrix
 from ..core.model import CHAIN_RULE
-from ..train.sgd import Step
+
+if TYPE_CHECKING:  # imported with training only when --lr asks for a step
+    from ..train.sgd import Step
 
 Cells = tuple[str, ...]  # the label cells of a table row (the array is the last column)
 

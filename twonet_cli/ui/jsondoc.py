@@ -143,13 +143,15 @@ def check_json(r: CheckReport, failures: int = 5, curve: StepCurve | None = None
 
 
 def diagnostics_json(training: Training) -> dict[str, Any] | None:
-    """The run's end diagnostics (all training rows) as numbers, with the hints they give."""
+    """The run's end diagnostics (history.csv's last row, on its probe rows) as numbers, with the hints
+    they give."""
     d = training.final_diagnostics
     if d is None:
         return None
-    return {"rows": d.rows, "grad_norm_W1": d.grad_W1, "grad_norm_b1": d.grad_b1, "grad_norm_W2": d.grad_W2,
-            "grad_norm_b2": d.grad_b2, "grad_ratio_W1_W2": d.grad_ratio, "dead_fraction": d.dead,
-            "saturated_fraction": d.saturated, "update_ratio_layer1": d.update_1, "update_ratio_layer2": d.update_2,
+    return {"rows": d.rows, "kept": d.kept, "dloss_dz1_norm": d.dz1, "dloss_dz2_norm": d.dz2,
+            "flat_fraction": d.flat, "dead_fraction": d.dead, "moved_W1": d.moved_1, "moved_W2": d.moved_2,
+            "grad_norm_W1": d.grad_W1, "grad_norm_b1": d.grad_b1, "grad_norm_W2": d.grad_W2,
+            "grad_norm_b2": d.grad_b2, "update_ratio_layer1": d.update_1, "update_ratio_layer2": d.update_2,
             "hints": training.hints()}
 
 

@@ -28,7 +28,7 @@ from ..data.dataset import Dataset, Split
 from ..errors import MissingExtraError
 from ..formats.write import label_value
 from ..train.loop import Epoch, best_epoch
-from .train import fmt_metric
+from .train import fmt_kept, fmt_metric, fmt_moved
 
 if TYPE_CHECKING:
     from ..config.schema import Config
@@ -79,15 +79,15 @@ def run_figure(title: str, net: Net, split: Split, history: Sequence[Epoch], ini
     """A run's figure: curves; regression fit; for two inputs, the plane through the hidden layer."""
     data, task = split.data, split.data.task
     two_d = data.in_features == 2
-    rows = 1 + (task == "regression") + 2 * two_d
-    fig = _figure_class()(figsize=(16, 4.6 * rows + 0.4 * len(hints)), layout="constrained")
+    rows = 1 + (task == "regression" and not two_d) + 2 * two_d  # two inputs: ŷ over the plane shows the fit
+    fig = _figure_class()(figsize=(17, 5.2 * rows + 0.4 * len(hints)), layout="constrained")
     axes = fig.subplots(rows, 3, squeeze=False)
     _loss_panel(axes[0][0], history, net)
     _metric_panel(axes[0][1], history, task)
     _gradient_panel(axes[0][2], history, net)
     sets = _points(split)
     row = 1
-    if task == "regression":
+    if task == "regression" and not two_d:
         _regression_row(axes[row], net, final, data, sets)
         row += 1
     if two_d:
@@ -99,10 +99,11 @@ def run_figure(title: str, net: Net, split: Split, history: Sequence[Epoch], ini
 
 
 def sweep_figure(title: str, runs: Sequence[tuple[str, Sequence[Epoch]]], task: Task) -> Any:
-    """A sweep's runs overlaid, one colour each: loss, metric, ‖∂ℓ/∂W1‖, the ratio of the gradient
-    reaching W1 to W2's, the share of saturated or dead units, and each run's end in words."""
+    """A sweep's runs overlaid, one colour each: loss and metric; the share of ∂ℓ/∂z2 that f lets
+    through to z1; how far W1 moved from its start; the share of f′(z1) ≈ 0; and each run's end in
+    words — the numbers of history.csv's last row, which the sweep table shows too."""
     fig = _figure_class()(figsize=(17, 9.5), layout="constrained")
-    (loss_ax, metric_ax, summary_ax), (grad_ax, ratio_ax, units_ax) = fig.subplots(2, 3)
+    (loss_ax, metric_ax, summary_ax), (kept_ax, moved_ax, flat_ax) = fig.subplots(2, 3)
     has_val = any(e.val_loss is not None for _, h in runs for e in h)
     lines = []
     for i, (label, history) in enumerate(runs):
@@ -112,34 +113,29 @@ def sweep_figure(title: str, runs: Sequence[tuple[str, Sequence[Epoch]]], task: 
         if has_val:
             loss_ax.plot(epochs, [_num(e.val_loss) for e in history], color=colour, ls="--")
         metric_ax.plot(epochs, [_num(e.metric) for e in history], color=colour, label=label)
-        d = [e for e in history if e.grad_W1 is not None]
-        de = [e.epoch for e in d]
-        grad_ax.plot(de, [e.grad_W1 for e in d], color=colour, marker=".", label=label)
-        ratio_ax.plot(de, [_num(e.grad_ratio) for e in d], color=colour, marker=".", label=label)
-        units = [_num(e.saturated if e.saturated is not None else e.dead) for e in d]
-        kind = "saturated" if any(e.saturated is not None for e in d) else "dead"
-        units_ax.plot(de, units, color=colour, marker=".", label=f"{label} ({kind})")
-        if d:
-            last = d[-1]
-            share = last.saturated if last.saturated is not None else last.dead
+        kept_ax.plot(epochs, sampled(history, "kept"), color=colour, marker=".", label=label)
+        moved_ax.plot(epochs, [_num(e.moved_1) for e in history], color=colour, label=label)
+        flat_ax.plot(epochs, sampled(history, "flat"), color=colour, marker=".", label=label)
+        if history:
+            last = history[-1]
             lines.append((colour, f"{label}: {'validation' if has_val else 'train'} "
-                                  f"{_metric_text(task, history[-1].metric)}, "
-                                  f"‖∂ℓ/∂W1‖/‖∂ℓ/∂W2‖ {_num(last.grad_ratio):.2g}, "
-                                  f"{_num(share):.0%} {kind}"))
+                                  f"{_metric_text(task, last.metric)}, f lets through {fmt_kept(last.kept)} "
+                                  f"of ∂ℓ/∂z2, W1 moved {fmt_moved(last.moved_1)}"))
     loss_ax.set(title="Loss" + (" (solid: train, dashed: validation)" if has_val else " (train)"),
                 xlabel="epoch", ylabel="loss")
     _log_if_positive(loss_ax)
     which = "validation" if has_val else "train, running"
     metric_ax.set(title=f"{metric_name(task)} ({which})", xlabel="epoch", ylabel=metric_name(task))
     _metric_limits(metric_ax, task)
-    grad_ax.set(title="Gradient reaching the first layer: ‖∂ℓ/∂W1‖", xlabel="epoch", ylabel="‖∂ℓ/∂W1‖")
-    ratio_ax.axhline(1e-2, color="0.4", ls=":", label="1e-2: below it, W1 barely learns")
-    ratio_ax.set(title="How much gradient reaches W1: ‖∂ℓ/∂W1‖ / ‖∂ℓ/∂W2‖", xlabel="epoch", ylabel="ratio")
-    for ax in (grad_ax, ratio_ax):
+    kept_ax.set(title="Gradient f lets through to z1: ‖∂ℓ/∂z1‖ / ‖∂ℓ/∂z2‖\n"
+                "(on the probe rows; points: the epochs measured)", xlabel="epoch", ylabel="‖∂ℓ/∂z1‖ / ‖∂ℓ/∂z2‖")
+    moved_ax.set(title="Does W1 learn? ‖W1 − W1 at the start‖ / ‖W1 at the start‖", xlabel="epoch",
+                 ylabel="W1 moved, relative")
+    for ax in (kept_ax, moved_ax):
         _log_if_positive(ax)
-    units_ax.set(title="Hidden units saturated (σ, tanh: f′ < 0.01) or dead (ReLU)", xlabel="epoch",
-                 ylabel="share of hidden units", ylim=(-0.02, 1.02))
-    for ax in (loss_ax, metric_ax, grad_ax, ratio_ax, units_ax):
+    flat_ax.set(title="Entries of f′(z1) ≈ 0 (below 1% of f's largest slope)", xlabel="epoch",
+                ylabel="share of rows × units", ylim=(-0.02, 1.02))
+    for ax in (loss_ax, metric_ax, kept_ax, moved_ax, flat_ax):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     if has_val:
@@ -154,10 +150,15 @@ def sweep_figure(title: str, runs: Sequence[tuple[str, Sequence[Epoch]]], task: 
     return fig
 
 
-def png(fig: Any) -> bytes:
-    """The figure as PNG bytes."""
+def render(fig: Any, fmt: str = "png") -> bytes:
+    """The figure as the bytes of a PNG, SVG or PDF file (``fmt``); SVG and PDF without timestamps,
+    so the same run draws the same file."""
+    import matplotlib
+
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
+    metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)
+    with matplotlib.rc_context({"svg.hashsalt": "twonet"}):  # SVG element ids from a fixed salt, not a random one
+        fig.savefig(buf, format=fmt, dpi=100, metadata=metadata)
     return buf.getvalue()
 
 
@@ -197,24 +198,28 @@ def _metric_panel(ax: Any, history: Sequence[Epoch], task: Task) -> None:
 
 
 def _gradient_panel(ax: Any, history: Sequence[Epoch], net: Net) -> None:
-    d = [e for e in history if e.grad_W1 is not None]
-    epochs = [e.epoch for e in d]
-    ax.plot(epochs, [e.grad_W1 for e in d], color="C2", marker=".", label="‖∂ℓ/∂W1‖ (first layer)")
-    ax.plot(epochs, [_num(e.grad_W2) for e in d], color="C3", marker=".", label="‖∂ℓ/∂W2‖ (second layer)")
-    title = "Gradient norms per layer (on one fixed batch of training rows)"
-    if d:
-        last = d[-1]
-        notes = [f"‖∂ℓ/∂W1‖ / ‖∂ℓ/∂W2‖ = {_num(last.grad_ratio):.2g}"]
-        if last.saturated is not None:
-            notes.append(f"{last.saturated:.0%} of {net.f.label()} units saturated (f′ < 0.01)")
-        if last.dead is not None:
-            notes.append(f"{last.dead:.0%} of ReLU units dead")
-        title += f"\nepoch {last.epoch}: {notes[0]}" + "".join(f"\n{n}" for n in notes[1:])
-    ax.set(title=title, xlabel="epoch", ylabel="Frobenius norm")
+    """What reaches the first layer: the share of ∂ℓ/∂z2 that f lets through (at the epochs measured),
+    and how far W1 and W2 moved from their start (every epoch)."""
+    epochs = [e.epoch for e in history]
+    ax.plot(epochs, sampled(history, "kept"), color="C2", marker=".", label="‖∂ℓ/∂z1‖ / ‖∂ℓ/∂z2‖ (what f lets through)")
+    ax.plot(epochs, [_num(e.moved_1) for e in history], color="C0", label="W1 moved from its start (relative)")
+    ax.plot(epochs, [_num(e.moved_2) for e in history], color="C3", ls="--", label="W2 moved from its start")
+    title = f"What reaches the first layer (f = {net.f.label()})"
+    if history:
+        last = history[-1]
+        title += (f"\nepoch {last.epoch}: f lets through {fmt_kept(last.kept)} of ∂ℓ/∂z2; "
+                  f"W1 moved {fmt_moved(last.moved_1)}, W2 {fmt_moved(last.moved_2)}")
+    ax.set(title=title, xlabel="epoch", ylabel="share")
     ax.title.set_fontsize(10)
     _log_if_positive(ax)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
+
+
+def sampled(history: Sequence[Epoch], key: str) -> list[float]:
+    """A diagnostic per epoch, NaN where the epoch was not measured: a line breaks there (a gap),
+    never drawing values between epochs that were not sampled."""
+    return [_num(getattr(e, key)) for e in history]
 
 
 # --- regression ---------------------------------------------------------------------------------
@@ -297,14 +302,14 @@ def _plane_rows(before: Sequence[Any], after: Sequence[Any], net: Net, initial: 
     for row, p, when in ((before, initial, "before training"), (after, final, "after training")):
         z1, z2 = space.layer_views(net, p, inputs, train.inputs, data.task == "classification")
         _draw_view(row[1], z1, colour_of(train.targets),
-                   f"z1 = x W1ᵀ + b1 (Linear₁), {when}\nonly stretched, rotated, sheared, shifted: lines stay straight")
+                   f"z1 = W1 x + b1 (Linear₁), {when}\nonly stretched, rotated, sheared, shifted: lines stay straight")
         if data.task == "classification":
             what = "dashed: Linear₂'s boundary" if z2.boundary is not None else "Linear₂ cuts it straight"
         else:
             what = "Linear₂ reads ŷ off it linearly"
         shadow = f"\n(a 2-D view of an {net_width}-D sheet: crossings come from the view)" if net_width > 2 else ""
         _draw_view(row[2], z2, colour_of(train.targets), f"z2 = {f}(z1), {when}, as Linear₂ reads it\n"
-                   f"f bends the grid; {what}{shadow}")
+                   f"f bends the grid; {what}{shadow}", equal=False)  # each axis at its own scale: no smear
 
 
 def _region_panel(ax: Any, net: Net, p: Params, data: Dataset, sets: list[Points], lo: Array, hi: Array,
@@ -328,11 +333,12 @@ def _region_panel(ax: Any, net: Net, p: Params, data: Dataset, sets: list[Points
         surface = ax.contourf(gx, gy, y_hat[..., 0], levels=20, cmap="viridis")
         ax.figure.colorbar(surface, ax=ax, label="ŷ")
         for pts, marker in zip(sets, ("o", "^"), strict=False):
-            ax.scatter(pts.x[:, 0], pts.x[:, 1], c=pts.targets[:, 0], cmap="viridis", marker=marker, s=12,
-                       edgecolors="k", linewidths=0.3, vmin=float(y_hat.min()), vmax=float(y_hat.max()),
+            ax.scatter(pts.x[:, 0], pts.x[:, 1], c=pts.targets[:, 0], cmap="viridis", marker=marker, s=22,
+                       edgecolors="w", linewidths=0.8, vmin=float(y_hat.min()), vmax=float(y_hat.max()),
                        label=pts.name)
         ax.legend(fontsize=8, loc="upper right")
-        ax.set(title="ŷ over the input plane after training,\nwith the data (colour: y)")
+        ax.set(title="ŷ over the input plane after training, with the data\n(fill: y; a point matching its "
+                     "background is fitted)")
     ax.set(xlabel=names[0], ylabel=names[1], xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
 
 
@@ -342,7 +348,7 @@ def _draw_lines(ax: Any, lines: Sequence[Array]) -> None:
         ax.plot(line[:, 0], line[:, 1], color=LINE_COLOURS[i >= half], lw=0.7, alpha=0.7)
 
 
-def _draw_view(ax: Any, view: space.View2D, colours: dict[str, Any], title: str) -> None:
+def _draw_view(ax: Any, view: space.View2D, colours: dict[str, Any], title: str, equal: bool = True) -> None:
     _draw_lines(ax, view.lines)
     ax.scatter(view.points[:, 0], view.points[:, 1], s=8, **colours)
     x_name, y_name = view.axes
@@ -351,7 +357,8 @@ def _draw_view(ax: Any, view: space.View2D, colours: dict[str, Any], title: str)
                           f"{y_name} ({view.explained[1]:.0%})")
     if view.boundary is not None:
         ax.axvline(view.boundary, color="k", ls="--", lw=1.2)
-    ax.set_aspect("equal", adjustable="datalim")  # distances as they are: no axis magnified
+    if equal:  # z1: distances as they are, no axis magnified (the affine map's story)
+        ax.set_aspect("equal", adjustable="datalim")
     ax.set(title=title, xlabel=x_name, ylabel=y_name)
     ax.title.set_fontsize(10)
 

@@ -167,24 +167,36 @@ def loss_curve(history: Sequence[Epoch], width: int = 60, height: int = 10) -> R
 
 
 def diagnostics_table(training: Training) -> RenderableType:
-    """The run's end diagnostics over all training rows, and what they say in plain words."""
+    """The run's end diagnostics (history.csv's last row), and what they say in plain words."""
     d = training.final_diagnostics
     assert d is not None
-    t = Table(title=f"Diagnostics (all {d.rows:,} training rows, the parameters reached)", title_justify="left",
-              title_style="bold", show_header=False)
+    f = training.net.f
+    t = Table(title=f"What reaches the first layer ({d.rows:,} training rows, the last epoch)",
+              title_justify="left", title_style="bold", show_header=False)
     t.add_column(style="bold")
     t.add_column(justify="right")
-    t.add_row("‖∂ℓ/∂W1‖ · ‖∂ℓ/∂W2‖", f"{d.grad_W1:.3g} · {d.grad_W2:.3g}")
-    t.add_row("gradient reaching W1 (‖∂ℓ/∂W1‖ / ‖∂ℓ/∂W2‖)", f"{d.grad_ratio:.3g}")
+    t.add_row(f"gradient f = {f.label()} lets through, ‖∂ℓ/∂z1‖ / ‖∂ℓ/∂z2‖", fmt_kept(d.kept))
+    t.add_row(f"f′(z1) ≈ 0 (below 1% of its largest, {f.lipschitz:g})", f"{d.flat:.0%} of entries")
     if d.dead is not None:
         t.add_row("dead ReLU units (z1 ≤ 0 on every row)", f"{d.dead:.0%}")
-    if d.saturated is not None:
-        t.add_row(f"saturated {training.net.f.name} units (f′ < 0.01 on most rows)", f"{d.saturated:.0%}")
+    if d.moved_1 is not None and d.moved_2 is not None:
+        t.add_row("W1 · W2 moved from the start (‖W − W₀‖ / ‖W₀‖)", f"{fmt_moved(d.moved_1)} · {fmt_moved(d.moved_2)}")
+    t.add_row("‖∂ℓ/∂W1‖ · ‖∂ℓ/∂W2‖", f"{d.grad_W1:.3g} · {d.grad_W2:.3g}")
     if d.update_1 is not None and d.update_2 is not None:
         t.add_row("last update ÷ weights, layer 1 · layer 2", f"{d.update_1:.2g} · {d.update_2:.2g}")
     said = training.hints()
     hints = [Text(f"→ {h}", style="yellow") for h in said]
     return Group(t, *hints)
+
+
+def fmt_kept(value: float | None) -> str:
+    """The share of ∂ℓ/∂z2 that reaches z1, as a percentage (it can exceed 100% for c·ReLU)."""
+    return "—" if value is None or not math.isfinite(value) else f"{value:.1%}" if value >= 1e-3 else f"{value:.1e}"
+
+
+def fmt_moved(value: float | None) -> str:
+    """How far a layer moved from its start, relative to its size there."""
+    return "—" if value is None or not math.isfinite(value) else f"{value:.1%}" if value >= 1e-3 else f"{value:.1e}"
 
 
 def training_report(training: Training, outcome: Outcome, out: Path | None) -> RenderableType:
@@ -205,7 +217,8 @@ def training_report(training: Training, outcome: Outcome, out: Path | None) -> R
 
 
 def sweep_row(index: int, overrides: list[str], training: Training, outcome: Outcome) -> dict[str, object]:
-    """One run of a sweep as the comparison shows it (and sweep.csv holds it): plain values."""
+    """One run of a sweep as the comparison shows it (and sweep.csv holds it): plain values, the
+    diagnostics those of the run's end (history.csv's last row)."""
     h = training.history
     last = h[-1] if h else None
     best = best_epoch(h)
@@ -218,30 +231,37 @@ def sweep_row(index: int, overrides: list[str], training: Training, outcome: Out
         "metric": last.metric if last else None,
         "metric_name": metric_key(training.split.data.task),
         "seconds": round(outcome.seconds, 3),
-        "grad_ratio_W1_W2": d.grad_ratio if d else None,
+        "kept": d.kept if d else None,
+        "flat_fraction": d.flat if d else None,
         "dead_fraction": d.dead if d else None,
-        "saturated_fraction": d.saturated if d else None,
+        "moved_W1": d.moved_1 if d else None,
+        "moved_W2": d.moved_2 if d else None,
     }
 
 
 def sweep_table(rows: list[dict[str, object]]) -> Table:
-    """The comparison of a sweep's runs (settings by their last key part: f=relu lr=0.1)."""
-    t = Table("run", "settings", "best val loss", "metric", "‖∂W1‖ / ‖∂W2‖", "dead or saturated", "time", "stopped",
-              title="Sweep: the same data and seeds, one change at a time", title_justify="left", title_style="bold")
+    """The comparison of a sweep's runs (settings by their last key part: f=relu lr=0.1); the
+    diagnostics of each run's last epoch, as history.csv and the summary give them."""
+    stopped = any(r["stopped"] != "done" for r in rows)
+    t = Table("run", "settings", "best val loss", "metric", "through f", "f′ ≈ 0", "W1 moved", "W2 moved", "time",
+              *(("stopped",) if stopped else ()), title="Sweep: the same data and seeds, one change at a time",
+              title_justify="left", title_style="bold",
+              caption="through f: ‖∂ℓ/∂z1‖ / ‖∂ℓ/∂z2‖, the share of the gradient at z2 that f lets through to z1; "
+                      "f′ ≈ 0: entries of f′(z1) below 1% of its largest; both at the last epoch, on the diagnostic "
+                      "rows. W moved: ‖W − W at the start‖ / ‖W at the start‖.", caption_justify="left")
 
     def num(v: object, fmt: str) -> str:
         return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, fmt)
 
+    def share(v: object) -> float | None:
+        return v if isinstance(v, float) else None
+
     for r in rows:
-        metric = r["metric"]
         task: Task = "classification" if r["metric_name"] == metric_key("classification") else "regression"
-        shown = fmt_metric(task, metric if isinstance(metric, float) else None)
         settings = " ".join(o.split("=", 1)[0].rsplit(".", 1)[-1] + "=" + o.split("=", 1)[1]
                             for o in str(r["overrides"]).split(" "))
-        dead, sat = r["dead_fraction"], r["saturated_fraction"]
-        units = f"{num(dead, '.0%')} dead" if dead is not None else f"{num(sat, '.0%')} saturated" \
-            if sat is not None else "—"
         loss = r["best_val_loss"] if r["best_val_loss"] is not None else r["final_train_loss"]
-        t.add_row(str(r["run"]), settings, num(loss, ".4g"), shown, num(r["grad_ratio_W1_W2"], ".2g"), units,
-                  f"{r['seconds']:.2f} s", str(r["stopped"]))
+        t.add_row(str(r["run"]), settings, num(loss, ".4g"), fmt_metric(task, share(r["metric"])),
+                  fmt_kept(share(r["kept"])), num(r["flat_fraction"], ".0%"), fmt_moved(share(r["moved_W1"])),
+                  fmt_moved(share(r["moved_W2"])), f"{r['seconds']:.2f} s", *((str(r["stopped"]),) if stopped else ()))
     return t
