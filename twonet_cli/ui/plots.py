@@ -119,8 +119,8 @@ def sweep_figure(title: str, runs: Sequence[tuple[str, Sequence[Epoch]]], task: 
         if history:
             last = history[-1]
             lines.append((colour, f"{label}: {'validation' if has_val else 'train'} "
-                                  f"{_metric_text(task, last.metric)}, f lets through {fmt_kept(last.kept)} "
-                                  f"of ∂ℓ/∂z2, W1 moved {fmt_moved(last.moved_1)}"))
+                                  f"{_metric_text(task, last.metric)}\n    f lets through {fmt_kept(last.kept)} "
+                                  f"of ∂ℓ/∂z2; W1 moved {fmt_moved(last.moved_1)}, W2 {fmt_moved(last.moved_2)}"))
     loss_ax.set(title="Loss" + (" (solid: train, dashed: validation)" if has_val else " (train)"),
                 xlabel="epoch", ylabel="loss")
     _log_if_positive(loss_ax)
@@ -143,9 +143,9 @@ def sweep_figure(title: str, runs: Sequence[tuple[str, Sequence[Epoch]]], task: 
         loss_ax.legend(handles=[*handles, _line("-", TRAIN), _line("--", VAL)], fontsize=8)
     summary_ax.set_axis_off()
     summary_ax.set_title("At the last epoch")
-    for k, (colour, text) in enumerate(lines[:14]):
-        summary_ax.text(0.0, 0.95 - 0.07 * k, text, color=colour, fontsize=9, transform=summary_ax.transAxes,
-                        va="top", wrap=True)
+    for k, (colour, text) in enumerate(lines[:8]):
+        summary_ax.text(0.0, 0.95 - 0.11 * k, text, color=colour, fontsize=9.5, transform=summary_ax.transAxes,
+                        va="top")
     fig.suptitle(title, fontsize=12)
     return fig
 
@@ -207,9 +207,9 @@ def _gradient_panel(ax: Any, history: Sequence[Epoch], net: Net) -> None:
     title = f"What reaches the first layer (f = {net.f.label()})"
     if history:
         last = history[-1]
-        title += (f"\nepoch {last.epoch}: f lets through {fmt_kept(last.kept)} of ∂ℓ/∂z2; "
-                  f"W1 moved {fmt_moved(last.moved_1)}, W2 {fmt_moved(last.moved_2)}")
-    ax.set(title=title, xlabel="epoch", ylabel="share")
+        title += (f"\nepoch {last.epoch}: f lets through {fmt_kept(last.kept)} of ∂ℓ/∂z2\n"
+                  f"W1 moved {fmt_moved(last.moved_1)} of its start, W2 {fmt_moved(last.moved_2)}")
+    ax.set(title=title, xlabel="epoch", ylabel="ratio (log scale)")
     ax.title.set_fontsize(10)
     _log_if_positive(ax)
     ax.grid(alpha=0.3)
@@ -332,13 +332,11 @@ def _region_panel(ax: Any, net: Net, p: Params, data: Dataset, sets: list[Points
     else:
         surface = ax.contourf(gx, gy, y_hat[..., 0], levels=20, cmap="viridis")
         ax.figure.colorbar(surface, ax=ax, label="ŷ")
-        for pts, marker in zip(sets, ("o", "^"), strict=False):
-            ax.scatter(pts.x[:, 0], pts.x[:, 1], c=pts.targets[:, 0], cmap="viridis", marker=marker, s=22,
-                       edgecolors="w", linewidths=0.8, vmin=float(y_hat.min()), vmax=float(y_hat.max()),
+        for pts, marker in zip(sets, ("o", "^"), strict=False):  # where the data lie; the fit: the R² panel
+            ax.scatter(pts.x[:, 0], pts.x[:, 1], color="k", marker=marker, s=7, edgecolors="w", linewidths=0.4,
                        label=pts.name)
         ax.legend(fontsize=8, loc="upper right")
-        ax.set(title="ŷ over the input plane after training, with the data\n(fill: y; a point matching its "
-                     "background is fitted)")
+        ax.set(title="ŷ over the input plane after training (colour),\nwith the data's inputs (points)")
     ax.set(xlabel=names[0], ylabel=names[1], xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
 
 
@@ -353,8 +351,8 @@ def _draw_view(ax: Any, view: space.View2D, colours: dict[str, Any], title: str,
     ax.scatter(view.points[:, 0], view.points[:, 1], s=8, **colours)
     x_name, y_name = view.axes
     if view.explained is not None:
-        x_name, y_name = (f"{x_name} ({view.explained[0]:.0%} of variance)",
-                          f"{y_name} ({view.explained[1]:.0%})")
+        x_name = f"{x_name} ({_share(view.explained[0])} of variance)"
+        y_name = f"{y_name} ({_share(view.explained[1])})"
     if view.boundary is not None:
         ax.axvline(view.boundary, color="k", ls="--", lw=1.2)
     if equal:  # z1: distances as they are, no axis magnified (the affine map's story)
@@ -440,6 +438,11 @@ def _log_if_positive(ax: Any) -> None:
     finite = [v for v in values if math.isfinite(v)]
     if finite and min(finite) > 0:
         ax.set_yscale("log")
+
+
+def _share(v: float) -> str:
+    """A share of variance: whole percents, but a small one with its first digit (0.3%, not 0%)."""
+    return f"{v:.0%}" if v >= 0.095 else f"{v:.1%}" if v >= 0.00095 else f"{v:.0e}"
 
 
 def _num(v: float | None) -> float:
