@@ -59,3 +59,24 @@ def test_saturated_sigma_and_tanh_let_less_through_and_their_w1_learns_less() ->
     assert calm["tanh"]["kept"] > 0.4 and calm["relu"]["kept"] > 0.4
     assert all(d["moved_W1"] > 1 for d in calm.values())
     assert not any("vanishing" in h for d in calm.values() for h in d["hints"])
+
+
+def test_summary_sweep_table_and_history_are_one_number(tmp_path: Path) -> None:
+    """The same quantity, from the same rows, everywhere: each run's --json summary, its row of
+    sweep.csv (the sweep table's data) and the last row of its history.csv."""
+    import csv
+
+    doc = json.loads(run("train", "-c", "saturated-start", "--set", "train.epochs=4", "--sweep",
+                         "model.f=sigmoid,relu", "--quiet", "--json", "--out", str(tmp_path / "s")))
+    with (tmp_path / "s" / "sweep.csv").open() as fh:
+        table = list(csv.DictReader(fh))
+    for r, row in zip(doc["runs"], table, strict=True):
+        d = r["diagnostics"]
+        with (Path(r["out"]) / "history.csv").open() as fh:
+            last = list(csv.DictReader(fh))[-1]
+        for summary, in_table, in_history in ((d["kept"], row["kept"], last["kept"]),
+                                              (d["flat_fraction"], row["flat_fraction"], last["flat"]),
+                                              (d["moved_W1"], row["moved_W1"], last["moved_1"]),
+                                              (d["moved_W2"], row["moved_W2"], last["moved_2"])):
+            assert summary == float(in_table) == float(in_history)
+        assert d["rows"] == 256  # and they say which rows: the table's caption and the summary's title
