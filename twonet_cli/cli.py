@@ -9,11 +9,10 @@ from typing import Annotated, Any
 import typer
 import typer.exceptions
 from rich.console import Console
-from rich.markup import escape
 
 from . import options as opt
-from .console import err_console, error_line, reported
-from .errors import EXIT_BAD_INPUT, EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_MISMATCH, TwonetError
+from .console import err_console, error_line, reported, shown
+from .errors import EXIT_BAD_INPUT, EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_MISMATCH, Interrupted, TwonetError
 
 EXIT_CODES = (
     "Exit codes: 0 success · 1 a check found a mismatch (or training diverged) · "
@@ -171,7 +170,7 @@ def predict(
     params: opt.ParamsOpt = None, set_: opt.SetOpt = None, out: opt.PredictOutOpt = None,
 ) -> None:
     """Predict ŷ (and the class label of a classifier) for new rows, with the run's preprocessing."""
-    from . import load
+    from . import load, runner
     from .data.stream import open_rows
     from .formats.write import TABLE_SUFFIXES, TableWriter, check_out_file
     from .inference import predict as predicted
@@ -185,11 +184,22 @@ def predict(
                               "write a .csv or .json file")
         stream = open_rows(input_, "--input", model.prep.in_features)
         blocks = predicted(model, stream)  # columns checked before anything is written
-        with TableWriter(out, model.columns()) as writer:
-            for y_hat, labels in blocks:
-                writer.write(y_hat, labels)
+        runner.stop_on_signals()  # SIGTERM and SIGHUP stop it as Ctrl-C does: --out's temporary file removed
+        writer = TableWriter(out, model.columns(), terminal=out is None and sys.stdout.isatty())
+        try:
+            with writer:
+                for y_hat, labels in blocks:
+                    writer.write(y_hat, labels)
+        except TwonetError as e:
+            if out is None and writer.rows:  # stdout is streamed: say how much of it came before
+                e.args = (f"{e} ({writer.rows:,} prediction row(s) were written to stdout before it; "
+                          "--out FILE writes all of them or nothing)",)
+            raise
+        except Interrupted as e:  # after the writer removed its temporary file
+            err_console.print("Interrupted.")
+            raise typer.Exit(128 + e.signum) from None
         if out is not None:
-            err_console.print(f"wrote {writer.rows:,} prediction(s) to {escape(str(out))}", highlight=False)
+            err_console.print(f"wrote {writer.rows:,} prediction(s) to {shown(str(out))}", highlight=False)
 
 
 @app.command(epilog=EXIT_CODES)
@@ -232,7 +242,7 @@ def configs() -> None:
     with reported():
         t = Table("name", "description", title="Shipped configs", title_justify="left")
         for name, path in shipped_configs().items():
-            t.add_row(name, escape(load_config(str(path))[0].description))
+            t.add_row(name, shown(load_config(str(path))[0].description))
         Console().print(t)
 
 

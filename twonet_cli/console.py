@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from .errors import EXIT_BROKEN_PIPE, TwonetError
+from .errors import EXIT_BROKEN_PIPE, TwonetError, printable
 
 if not os.environ.get("COLUMNS", "1").isdigit() or os.environ.get("COLUMNS") == "0":
     del os.environ["COLUMNS"]  # COLUMNS=0 or junk: let rich measure the terminal (or take 80)
@@ -35,7 +35,12 @@ def reported() -> Iterator[None]:
         raise typer.Exit(EXIT_BROKEN_PIPE) from None
 
 
+def shown(text: object) -> str:
+    """The one rule for any text that came from a file or an argument (a config's description, a
+    header's names, a path, a label) when rich prints it: control characters escaped, markup too."""
+    return escape(printable(str(text)))
+
+
 def error_line(message: str) -> None:
-    """One line on stderr, whatever the message quotes: control characters are shown escaped."""
-    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
-    err_console.print(f"[bold red]Error:[/bold red] {escape(text)}", soft_wrap=True)
+    """One line on stderr, whatever the message quotes (``shown``)."""
+    err_console.print(f"[bold red]Error:[/bold red] {shown(message)}", soft_wrap=True)

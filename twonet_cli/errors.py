@@ -48,6 +48,12 @@ class MissingExtraError(TwonetError):
     """An option needs an optional dependency that is not installed (e.g. --plot needs matplotlib)."""
 
 
+def printable(text: str) -> str:
+    """Text from a file or an argument, safe to show on a terminal: control characters (escape
+    sequences among them) written as Python escapes (\\x1b), never sent raw."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def path_kind(path: Path, where: str) -> str:
     """'file', 'dir', 'missing' or 'other' for ``path``; an impossible path (a name too long, a
     component that is a file) is an InputError naming ``where``, not an OSError."""

@@ -11,10 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
-
 from .config import schema as config
-from .console import err_console, error_line
+from .console import err_console, error_line, shown
 from .data.dataset import Dataset
 from .errors import EXIT_MISMATCH, Interrupted, OutputError
 from .formats.write import check_out_file
@@ -41,7 +39,7 @@ def plot_run(plot: Path | None, training: Training, cfg: config.Config, path: Pa
     if plot is None:
         return
     if not training.history:
-        err_console.print(f"--plot: no epoch finished, so nothing to draw; {escape(str(plot))} not written",
+        err_console.print(f"--plot: no epoch finished, so nothing to draw; {shown(str(plot))} not written",
                           highlight=False)
         return
     from .config.files import config_name
@@ -62,7 +60,7 @@ def write_plot(path: Path, figure: Any) -> None:
         atomic_write(path, render(figure, path.suffix.lower().lstrip(".")))
     except OSError as e:
         raise OutputError(f"--plot: cannot write '{path}': {e.strerror or e}") from None
-    err_console.print(f"wrote the plot to {escape(str(path))}", highlight=False)
+    err_console.print(f"wrote the plot to {shown(str(path))}", highlight=False)
 
 
 def train_run(cfg: config.Config, out: Path | None, force: bool, quiet: bool,
@@ -134,7 +132,7 @@ def report_stop(outcome: Outcome, lr: float, out: Path | None) -> None:
                    f"e.g. --set train.lr={lr / 10:g}){saved}")
     elif outcome.reason == "interrupted":
         where = f"; saved what was reached in {out}" if out is not None else ""
-        err_console.print(f"Interrupted: {escape(outcome.message)}{escape(where)}.", soft_wrap=True)
+        err_console.print(f"Interrupted: {shown(outcome.message)}{shown(where)}.", soft_wrap=True)
 
 
 def training_exit(outcome: Outcome) -> int:

@@ -7,14 +7,13 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import math
 import re
 import sys
 from pathlib import Path
 
-from rich.markup import escape
-
 from .config.files import parse_override
-from .console import err_console
+from .console import err_console, shown
 from .errors import ConfigError
 
 
@@ -29,6 +28,9 @@ def _split_values(text: str) -> list[str]:
             start = i + 1
     out.append(text[start:])
     return [v.strip() for v in out]
+
+
+MAX_RUNS = 1000  # combinations one sweep may train
 
 
 def _overlap(a: str, b: str) -> bool:
@@ -62,10 +64,10 @@ def combinations(specs: list[str], fixed: list[str] | tuple[str, ...] = ()) -> l
         for v in options:
             parse_override(f"{key}={v}")  # an unknown key or bad YAML is refused now, before any run
         axes.append([f"{key}={v}" for v in options])
-    runs = [list(c) for c in itertools.product(*axes)]
-    if len(runs) > 1000:
-        raise ConfigError(f"--sweep: {len(runs):,} combinations are more than the 1,000 one sweep may train")
-    return runs
+        count = math.prod(len(a) for a in axes)  # counted before any is built
+        if count > MAX_RUNS:
+            raise ConfigError(f"--sweep: {count:,} combinations are more than the {MAX_RUNS:,} one sweep may train")
+    return [list(c) for c in itertools.product(*axes)]
 
 
 def run_name(index: int, overrides: list[str]) -> str:
@@ -100,7 +102,7 @@ def sweep(config_: str | None, set_: list[str], specs: list[str], out: Path | No
     for i, (overrides, (cfg, _)) in enumerate(zip(runs, loaded, strict=True), start=1):
         where = out / run_name(i, overrides) if out is not None else None
         if not quiet:
-            err_console.print(f"run {i}/{len(runs)}: {escape(' '.join(overrides))}", highlight=False)
+            err_console.print(f"run {i}/{len(runs)}: {shown(' '.join(overrides))}", highlight=False)
         training, outcome = runner.train_run(cfg, where, force, quiet, opened.get(cfg))
         rows.append(sweep_row(i, overrides, training, outcome))
         curves.append((" ".join(overrides), training.history))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -22,6 +23,7 @@ from ..errors import ConfigError
 from ..formats.arrays import is_numbers
 
 T = TypeVar("T")
+YAML11_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")  # 1e-4: a number YAML 1.1 reads as text
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,8 @@ def coerce(tp: Any, value: Any, path: str) -> Any:
             raise ConfigError(f"{path}: expected an integer, got {_kind(value)} {value!r}")
         return value
     if tp is float:
+        if isinstance(value, str) and YAML11_NUMBER.fullmatch(value.strip()):
+            value = float(value)  # YAML 1.1 reads 1e-4 (no dot) as text; YAML 1.2 and every user read a number
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{path}: expected a number, got {_kind(value)} {value!r}")
         try:

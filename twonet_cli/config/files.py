@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -23,11 +22,9 @@ from ..errors import ConfigError, InputError, path_kind
 from ..formats.arrays import load_param_arrays
 from ..formats.text import parse_yaml, read_text
 from . import shipped
-from .fields import build, field_type
+from .fields import YAML11_NUMBER, build, field_type
 from .schema import DATA_SUFFIXES, Config, validate
 from .shipped import shipped_configs, shipped_dir
-
-_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
 def resolve(name_or_path: str | None) -> Path:
@@ -78,7 +75,7 @@ def parse_override(text: str) -> tuple[str, Any]:
         parsed = yaml.safe_load(value)
     except yaml.YAMLError:
         raise ConfigError(f"--set {_short(text)}: the value is not valid YAML") from None
-    if isinstance(parsed, str) and _NUMBER.fullmatch(parsed.strip()):
+    if isinstance(parsed, str) and YAML11_NUMBER.fullmatch(parsed.strip()):
         parsed = float(parsed)  # YAML 1.1 reads 2e-05 (no dot) as text; YAML 1.2 and users read a number
     return key, parsed
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..core.activations import Array
 from ..errors import InputError
+from ..formats.arrays import numpy_reason
 from ..formats.table import Table, read_csv
 
 
@@ -203,7 +204,7 @@ def _read_npz(path: Path, x_key: str, y_key: str) -> Rows:
                                  f"found {', '.join(z.files) or 'none'}")
             x, y = z[x_key], z[y_key]
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-        raise InputError(f"{path}: not a readable .npz file ({str(e).splitlines()[0] if str(e) else e!r})") from None
+        raise InputError(f"{path}: not a readable .npz file ({numpy_reason(e)})") from None
     except MemoryError:
         raise InputError(f"{path}: declares arrays larger than fit in memory") from None
     if x.ndim == 1:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..formats.arrays import load_array, parse_inline
+from ..formats.arrays import load_array
 from ..formats.table import Table, first_row, header_of, read_chunks
 from .files import map_npy
 from .targets import as_rows
@@ -44,7 +44,7 @@ def open_rows(spec: str, where: str, n: int | None = None, chunk_rows: int = CHU
         return RowStream(header, len(first), read_chunks(path, header is not None, chunk_rows), where)
     if suffix == ".npy":
         return _npy_rows(path, where, chunk_rows)
-    a = as_rows(load_array(spec, where) if suffix == ".json" else parse_inline(spec, where), n, where)
+    a = as_rows(load_array(spec, where), n, where)  # .json, inline values, or a message naming the forms
     return RowStream(None, int(a.shape[1]), iter([Table(a)]), where)
 
 

@@ -56,8 +56,11 @@ def parse_inline(text: str, where: str) -> Array:
     return _finite(a, where)
 
 
-def _first_line(e: Exception) -> str:
-    return str(e).splitlines()[0] if str(e) else type(e).__name__
+def numpy_reason(e: Exception) -> str:
+    """Why numpy could not read a file, in one line; a file that is not numpy's at all (numpy then
+    suggests allow_pickle, which twonet never sets: nothing in a file is executed) says so."""
+    text = str(e).splitlines()[0] if str(e) else type(e).__name__
+    return "not a NumPy file" if "pickle" in text else text
 
 
 def _numeric(a: Any, where: str) -> Array:
@@ -91,8 +94,10 @@ def load_array(spec: str, where: str) -> Array:
     """An array from an inline spec or a .csv/.npy/.json file."""
     path = Path(spec)
     if path.suffix.lower() not in ARRAY_SUFFIXES:
-        if "/" in spec or (len(spec) < 256 and path_kind(path, where) != "missing"):
-            raise InputError(f"{where}: '{spec}' is not a .csv, .npy or .json file")
+        looks_like_a_file = "/" in spec or re.search(r"\.[A-Za-z]\w*$", spec.strip()) is not None
+        if looks_like_a_file or (len(spec) < 256 and path_kind(path, where) != "missing"):
+            raise InputError(f"{where}: '{spec}' is not a .csv, .npy or .json file (nor inline numbers like "
+                             "0.5,-1.2;1,0)")
         return parse_inline(spec, where)
     kind = path_kind(path, where)
     if kind != "file":
@@ -109,7 +114,7 @@ def load_array(spec: str, where: str) -> Array:
             case _:
                 a = numbers_array(read_json(path), str(path))
     except (OSError, ValueError, EOFError) as e:  # unreadable, a bad or truncated .npy, pickled objects
-        raise InputError(f"{path}: cannot read: {_first_line(e)}") from None
+        raise InputError(f"{path}: cannot read: {numpy_reason(e)}") from None
     except MemoryError:
         raise InputError(f"{path}: declares more values than fit in memory") from None
     if a.size == 0:
@@ -167,7 +172,7 @@ def _read_param_file(path: Path) -> Any:
                 with loaded as z:
                     return {k: z[k] for k in z.files}
             except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-                raise InputError(f"{path}: not a readable .npz file ({_first_line(e)})") from None
+                raise InputError(f"{path}: not a readable .npz file ({numpy_reason(e)})") from None
             except MemoryError:
                 raise InputError(f"{path}: declares arrays larger than fit in memory") from None
         case ".json":

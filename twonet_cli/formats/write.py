@@ -18,7 +18,7 @@ from typing import IO, Any, cast
 import numpy as np
 
 from ..core.activations import Array
-from ..errors import OutputError, TwonetError, path_kind
+from ..errors import OutputError, TwonetError, path_kind, printable
 
 TABLE_SUFFIXES = (".csv", ".npy", ".json")
 
@@ -61,20 +61,27 @@ class TableWriter:
     columns); numbers only) or .json file ({"columns": [...], "rows": [[...], ...]}). Files
     appear only when complete; a failure or an interrupt leaves nothing behind."""
 
-    def __init__(self, path: Path | None, columns: list[str], where: str = "--out"):
+    def __init__(self, path: Path | None, columns: list[str], where: str = "--out", terminal: bool = False):
         self.path, self.columns, self.where, self.rows = path, columns, where, 0
+        self.terminal = terminal  # stdout is a terminal: text from files (names, labels) shown with printable()
+        if terminal:
+            columns = [printable(c) for c in columns]
         self.kind = "csv" if path is None else path.suffix.lower().lstrip(".")
         self._json: list[list[float | int | str]] = []
         self._tmp: str | None = None
         self._fh: IO[bytes] | IO[str]
-        if path is None:
+        self._header = columns
+
+    def _open(self) -> None:
+        """The output opened (a temporary file beside ``path``), and a CSV's header written."""
+        if self.path is None:
             self._fh = sys.stdout
         else:
-            fd, self._tmp = temporary(path)
+            fd, self._tmp = temporary(self.path)
             self._fh = os.fdopen(fd, "wb") if self.kind == "npy" else os.fdopen(fd, "w", encoding="utf-8", newline="")
         if self.kind == "csv":
             self._csv = csv.writer(cast("IO[str]", self._fh), lineterminator="\n")
-            self._csv.writerow(columns)
+            self._csv.writerow(self._header)
 
     def _text(self, s: str) -> None:
         cast("IO[str]", self._fh).write(s)
@@ -88,7 +95,7 @@ class TableWriter:
                     rows: list[list[str]] = [[number_text(v) for v in r] for r in block.tolist()]
                     if labels is not None:
                         for r, label in zip(rows, labels.tolist(), strict=True):
-                            r.append(number_text(label))
+                            r.append(printable(number_text(label)) if self.terminal else number_text(label))
                     self._csv.writerows(rows)
                 case "npy":
                     if labels is not None:
@@ -110,6 +117,11 @@ class TableWriter:
         return rows
 
     def __enter__(self) -> TableWriter:
+        try:
+            self._open()
+        except BaseException as e:  # an interrupt or a full disk while opening: no temporary file stays
+            self.__exit__(type(e), e, None)
+            raise
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -121,7 +133,7 @@ class TableWriter:
         except OSError as e:
             raise OutputError(f"{self.where}: cannot write '{self.path}': {e.strerror or e}") from None
         finally:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, AttributeError):  # AttributeError: stopped before it was opened
                 self._fh.close()
             for tmp in (self._tmp, self._tmp + ".npy"):
                 Path(tmp).unlink(missing_ok=True)

@@ -32,7 +32,8 @@ def parse(text: str, where: str, max_depth: int, max_aliases: int) -> Any:
 
 class _UniqueKeyLoader(yaml.SafeLoader):
     """yaml.SafeLoader that refuses a key given twice in one mapping (SafeLoader keeps the last),
-    and more than ``max_aliases`` aliases (each may stand for a whole tree of others)."""
+    and more than ``max_aliases`` aliases (each may stand for a whole tree of others); merge keys
+    (``<<: *defaults``) work as in SafeLoader."""
 
     aliases = 0
     max_aliases = 64
@@ -50,6 +51,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         """As SafeLoader's, refusing a key that is not a scalar or is given twice."""
         seen: set[Any] = set()
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *defaults`: merged by SafeLoader; keys given
+                continue  # here override the merged ones, as YAML says
             key = self.construct_object(key_node, deep=deep)
             if not isinstance(key, (str, int, float, bool)) and key is not None:  # `? [a, b]`: a list as a key
                 raise yaml.constructor.ConstructorError(

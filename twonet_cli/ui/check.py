@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 from rich import box
 from rich.console import Group, RenderableType
-from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -13,6 +12,7 @@ from rich.text import Text
 from ..check.compare import ROUNDING, Comparison, tolerances, underflow
 from ..check.numeric import COMPLEX_H, central_step
 from ..check.report import ArrayCheck, CheckReport
+from ..console import shown
 
 
 def _g(v: float) -> str:
@@ -140,14 +140,14 @@ def check_report(r: CheckReport, source: str, description: str, shape: tuple[int
     n, m, K = shape
     head = Panel(
         f"network {n} → {m} → {K}   dtype {r.dtype}\n"
-        f"batch {escape(batch)}\n"
-        f"gradients checked: {escape(r.source)}",
-        title=f"[bold]{escape(source)}[/bold]" + (f" — {escape(description)}" if description else ""),
+        f"batch {shown(batch)}\n"
+        f"gradients checked: {shown(r.source)}",
+        title=f"[bold]{shown(source)}[/bold]" + (f" — {shown(description)}" if description else ""),
         title_align="left", expand=False,
     )
     parts: list[RenderableType] = [head, results_table(r), verdict_line(r)]
     if r.findings:
-        parts.append(Panel("\n".join(f"• {escape(f.message)}" for f in r.findings), title="[bold]Diagnosis[/bold]",
+        parts.append(Panel("\n".join(f"• {shown(f.message)}" for f in r.findings), title="[bold]Diagnosis[/bold]",
                            title_align="left", border_style="red", expand=False))
     parts += [Text(f"skipped: {name}: {n:,} entr{'y' if n == 1 else 'ies'} {why}", style="yellow")
               for name, n, why in r.waivers()]

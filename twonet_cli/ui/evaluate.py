@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.markup import escape
 from rich.table import Column, Table
 
+from ..console import shown
 from ..formats.write import number_text
 from ..inference import Model
 
@@ -23,8 +23,8 @@ def evaluation(r: dict[str, Any], model: Model, name: str, source: str) -> Rende
     t = Table(title="Scores", title_justify="left", title_style="bold", show_header=False)
     t.add_column(style="bold")
     t.add_column(justify="right")
-    t.add_row("network", escape(name))
-    t.add_row("rows", f"{r['rows']:,} of {escape(source)}")
+    t.add_row("network", shown(name))
+    t.add_row("rows", f"{r['rows']:,} of {shown(source)}")
     t.add_row(f"loss ({r['loss_name']}, mean)", f"{r['loss']:.6g}")
     parts: list[RenderableType] = [t]
     if "classification" in r:
@@ -36,18 +36,18 @@ def evaluation(r: dict[str, Any], model: Model, name: str, source: str) -> Rende
         per = Table("class", *(Column(h, justify="right") for h in ("precision", "recall", "F1", "support")),
                     title="Per class", title_justify="left", title_style="bold")
         for i, label in enumerate(names):
-            per.add_row(escape(label), f"{c['precision'][i]:.4f}", f"{c['recall'][i]:.4f}", f"{c['f1'][i]:.4f}",
+            per.add_row(shown(label), f"{c['precision'][i]:.4f}", f"{c['recall'][i]:.4f}", f"{c['f1'][i]:.4f}",
                         f"{int(c['support'][i]):,}")
         total = f"{int(c['support'].sum()):,}"
         per.add_section()
         for avg in ("macro", "weighted"):
             a = c[avg]
             per.add_row(f"{avg} avg", f"{a['precision']:.4f}", f"{a['recall']:.4f}", f"{a['f1']:.4f}", total)
-        cm = Table("true \\ predicted", *(Column(escape(n), justify="right") for n in names),
+        cm = Table("true \\ predicted", *(Column(shown(n), justify="right") for n in names),
                    title="Confusion matrix",
                    title_justify="left", title_style="bold")
         for label, row in zip(names, c["confusion"], strict=True):
-            cm.add_row(escape(label), *(f"{int(v):,}" for v in row))
+            cm.add_row(shown(label), *(f"{int(v):,}" for v in row))
         parts += [per, cm]
     else:
         g = r["regression"]
@@ -59,7 +59,7 @@ def evaluation(r: dict[str, Any], model: Model, name: str, source: str) -> Rende
             out = Table("output", "R²", "MAE", "RMSE", title="Per output", title_justify="left", title_style="bold")
             names = model.prep.target_names or [str(k) for k in range(len(per_output["r2"]))]
             for k, label in enumerate(names):
-                out.add_row(escape(label), f"{per_output['r2'][k]:.6f}", f"{per_output['mae'][k]:.6g}",
+                out.add_row(shown(label), f"{per_output['r2'][k]:.6f}", f"{per_output['mae'][k]:.6g}",
                             f"{per_output['rmse'][k]:.6g}")
             parts.append(out)
     return Group(*parts)

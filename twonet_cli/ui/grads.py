@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.console import Group, RenderableType
-from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ..console import shown
 from ..core.activations import Activation, Array
 from ..core.explain import Explanation
 from ..core.jacobians import as_matrix
@@ -80,7 +80,7 @@ def header(e: Explanation, source: str, description: str) -> RenderableType:
     """The panel naming the config, the network and the loss."""
     n, m, K = e.params.shape
     net = e.net
-    title = f"[bold]{escape(source)}[/bold]" + (f" — {escape(description)}" if description else "")
+    title = f"[bold]{shown(source)}[/bold]" + (f" — {shown(description)}" if description else "")
     body = (
         f"network  {n} → {m} → {K}   f = {net.f.label()}   g = {net.g.label()}\n"
         f"loss     {net.loss.name}, reduction {net.loss.reduction}   batch B = {e.batch}"

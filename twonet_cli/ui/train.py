@@ -13,7 +13,9 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 from rich.text import Text
 
+from ..console import shown
 from ..core.metrics import Task, metric_key, metric_name
+from ..errors import printable
 from ..train.loop import Epoch, EpochProgress, Record, Training, best_epoch
 from ..train.runs import FILES
 from ..train.session import Outcome
@@ -212,7 +214,7 @@ def training_report(training: Training, outcome: Outcome, out: Path | None) -> R
         parts.append(diagnostics_table(training))
     if out is not None:
         saved = [name for name in FILES if (out / name).exists()]
-        parts.append(Text(f"saved {', '.join(saved)} in {out}"))
+        parts.append(Text(f"saved {', '.join(saved)} in {printable(str(out))}"))
     return Group(*parts)
 
 
@@ -225,6 +227,8 @@ def sweep_row(index: int, overrides: list[str], training: Training, outcome: Out
     d = training.final_diagnostics
     return {
         "run": index, "overrides": " ".join(overrides), "stopped": outcome.reason,
+        "settings": " ".join(f"{k.strip().rsplit('.', 1)[-1]}={v.strip()}" for k, _, v in (o.partition("=")
+                                                                                            for o in overrides)),
         "epochs": last.epoch if last else 0,
         "final_train_loss": last.train_loss if last else None,
         "best_val_loss": best.val_loss if best else None,
@@ -258,8 +262,7 @@ def sweep_table(rows: list[dict[str, object]]) -> Table:
 
     for r in rows:
         task: Task = "classification" if r["metric_name"] == metric_key("classification") else "regression"
-        settings = " ".join(o.split("=", 1)[0].rsplit(".", 1)[-1] + "=" + o.split("=", 1)[1]
-                            for o in str(r["overrides"]).split(" "))
+        settings = shown(str(r["settings"]))
         loss = r["best_val_loss"] if r["best_val_loss"] is not None else r["final_train_loss"]
         t.add_row(str(r["run"]), settings, num(loss, ".4g"), fmt_metric(task, share(r["metric"])),
                   fmt_kept(share(r["kept"])), num(r["flat_fraction"], ".0%"), fmt_moved(share(r["moved_W1"])),

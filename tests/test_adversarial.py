@@ -1,0 +1,114 @@
+"""Edges found by an adversarial pass over predict, evaluate, sweeps and inputs: each answered in one
+line, or done right, never a traceback or a silently wrong result."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner, Result
+
+from twonet_cli.cli import app
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args))
+
+
+def one_error(*args: str) -> str:
+    r = run(*args)
+    assert r.exit_code == 2, f"exit {r.exit_code}\n{r.stdout}\n{r.stderr}"
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and "Traceback" not in r.stderr, r.stderr
+    return lines[0]
+
+
+def test_a_sweep_value_with_spaces_runs_and_is_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    r = run("train", "-c", "classification-bce", "--set", "train.epochs=2", "--quiet",
+            "--sweep", "model.f={name: relu, scale: 5},tanh", "--out", "sweep")
+    assert r.exit_code == 0, r.stderr
+    assert "Sweep" in r.stdout and "f=tanh" in r.stdout
+    rows = Path("sweep/sweep.csv").read_text().splitlines()
+    assert '"f={name: relu, scale: 5}"' in rows[1] and "f=tanh" in rows[2]
+
+
+def test_a_huge_sweep_is_counted_before_it_is_built() -> None:
+    values = ",".join(str(i / 1000) for i in range(1, 1001))
+    t0 = time.perf_counter()
+    momenta = ",".join(str(i / 2000) for i in range(1, 1001))
+    line = one_error("train", "--sweep", f"train.lr={values}", "--sweep", f"train.momentum={momenta}")
+    assert "1,000,000 combinations" in line and time.perf_counter() - t0 < 30  # no billion lists: counted
+
+
+@pytest.mark.parametrize("spec", ["data.txt", "/dev/stdin", "rows.tsv"])
+def test_an_input_of_another_kind_names_the_accepted_forms(spec: str) -> None:
+    for command in (["grads", "-y", "1"], ["predict"]):
+        line = one_error(*command, "-x", spec)
+        assert ".csv, .npy or .json" in line and "inline numbers" in line, line
+
+
+def test_a_params_file_that_is_not_numpys_says_so(tmp_path: Path) -> None:
+    fake = tmp_path / "params.npz"
+    fake.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    line = one_error("grads", "--params", str(fake))
+    assert "not a NumPy file" in line and "pickle" not in line
+
+
+def test_yaml_1_1_exponents_and_merge_keys_in_a_config_file(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("model: &m {hidden: 4, f: tanh}\n"
+                   "train: {lr: 1e-4, epochs: 2}\n")
+    out = run("train", "-c", str(cfg), "--print-config")
+    assert out.exit_code == 0, out.stderr
+    assert "lr: 0.0001" in out.stdout
+    merged = tmp_path / "m.yaml"
+    merged.write_text("model:\n  <<: {hidden: 4, f: tanh}\n  hidden: 6\ntrain: {epochs: 2}\n")
+    doc = run("train", "-c", str(merged), "--print-config")
+    assert doc.exit_code == 0, doc.stderr
+    assert "hidden: 6" in doc.stdout and "name: tanh" in doc.stdout  # merged, and a key given here wins
+    twice = tmp_path / "t.yaml"
+    twice.write_text("model:\n  hidden: 4\n  hidden: 6\n")
+    assert "duplicate key 'hidden'" in one_error("train", "-c", str(twice), "--print-config")
+
+
+def test_text_from_files_reaches_the_terminal_escaped(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text('description: "\\e[31mR [b]m[/b]"\n'
+                   "model: {in_features: 2, out_features: 1}\nexample: {x: [0.5, -1.2], y: [0.3]}\n")
+    out = run("grads", "-c", str(cfg)).stdout
+    assert "\x1b" not in out and "\\x1b[31mR [b]m[/b]" in out
+
+
+def test_predict_to_stdout_says_how_many_rows_came_before_a_bad_one(tmp_path: Path) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text("".join(f"{i},{i}\n" for i in range(20000)) + "1,oops\n")
+    r = run("predict", "-c", "regression", "-x", str(rows))
+    assert r.exit_code == 2 and "'oops' is not a number" in r.stderr
+    written = len(r.stdout.splitlines()) - 1  # below the header
+    assert written > 0 and f"{written:,} prediction row(s) were written to stdout" in r.stderr
+
+
+def test_predict_out_stopped_by_sigterm_or_sighup_leaves_no_temporary_file(tmp_path: Path) -> None:
+    np.save(tmp_path / "x.npy", np.random.default_rng(0).normal(size=(3_000_000, 2)))
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        out = tmp_path / f"p{int(sig)}.csv"
+        p = subprocess.Popen([sys.executable, "-m", "twonet_cli", "predict", "-c", "regression", "-x",
+                              str(tmp_path / "x.npy"), "--out", str(out)], stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while not any(f.name.startswith(f".{out.name}.") for f in tmp_path.iterdir()):
+            assert p.poll() is None and time.monotonic() < deadline, "predict ended before writing"
+            time.sleep(0.01)
+        p.send_signal(sig)
+        assert p.wait(timeout=60) == 128 + sig
+        assert p.stderr is not None
+        p.stderr.close()
+        left = [f.name for f in tmp_path.iterdir() if f.name not in ("x.npy",)]
+        assert left == [], left
+    assert os.path.exists(tmp_path / "x.npy")
