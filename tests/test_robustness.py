@@ -4,6 +4,8 @@ nothing is printed as a result full of NaN. (pytest runs with warnings as errors
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import random
 import signal
 import subprocess
@@ -20,6 +22,7 @@ from twonet_cli.core.jacobians import jacobians
 from twonet_cli.core.losses import Loss
 from twonet_cli.core.model import Net, backward, forward, init_params, loss
 from twonet_cli.data.sizes import load_config
+from twonet_cli.train.runs import settle
 
 from . import reference as ref
 
@@ -72,13 +75,15 @@ def check_run_dir(out: Path, shape: tuple[int, int, int]) -> None:
         assert rows[0][:3] == ["epoch", "steps", "train_loss"]
         assert all(len(r) == len(rows[0]) for r in rows)
         assert [int(r[0]) for r in rows[1:]] == list(range(1, len(rows)))  # whole epochs, in order
-    files = ("params.npz", "best.npz", "config.yaml", "history.csv", "preprocessing.json")
-    visible = [name for name in files if (out / name).exists()]
-    # the files agree with each other: all of them are the one current checkpoint's, never a mix of two
-    assert len({(out / name).resolve().parent for name in visible}) <= 1, visible
-    leftovers = [p.name for p in out.iterdir() if p.name not in {*files, ".current"}]
-    assert all(p.startswith(".checkpoint-") or (p.startswith(".") and p.endswith(".tmp")) for p in leftovers), leftovers
-    assert sum(p.startswith(".checkpoint-") for p in leftovers) <= 2  # the current one, and one being written
+    files = ("params.npz", "best.npz", "config.yaml", "history.csv", "preprocessing.json", "manifest.json")
+    # the files agree with each other: once settled, each is the one checkpoint manifest.json names
+    settle(out, wait=0)
+    manifest = json.loads((out / "manifest.json").read_text())
+    for name, entry in manifest["files"].items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == entry["sha256"], name
+    leftovers = [p.name for p in out.iterdir() if p.name not in files]
+    assert all(p.startswith(".") and (p.endswith(".tmp") or ".ckpt-" in p or p == ".twonet.lock")
+               for p in leftovers), leftovers
 
 
 def test_sigkill_at_random_moments_never_leaves_a_truncated_file(tmp_path: Path) -> None:
@@ -115,7 +120,5 @@ def test_writes_only_where_asked(tmp_path: Path) -> None:
                  ["train", "-q", "--set", "train.lr=100", "--out", "diverged"]):
         subprocess.run([sys.executable, "-m", "twonet_cli", *args], cwd=work, capture_output=True, check=False)
     assert sorted(p.name for p in work.iterdir()) == ["diverged", "run"]
-    assert sorted(p.name for p in (work / "run").iterdir() if not p.name.startswith(".")) == [
-        "best.npz", "config.yaml", "history.csv", "params.npz", "preprocessing.json"]
-    hidden = sorted(p.name for p in (work / "run").iterdir() if p.name.startswith("."))
-    assert len(hidden) == 2 and hidden[0].startswith(".checkpoint-") and hidden[1] == ".current", hidden
+    assert sorted(p.name for p in (work / "run").iterdir()) == [
+        "best.npz", "config.yaml", "history.csv", "manifest.json", "params.npz", "preprocessing.json"]

@@ -52,9 +52,8 @@ def test_force_leaves_nothing_of_the_old_run(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["train", "-c", "regression", "-q", "--out", str(out), "--force",
                                  "--set", "train.epochs=2", "--set", "train.lr=50"])  # diverges at once: no best
     assert r.exit_code == 1, r.stderr
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["config.yaml", "history.csv",
-                                                                                 "params.npz", "preprocessing.json"]
-    assert len([p for p in out.iterdir() if p.name.startswith(".checkpoint-")]) == 1
+    assert sorted(p.name for p in out.iterdir()) == ["config.yaml", "history.csv", "manifest.json", "params.npz",
+                                                     "preprocessing.json"]  # plain files, none hidden
 
 
 def test_a_second_run_on_the_same_directory_is_refused(tmp_path: Path) -> None:
@@ -116,3 +115,133 @@ def test_a_full_disk_is_exit_2_with_the_files_intact(tmp_path: Path) -> None:
     assert "cannot write" in r.stderr
     leftovers = [p.name for p in out.iterdir() if p.name.endswith(".tmp")] if out.exists() else []
     assert not leftovers
+
+
+# --- plain files, on every platform ----------------------------------------------------------------
+
+
+def train_into(out: Path, *extra: str, code: int = 0) -> str:
+    r = CliRunner().invoke(app, ["train", "-c", "classification-bce", "-q", "--set", "train.epochs=3", "--out",
+                                 str(out), *extra])
+    assert r.exit_code == code, r.stderr
+    return r.stderr
+
+
+def predict(run: Path) -> list[str]:
+    r = CliRunner().invoke(app, ["predict", "--run", str(run), "-x", "0.5,-1.2;0.1,0.2"])
+    assert r.exit_code == 0, r.stderr
+    return r.stdout.splitlines()
+
+
+def test_a_run_is_plain_files_that_copy_as_they_are(tmp_path: Path) -> None:
+    import shutil
+
+    out = tmp_path / "run"
+    train_into(out)
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["best.npz", "config.yaml", "history.csv", "manifest.json", "params.npz", "preprocessing.json"]
+    assert all(p.is_file() and not p.is_symlink() for p in out.iterdir())
+    want = predict(out)
+    copied = tmp_path / "copy"  # cp -r run/* copy/: the visible files are the whole run
+    copied.mkdir()
+    for p in out.iterdir():
+        shutil.copy(p, copied / p.name)
+    assert predict(copied) == want
+    train_into(copied, "--force", "--set", "train.epochs=4")  # retrained in place: plain files again
+    assert sorted(p.name for p in copied.iterdir()) == names
+
+
+def test_force_never_replaces_a_users_own_file(tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "config.yaml").write_text("my own notes\n")
+    err = train_into(out, "--force", code=2)
+    assert "no twonet run" in err and "config.yaml" in err
+    assert (out / "config.yaml").read_text() == "my own notes\n" and sorted(p.name for p in out.iterdir()) == [
+        "config.yaml"]
+
+
+def test_a_file_changed_since_the_run_is_named_and_manifest_removal_accepts_it(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    train_into(out)
+    with np.load(out / "params.npz") as p:
+        arrays = {k: p[k] * 2 for k in p.files}
+    np.savez(out / "params.npz", **arrays)
+    r = CliRunner().invoke(app, ["predict", "--run", str(out), "-x", "0.5,-1.2"])
+    assert r.exit_code == 2 and "params.npz" in r.stderr and "manifest.json" in r.stderr, r.stderr
+    (out / "manifest.json").unlink()
+    predict(out)
+
+
+def test_a_run_killed_between_its_commit_and_its_renames_reads_whole(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """After manifest.json names checkpoint N, its files may still wait under their aside names: the
+    reader finishes the renames, and every file read is checkpoint N's."""
+    import hashlib
+    import json
+    import os
+
+    from twonet_cli.core.model import init_params
+    from twonet_cli.train import runs
+
+    out = tmp_path / "run"
+    rng = np.random.default_rng(0)
+    first, second = init_params(2, 3, 1, rng), init_params(2, 3, 1, rng)
+    d = runs.RunDir(out)
+    d.save(first, None, "model: {hidden: 3}\n", [])
+    calls = {"n": 0}
+    real = os.replace
+
+    def killed_after_one(src: object, dst: object) -> None:
+        calls["n"] += 1
+        if calls["n"] > 2:  # the manifest's own rename and one file's, then the process dies
+            raise KeyboardInterrupt
+        real(src, dst)
+
+    monkeypatch.setattr(runs.os, "replace", killed_after_one)
+    with pytest.raises(KeyboardInterrupt):
+        d.save(second, None, "model: {hidden: 3}\n", [])
+    monkeypatch.setattr(runs.os, "replace", real)
+    d.close()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["checkpoint"] == 2 and any(p.name.endswith(".ckpt-2") for p in out.iterdir())
+    runs.settle(out)
+    for name, entry in manifest["files"].items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == entry["sha256"]
+    with np.load(out / "params.npz") as p:
+        np.testing.assert_array_equal(p["W1"], second.W1)
+
+
+def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    (out / ".twonet.lock").write_text(f"{gone}\n")
+    train_into(out)
+    assert not (out / ".twonet.lock").exists()
+
+
+def test_runs_work_on_a_platform_without_symlinks_or_fcntl(tmp_path: Path) -> None:
+    """As on Windows for an ordinary user: no fcntl module, and os.symlink refused."""
+    code = (
+        "import os, sys\n"
+        "sys.modules['fcntl'] = None\n"
+        "def no_links(*a, **k):\n"
+        "    raise OSError(1, 'symbolic links are not available')\n"
+        "os.symlink = no_links\n"
+        "from twonet_cli.cli import run\n"
+        "sys.argv = ['twonet'] + sys.argv[1:]\n"
+        "run()\n"
+    )
+    base = [sys.executable, "-c", code]
+    out = tmp_path / "run"
+    r = subprocess.run([*base, "train", "-c", "classification-bce", "-q", "--set", "train.epochs=3", "--out", str(out)],
+                       capture_output=True, text=True, timeout=120, check=False)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([*base, "train", "-c", "classification-bce", "-q", "--set", "train.epochs=2", "--out", str(out),
+                        "--force"], capture_output=True, text=True, timeout=120, check=False)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([*base, "predict", "--run", str(out), "-x", "0.5,-1.2"], capture_output=True, text=True,
+                       timeout=120, check=False)
+    assert r.returncode == 0 and r.stdout.startswith("y_hat"), r.stderr

@@ -206,11 +206,10 @@ def test_cli_saves_a_complete_reproducible_run(tmp_path: Path) -> None:
     out = tmp_path / "run"
     r = cli("-c", "classification-bce", "--out", str(out), "--quiet", "--set", "train.epochs=30")
     assert r.exit_code == 0, r.stdout + r.stderr
-    assert {p.name for p in out.iterdir() if not p.name.startswith(".")} == {"params.npz", "best.npz", "config.yaml",
-                                                                             "history.csv", "preprocessing.json"}
-    assert {(out / name).resolve().parent for name in ("params.npz", "best.npz", "config.yaml", "history.csv",
-                                                       "preprocessing.json")} == {
-        (out / ".current").resolve()}  # one checkpoint, whole
+    assert {p.name for p in out.iterdir()} == {"params.npz", "best.npz", "config.yaml", "history.csv",
+                                               "preprocessing.json", "manifest.json"}  # plain files, none hidden
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert set(manifest["files"]) == {"params.npz", "best.npz", "config.yaml", "history.csv", "preprocessing.json"}
     assert "Training summary" in r.stdout and "Loss per epoch" in r.stdout
     history = (out / "history.csv").read_text().splitlines()
     assert history[0].startswith("epoch,steps,train_loss,val_loss,metric") and len(history) == 31

@@ -74,7 +74,8 @@ def train_run(cfg: config.Config, out: Path | None, force: bool, quiet: bool,
         return fit(cfg, out, force, progress.follow, signals_held, opened)
 
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# Ctrl-C, `kill`, a closed terminal (SIGHUP is POSIX's: absent on Windows)
+STOP_SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
 
 
 class _Held:
@@ -113,11 +114,14 @@ def signals_held() -> Iterator[None]:
         yield
         return
     _Held.holding, _Held.pending = True, None
-    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    masks = hasattr(signal, "pthread_sigmask")  # POSIX; elsewhere the handler's deferral alone holds them
+    if masks:
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # a blocked signal's handler runs here
+        if masks:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # a blocked signal's handler runs here
         _Held.holding = False
     if _Held.pending is not None:
         signum, _Held.pending = _Held.pending, None

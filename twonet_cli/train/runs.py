@@ -1,24 +1,30 @@
-"""A training run's output directory — its files are FILES: the parameters reached (params.npz) and
-at the best epoch (best.npz), the resolved config, the history, the preprocessing (the columns,
-standardisation and class labels the network expects), and explicit starting parameters
-(init.npz) — and ``load_run``, which reads one back for `predict`, `evaluate`, `grads` and `check`.
+"""A training run's output directory, all plain files: the parameters reached (params.npz) and at
+the best epoch (best.npz), the resolved config (config.yaml), the history (history.csv), the
+preprocessing (preprocessing.json: the columns, standardisation and class labels the network
+expects), explicit starting parameters (init.npz), and manifest.json, which names the checkpoint
+they belong to with each file's SHA-256. ``load_run`` reads one back for `predict`, `evaluate`,
+`grads` and `check`.
 
-Each checkpoint is a folder of its own (``.checkpoint-N``), written and flushed to disk whole, then
-made current by one atomic rename of the ``.current`` link; the files' names are links through it.
-A crash or a kill at any moment leaves one complete checkpoint, whose files agree with each other.
-Other files (a plot) are written to a temporary name and renamed (``atomic_write``).
+A checkpoint is written aside (``.NAME.ckpt-N``, each file flushed to disk), then committed by
+writing manifest.json (aside and renamed: the commit point), then renamed into place. A crash or a
+kill at any moment leaves either the previous checkpoint (visible files and manifest agree) or the
+new one committed but not all renamed: the reader finishes the renames. So the files the other
+commands read always come from one checkpoint, and a file that does not match the manifest (edited
+or copied over since) is named, not silently mixed in. A lock file (not ``fcntl``, not links: both
+work on every platform) keeps a second run out.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
-import fcntl
+import hashlib
 import io
 import json
 import os
 import re
 import shutil
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,15 +35,17 @@ from ..config.schema import Config
 from ..core.model import Params
 from ..data.preprocessing import Preprocessing
 from ..errors import InputError, OutputError, path_kind
-from ..formats.write import sync_dir, write_synced
+from ..formats.write import atomic_write, sync_dir, write_synced
 from .loop import Epoch
 
 FILES = ("params.npz", "best.npz", "config.yaml", "history.csv", "preprocessing.json", "init.npz")
-CURRENT = ".current"  # a link to the current checkpoint folder
-CHECKPOINT = re.compile(r"\.checkpoint-(\d+)")
-_NAMES = "|".join(re.escape(f) for f in FILES)
-LINK_TMP = re.compile(rf"\.(current|{_NAMES})\.\d+\.link\.tmp")
-STALE = re.compile(rf"\.({_NAMES})\.[a-z0-9_]{{8}}\.tmp")  # mkstemp's names
+MANIFEST = "manifest.json"  # written last: the checkpoint the files belong to, and their SHA-256
+FORMAT = "twonet run"
+LOCK = ".twonet.lock"  # held while a run writes: the writer's process id
+_NAMES = "|".join(re.escape(f) for f in (*FILES, MANIFEST))
+PENDING = re.compile(rf"\.({_NAMES})\.ckpt-(\d+)")  # a checkpoint's file, written aside before the commit
+STALE = re.compile(rf"\.({_NAMES})\.[a-z0-9_]{{8}}\.tmp")  # atomic_write's temporary names (mkstemp's)
+LEGACY = re.compile(r"\.current|\.checkpoint-\d+|\.[\w.]+\.\d+\.link\.tmp")  # runs saved before manifest.json
 HISTORY_COLUMNS = ("epoch", "steps", "train_loss", "val_loss", "metric", "train_metric", "lr", "seconds", "samples",
                    "grad_W1", "grad_W2", "kept", "flat", "dead", "update_1", "update_2", "moved_1", "moved_2")
 
@@ -64,9 +72,65 @@ class Run:
     prep: Preprocessing | None  # None for a run saved before preprocessing.json existed
 
 
+def digest(data: bytes) -> str:
+    """A file's SHA-256, as manifest.json records it."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_manifest(path: Path, where: str = "--run") -> dict[str, str] | None:
+    """The files of the checkpoint a run's manifest.json names, with their SHA-256 (None without
+    one: a run saved before manifests, or files put together by hand); a malformed one is an InputError."""
+    file = path / MANIFEST
+    if path_kind(file, where) == "missing":
+        return None
+    try:
+        raw = json.loads(file.read_bytes()[:1 << 20])
+        files = raw["files"]
+        if raw.get("format") != FORMAT or not isinstance(files, dict) or not all(
+                k in FILES and isinstance(v, dict) and isinstance(v.get("sha256"), str) for k, v in files.items()):
+            raise ValueError("not twonet's")
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise InputError(f"{where}: {file}: not a twonet run's manifest ({e})") from None
+    return {k: v["sha256"] for k, v in files.items()}
+
+
+def settle(path: Path, where: str = "--run", wait: float = 2.0) -> None:
+    """Make the files of ``path`` the checkpoint its manifest names: wait for a run that is renaming
+    them into place, finish the renames of one that stopped mid-way, or name the files that match no
+    checkpoint (edited or copied over since: delete manifest.json to use them as they are)."""
+    manifest = read_manifest(path, where)
+    if manifest is None:
+        return
+    deadline = time.monotonic() + wait
+    while True:
+        wrong = [name for name, sha in manifest.items() if not _matches(path / name, sha)]
+        if not wrong:
+            return
+        if not (path / LOCK).exists() or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)  # a run is writing: its renames take milliseconds
+    pending = {m[1]: path / p.name for p in path.iterdir() if (m := PENDING.fullmatch(p.name))}
+    for name in wrong:  # committed but not renamed into place: finish what the stopped run began
+        if name in pending and _matches(pending[name], manifest[name]):
+            with contextlib.suppress(OSError):
+                os.replace(pending[name], path / name)
+    still = [name for name, sha in manifest.items() if not _matches(path / name, sha)]
+    if still:
+        raise InputError(f"{where}: '{path}': {', '.join(still)} do not match the checkpoint manifest.json names "
+                         "(changed since the run saved them?); restore them, or delete manifest.json to use the files "
+                         "as they are")
+
+
+def _matches(file: Path, sha: str) -> bool:
+    try:
+        return digest(file.read_bytes()) == sha
+    except OSError:
+        return False
+
+
 def load_run(path: Path, best: bool = False, where: str = "--run") -> Run:
-    """The run saved in directory ``path`` (its best.npz with ``best``); one-line errors naming
-    what is missing."""
+    """The run saved in directory ``path`` (its best.npz with ``best``), its files one checkpoint's
+    (``settle``); one-line errors naming what is missing."""
     from ..data.sizes import load_config
     from ..formats.arrays import load_params
 
@@ -74,6 +138,7 @@ def load_run(path: Path, best: bool = False, where: str = "--run") -> Run:
     if kind != "dir":
         raise InputError(f"{where}: '{path}' is not a directory" if kind != "missing" else
                          f"{where}: no directory '{path}'")
+    settle(path, where)
     if path_kind(path / "config.yaml", where) != "file":
         raise InputError(f"{where}: '{path}' holds no run (no config.yaml); train one with twonet train --out DIR")
     cfg, _ = load_config(str(path / "config.yaml"))
@@ -107,106 +172,134 @@ def history_bytes(history: Sequence[Epoch]) -> bytes:
 
 
 class RunDir:
-    """The directory a run saves into, held with an exclusive lock for the run's lifetime.
+    """The directory a run saves into, held with a lock file for the run's lifetime.
 
-    Refuses to overwrite an earlier run unless forced, and a second run on the same directory
-    always. Touches only names twonet writes: FILES, the checkpoint folders and links, and the
-    temporary names of files being written (``.{file}.`` + eight random characters + ``.tmp``).
-    The lock is taken on the directory itself, so nothing is left of it after the run."""
+    Refuses to overwrite an earlier run unless forced, a second run on the same directory always,
+    and a folder whose files merely share a run's names (config.yaml, …) but hold no twonet run,
+    even when forced. Touches only the names twonet writes: FILES, manifest.json, the lock, and
+    their temporary twins (``.NAME.ckpt-N``, ``.NAME.`` + 8 characters + ``.tmp``)."""
 
     def __init__(self, path: Path, force: bool = False):
         self.path, self.force, self.saves, self.number = path, force, 0, 0
         kind = path_kind(path, "--out")
         if kind not in ("dir", "missing"):
             raise InputError(f"--out: '{path}' exists and is not a directory")
-        existing = [f for f in FILES if path_kind(path / f, "--out") != "missing"]
+        existing = [f for f in (*FILES, MANIFEST) if path_kind(path / f, "--out") != "missing"]
         if existing and not force:
             raise InputError(f"--out: '{path}' already holds a run ({', '.join(existing)}); "
                              "choose another directory or pass --force to overwrite it")
+        if existing and not self._is_run():
+            raise InputError(f"--out: '{path}' holds {', '.join(existing)} but no twonet run (no manifest.json): "
+                             "--force replaces only a twonet run's files; move yours or choose another directory")
         self._created = kind == "missing"
         try:
             path.mkdir(parents=True, exist_ok=True)
-            self._lock = os.open(path, os.O_RDONLY)
         except OSError as e:
             raise InputError(f"--out: cannot use '{path}': {e.strerror or e}") from None
+        self._lock()
+
+    def _is_run(self) -> bool:
+        """True for a directory a twonet run saved: its manifest.json, or the link of an earlier version's run."""
+        if (self.path / ".current").is_symlink():
+            return True
         try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(self._lock)
-            raise InputError(f"--out: another twonet run is writing to '{path}' right now; wait for it, "
-                             "or choose another directory") from None
+            return read_manifest(self.path, "--out") is not None
+        except InputError:
+            return False
+
+    def _lock(self) -> None:
+        """Take the lock file, or refuse: another run holds it. A lock left by a process that is gone
+        (killed) is taken over."""
+        lock = self.path / LOCK
+        for _ in range(2):
+            try:
+                fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                if _holder_alive(lock):
+                    raise InputError(f"--out: another twonet run is writing to '{self.path}' right now; wait for it, "
+                                     "or choose another directory") from None
+                lock.unlink(missing_ok=True)  # its writer was killed: stale
+                continue
+            except OSError as e:
+                raise InputError(f"--out: cannot use '{self.path}': {e.strerror or e}") from None
+            with os.fdopen(fd, "w") as fh:
+                fh.write(f"{os.getpid()}\n")
+            return
+        raise InputError(f"--out: cannot lock '{self.path}' (remove {LOCK} there if no twonet run is writing)")
 
     def close(self) -> None:
         """Release the lock; a directory this run created and never saved into is removed again."""
-        os.close(self._lock)
+        (self.path / LOCK).unlink(missing_ok=True)
         if self._created and not self.saves:
             with contextlib.suppress(OSError):
                 self.path.rmdir()
 
     def save(self, params: Params, best: Params | None, config_yaml: str, history: Sequence[Epoch],
              extra: dict[str, bytes] | None = None) -> None:
-        """A complete checkpoint, visible all at once: its files are written and fsynced into a new
-        ``.checkpoint-N`` folder, then the ``.current`` link is switched to it in one rename; the
-        files users open (params.npz, …) are links through ``.current``. A kill at any moment
-        leaves the previous checkpoint or this one, whole: the files always agree.
-
-        A disk that is full or a file that cannot be written is an OutputError (exit 2), and the
-        last complete checkpoint stays current."""
+        """A complete checkpoint: its files written aside and flushed, committed by manifest.json,
+        then renamed into place (see the module's docstring). A disk that is full or a file that
+        cannot be written is an OutputError (exit 2), and the last complete checkpoint stays."""
         if not self.saves:
             self._clean()
-        files = {"config.yaml": config_yaml.encode(), "history.csv": history_bytes(history),
-                 **(extra or {}),
+        files = {"config.yaml": config_yaml.encode(), "history.csv": history_bytes(history), **(extra or {}),
                  **({"best.npz": params_bytes(best)} if best is not None else {}), "params.npz": params_bytes(params)}
         self.number += 1
-        folder = self.path / f".checkpoint-{self.number}"
+        aside = {name: self.path / f".{name}.ckpt-{self.number}" for name in files}
         try:
-            folder.mkdir()
             for name, data in files.items():
-                _write_new(folder / name, data)
-            sync_dir(folder)
-            _replace_link(self.path / CURRENT, folder.name)
-            for name in files:  # the names users open, made once (an older run's plain file is replaced)
-                link = self.path / name
-                if not (link.is_symlink() and os.readlink(link) == f"{CURRENT}/{name}"):
-                    _replace_link(link, f"{CURRENT}/{name}")
-            for old in set(FILES) - set(files):  # nothing of an earlier run stays beside this one
-                if self.force or (self.path / old).is_symlink():
-                    (self.path / old).unlink(missing_ok=True)
+                with os.fdopen(os.open(aside[name], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666), "wb") as fh:
+                    write_synced(fh, data)
             sync_dir(self.path)
+            manifest = {"format": FORMAT, "checkpoint": self.number,
+                        "files": {name: {"sha256": digest(data), "bytes": len(data)} for name, data in files.items()}}
+            atomic_write(self.path / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())  # the commit
         except OSError as e:
-            shutil.rmtree(folder, ignore_errors=True)
+            for file in aside.values():
+                file.unlink(missing_ok=True)
             self.number -= 1
             raise OutputError(f"--out: cannot write to '{self.path}': {e.strerror or e}; the last complete "
                               "checkpoint is kept") from None
-        for stale in self.path.iterdir():  # earlier checkpoints, no longer current
-            match = CHECKPOINT.fullmatch(stale.name)
-            if match and int(match[1]) != self.number:
-                shutil.rmtree(stale, ignore_errors=True)
+        for name, file in aside.items():
+            os.replace(file, self.path / name)
+        for old in set(FILES) - set(files):  # nothing of an earlier checkpoint stays beside this one
+            (self.path / old).unlink(missing_ok=True)
+        if not self.saves and self.force:
+            self._drop_legacy()
+        sync_dir(self.path)
         self.saves += 1
 
     def _clean(self) -> None:
-        """Remove what a killed run of twonet left: its temporary names, and checkpoint folders that
-        are not current. Nothing else is touched."""
-        current = os.readlink(self.path / CURRENT) if (self.path / CURRENT).is_symlink() else None
+        """Before the first checkpoint: finish the renames of a run killed after its commit (so its
+        checkpoint stays whole), then remove what it left aside. An earlier run that --force
+        replaces stays whole until this run's first commit replaces it."""
+        with contextlib.suppress(InputError):
+            settle(self.path, "--out", wait=0)
         for stale in self.path.iterdir():
-            match = CHECKPOINT.fullmatch(stale.name)
-            if STALE.fullmatch(stale.name) or LINK_TMP.fullmatch(stale.name):
+            if PENDING.fullmatch(stale.name) or STALE.fullmatch(stale.name):
                 stale.unlink(missing_ok=True)
-            elif match:
-                self.number = max(self.number, int(match[1]))
-                if stale.name != current:
+
+    def _drop_legacy(self) -> None:
+        """After the first commit over a run of an earlier version: its checkpoint folders and links."""
+        for stale in self.path.iterdir():
+            if LEGACY.fullmatch(stale.name):
+                if stale.is_dir() and not stale.is_symlink():
                     shutil.rmtree(stale, ignore_errors=True)
+                else:
+                    stale.unlink(missing_ok=True)
 
 
-def _write_new(path: Path, data: bytes) -> None:
-    """Write ``data`` to a new file and flush it to disk (the umask applies, as for any file)."""
-    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as fh:
-        write_synced(fh, data)
-
-
-def _replace_link(link: Path, target: str) -> None:
-    """Make ``link`` a symbolic link to ``target`` in one rename, replacing what was there."""
-    tmp = link.with_name(f".{link.name}.{os.getpid()}.link.tmp")
-    tmp.unlink(missing_ok=True)
-    os.symlink(target, tmp)
-    os.replace(tmp, link)
+def _holder_alive(lock: Path) -> bool:
+    """Whether the process named in a lock file still runs (where that cannot be known, assume so)."""
+    try:
+        pid = int(lock.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return True  # being written this instant, or unreadable: not ours to take
+    if os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
