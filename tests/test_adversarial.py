@@ -112,3 +112,32 @@ def test_predict_out_stopped_by_sigterm_or_sighup_leaves_no_temporary_file(tmp_p
         left = [f.name for f in tmp_path.iterdir() if f.name not in ("x.npy",)]
         assert left == [], left
     assert os.path.exists(tmp_path / "x.npy")
+
+
+def test_every_sweep_run_is_checked_before_the_first_trains(tmp_path: Path) -> None:
+    out = tmp_path / "s"
+    line = one_error("train", "-c", "classification-bce", "--set", "train.epochs=2", "--quiet",
+                     "--sweep", "model.in_features=2,3", "--out", str(out))
+    assert "model.in_features=3" in line and "in_features" in line and not out.exists()
+    start = tmp_path / "start.npz"
+    rng = np.random.default_rng(0)
+    np.savez(start, W1=rng.normal(size=(8, 2)), b1=np.zeros(8), W2=rng.normal(size=(1, 8)), b2=np.zeros(1))
+    line = one_error("train", "-c", "classification-bce", "--params", str(start), "--quiet",
+                     "--sweep", "model.hidden=8,4", "--out", str(out))
+    assert "W1" in line and not out.exists()
+
+
+def test_a_sweep_over_an_earlier_one_is_refused_before_run_1_and_force_clears_it(tmp_path: Path) -> None:
+    out = tmp_path / "s"
+    base = ["train", "-c", "classification-bce", "--set", "train.epochs=2", "--quiet", "--out", str(out)]
+    assert run(*base, "--sweep", "model.f=tanh,relu,sigmoid").exit_code == 0
+    (out / "sweep.csv").unlink()  # an earlier sweep's run folders, without its table
+    before = {p.name: (p / "params.npz").stat().st_mtime_ns for p in out.iterdir()}
+    line = one_error(*base, "--sweep", "model.f=tanh,relu")
+    assert "01-f=tanh" in line and "already holds a run" in line
+    assert {p.name: (p / "params.npz").stat().st_mtime_ns for p in out.iterdir()} == before  # nothing trained
+    (out / "03-f=sigmoid" / "notes.txt").write_text("mine")
+    r = run(*base, "--sweep", "model.f=tanh,relu", "--force")
+    assert r.exit_code == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["01-f=tanh", "02-f=relu", "03-f=sigmoid", "sweep.csv"]
+    assert sorted(p.name for p in (out / "03-f=sigmoid").iterdir()) == ["notes.txt"]  # the user's file stays

@@ -15,6 +15,7 @@ from pathlib import Path
 from .config.files import parse_override
 from .console import err_console, shown
 from .errors import ConfigError
+from .train.runs import check_run_dir, remove_run
 
 
 def _split_values(text: str) -> list[str]:
@@ -31,6 +32,7 @@ def _split_values(text: str) -> list[str]:
 
 
 MAX_RUNS = 1000  # combinations one sweep may train
+RUN_FOLDER = re.compile(r"\d{2,}-.*")  # a sweep's run folder: run_name's
 
 
 def _overlap(a: str, b: str) -> bool:
@@ -93,11 +95,19 @@ def sweep(config_: str | None, set_: list[str], specs: list[str], out: Path | No
     runs = combinations(specs, set_)
     opened = Opened()
     loaded = [load.training_config(config_, [*set_, *o], params, opened) for o in runs]
+    for overrides, (cfg, _) in zip(runs, loaded, strict=True):  # every run checked before the first trains
+        try:
+            opened.check_fit(cfg)
+        except ConfigError as e:
+            raise ConfigError(f"--sweep {' '.join(overrides)}: {e}") from None
+    if out is not None:
+        for i, overrides in enumerate(runs, start=1):
+            check_run_dir(out / run_name(i, overrides), force)
     if print_config:
         sys.stdout.write("".join(f"# run {i}: {' '.join(o)}\n{cfg.to_yaml()}---\n"
                                  for i, (o, (cfg, _)) in enumerate(zip(runs, loaded, strict=True), start=1)))
         return 0
-    _prepare_out(out, force)
+    _prepare_out(out, force, [run_name(i, o) for i, o in enumerate(runs, start=1)])
     rows, docs, curves, code = [], [], [], 0
     for i, (overrides, (cfg, _)) in enumerate(zip(runs, loaded, strict=True), start=1):
         where = out / run_name(i, overrides) if out is not None else None
@@ -126,8 +136,9 @@ def sweep(config_: str | None, set_: list[str], specs: list[str], out: Path | No
     return code
 
 
-def _prepare_out(out: Path | None, force: bool) -> None:
-    """The sweep's --out folder, made now; one that holds a sweep already needs --force."""
+def _prepare_out(out: Path | None, force: bool, names: list[str]) -> None:
+    """The sweep's --out folder, made now; one that holds a sweep already needs --force, which
+    removes the earlier sweep's runs that this one does not write again (twonet's files only)."""
     if out is None:
         return
     if out.exists() and not out.is_dir():
@@ -139,6 +150,10 @@ def _prepare_out(out: Path | None, force: bool) -> None:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise ConfigError(f"--out: cannot use '{out}': {e.strerror or e}") from None
+    if force:
+        for old in out.iterdir():
+            if old.is_dir() and RUN_FOLDER.fullmatch(old.name) and old.name not in names:
+                remove_run(old)
 
 
 def _csv(rows: list[dict[str, object]]) -> bytes:

@@ -269,20 +269,25 @@ def _companion(source: str, dc: DataConfig, d: Dataset, where: str) -> Dataset:
 
 
 def _check_fit(d: Dataset, n: int, K: int, loss: str, source: str) -> None:
-    t = len(d.target)
-    if d.in_features != n:
-        raise ConfigError(f"model.in_features: {source} has {d.in_features} feature column(s), but model.in_features "
+    check_fit(d.in_features, d.task, d.classes, len(d.target), n, K, loss, source)
+
+
+def check_fit(features: int, task: Task, classes: int, t: int, n: int, K: int, loss: str, source: str) -> None:
+    """Whether an n → … → K network with ``loss`` fits data of ``features`` columns, ``task``,
+    ``classes`` (0 for none) and ``t`` target columns; a ConfigError naming the key, else None."""
+    if features != n:
+        raise ConfigError(f"model.in_features: {source} has {features} feature column(s), but model.in_features "
                           f"is {n}; leave it out to take it from the data")
-    if d.task == "regression" and loss != "mse":
+    if task == "regression" and loss != "mse":
         raise ConfigError(f"loss.name: a regression task needs mse, got {loss}")
-    if d.task == "regression" and t != K:
+    if task == "regression" and t != K:
         raise ConfigError(f"model.out_features: {source} has {t} target column(s), so out_features must be {t} "
                           f"(got {K}); leave it out to take it from the data")
-    if d.task == "classification" and d.classes and (K > 1 or loss == "cross_entropy") and d.classes != K:
-        raise ConfigError(f"model.out_features: {source} has {d.classes} classes, so out_features must be "
-                          f"{d.classes} (got {K}); leave it out to take it from the data")
-    if d.task == "classification" and d.classes and K == 1 and d.classes != 2:
-        raise ConfigError(f"model.out_features: {source} has {d.classes} classes; one output fits 2 classes only")
-    if d.task == "classification" and not d.classes and t != K:
+    if task == "classification" and classes and (K > 1 or loss == "cross_entropy") and classes != K:
+        raise ConfigError(f"model.out_features: {source} has {classes} classes, so out_features must be "
+                          f"{classes} (got {K}); leave it out to take it from the data")
+    if task == "classification" and classes and K == 1 and classes != 2:
+        raise ConfigError(f"model.out_features: {source} has {classes} classes; one output fits 2 classes only")
+    if task == "classification" and not classes and t != K:
         raise ConfigError(f"model.out_features: {source} has {t} target column(s), so out_features must be {t} "
                           f"(got {K})")

@@ -40,6 +40,31 @@ class Opened:
         return d.in_features, generators.outputs(d.task, loss, d.classes, len(d.target))
 
 
+    def check_fit(self, c: Config) -> None:
+        """Refuse now (a ConfigError naming the key) a config whose network does not fit its data:
+        a file's columns and classes (the file opened once and kept), or a generator's, known
+        without drawing it. A sweep checks every run so before the first."""
+        from .dataset import _check_fit, check_fit, open_source
+        from .generators import GENERATORS
+
+        dc, loss = c.data, c.loss.name
+        n, _, K = c.shape
+        if Path(dc.source).suffix.lower() in DATA_SUFFIXES:
+            d = self.get(c)
+            if d is None:
+                d = open_source(dc, loss)
+                self._held.append((dc, loss, d))
+            _check_fit(d, n, K, loss, dc.source)
+            return
+        if dc.source not in GENERATORS:
+            generators.data_sizes(dc, loss)  # names the unknown generator
+            return
+        features, kind = GENERATORS[dc.source]
+        task = kind if dc.task == "auto" else dc.task
+        classes = (dc.classes if dc.source in ("blobs", "spiral") else 2) if kind == "classification" else 0
+        check_fit(features, task, classes if task == "classification" else 0, 1, n, K, loss, dc.source)
+
+
 def load_config(name_or_path: str | None = None, overrides: list[str] | tuple[str, ...] = (),
                 opened: Opened | None = None) -> tuple[Config, Path]:
     """The validated config and its path (config.files.load), with sizes not given taken from the

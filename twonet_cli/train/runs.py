@@ -181,31 +181,13 @@ class RunDir:
 
     def __init__(self, path: Path, force: bool = False):
         self.path, self.force, self.saves, self.number = path, force, 0, 0
-        kind = path_kind(path, "--out")
-        if kind not in ("dir", "missing"):
-            raise InputError(f"--out: '{path}' exists and is not a directory")
-        existing = [f for f in (*FILES, MANIFEST) if path_kind(path / f, "--out") != "missing"]
-        if existing and not force:
-            raise InputError(f"--out: '{path}' already holds a run ({', '.join(existing)}); "
-                             "choose another directory or pass --force to overwrite it")
-        if existing and not self._is_run():
-            raise InputError(f"--out: '{path}' holds {', '.join(existing)} but no twonet run (no manifest.json): "
-                             "--force replaces only a twonet run's files; move yours or choose another directory")
+        kind = check_run_dir(path, force)
         self._created = kind == "missing"
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise InputError(f"--out: cannot use '{path}': {e.strerror or e}") from None
         self._lock()
-
-    def _is_run(self) -> bool:
-        """True for a directory a twonet run saved: its manifest.json, or the link of an earlier version's run."""
-        if (self.path / ".current").is_symlink():
-            return True
-        try:
-            return read_manifest(self.path, "--out") is not None
-        except InputError:
-            return False
 
     def _lock(self) -> None:
         """Take the lock file, or refuse: another run holds it. A lock left by a process that is gone
@@ -286,6 +268,49 @@ class RunDir:
                     shutil.rmtree(stale, ignore_errors=True)
                 else:
                     stale.unlink(missing_ok=True)
+
+
+def check_run_dir(path: Path, force: bool) -> str:
+    """Refuse, before any work, a directory a run may not save into: not a directory, a run already
+    there (unless ``force``), files named like a run's that are not a twonet run's (even forced).
+    Returns what ``path`` is now ('dir' or 'missing')."""
+    kind = path_kind(path, "--out")
+    if kind not in ("dir", "missing"):
+        raise InputError(f"--out: '{path}' exists and is not a directory")
+    existing = [f for f in (*FILES, MANIFEST) if path_kind(path / f, "--out") != "missing"]
+    if existing and not force:
+        raise InputError(f"--out: '{path}' already holds a run ({', '.join(existing)}); "
+                         "choose another directory or pass --force to overwrite it")
+    if existing and not is_run(path):
+        raise InputError(f"--out: '{path}' holds {', '.join(existing)} but no twonet run (no manifest.json): "
+                         "--force replaces only a twonet run's files; move yours or choose another directory")
+    return kind
+
+
+def is_run(path: Path) -> bool:
+    """True for a directory a twonet run saved: its manifest.json, or the link of an earlier version's run."""
+    if (path / ".current").is_symlink():
+        return True
+    try:
+        return read_manifest(path, "--out") is not None
+    except InputError:
+        return False
+
+
+def remove_run(path: Path) -> None:
+    """A twonet run's files removed (only those), and its folder if nothing else is left in it."""
+    if not is_run(path):
+        return
+    for name in (MANIFEST, *FILES, LOCK):
+        (path / name).unlink(missing_ok=True)
+    for stale in path.iterdir():
+        if PENDING.fullmatch(stale.name) or STALE.fullmatch(stale.name) or LEGACY.fullmatch(stale.name):
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        path.rmdir()
 
 
 def _holder_alive(lock: Path) -> bool:
