@@ -141,3 +141,35 @@ def test_a_sweep_over_an_earlier_one_is_refused_before_run_1_and_force_clears_it
     assert r.exit_code == 0, r.stderr
     assert sorted(p.name for p in out.iterdir()) == ["01-f=tanh", "02-f=relu", "03-f=sigmoid", "sweep.csv"]
     assert sorted(p.name for p in (out / "03-f=sigmoid").iterdir()) == ["notes.txt"]  # the user's file stays
+
+
+@pytest.mark.parametrize("edit", [
+    lambda p: p.update(features=[0, 7]), lambda p: p.update(features=[-1, 0]), lambda p: p.update(target=[0]),
+    lambda p: p.update(names=["a"]), lambda p: p.update(names=["a", "a", "b"]), lambda p: p.update(labels=[1, 0]),
+    lambda p: p.update(labels=[0, 0]), lambda p: p.update(labels=list(range(1001))), lambda p: p.update(labels=[0]),
+    lambda p: p.update(columns="3"), lambda p: p.update(features=[[0], 1]), lambda p: p.update(task="clustering"),
+    lambda p: p.update(standardize={"mean": [0.0], "std": [1.0, 1.0]}),
+], ids=["index beyond", "index -1", "target is a feature", "names short", "names twice", "labels unsorted",
+        "labels twice", "too many labels", "fewer labels than outputs", "columns text", "nested", "task",
+        "standardize"])
+def test_a_hand_edited_preprocessing_record_is_refused_in_one_line(tmp_path: Path, edit: object) -> None:
+    import json
+
+    out = tmp_path / "run"
+    assert run("train", "-c", "classification-bce", "--set", "train.epochs=1", "-q", "--out", str(out)).exit_code == 0
+    (out / "manifest.json").unlink()  # the files used as they are: only the record's own checks stand
+    record = json.loads((out / "preprocessing.json").read_text())
+    record["names"] = ["x1", "x2", "y"]
+    edit(record)  # type: ignore[operator]
+    (out / "preprocessing.json").write_text(json.dumps(record))
+    line = one_error("predict", "--run", str(out), "-x", "0.5,-1.2")
+    assert "preprocessing.json" in line, line
+
+
+def test_a_huge_preprocessing_record_is_refused_without_reading_it(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert run("train", "-c", "classification-bce", "--set", "train.epochs=1", "-q", "--out", str(out)).exit_code == 0
+    (out / "manifest.json").unlink()
+    with (out / "preprocessing.json").open("w") as fh:
+        fh.write('{"pad": "' + "x" * 9_000_000 + '"}')
+    assert "MB" in one_error("predict", "--run", str(out), "-x", "0.5,-1.2")

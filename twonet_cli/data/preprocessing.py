@@ -130,20 +130,58 @@ class Preprocessing:
 
     @classmethod
     def from_dict(cls, d: Any, where: str) -> Preprocessing:
-        """The inverse of ``to_dict``; anything malformed is an InputError naming ``where``."""
+        """The inverse of ``to_dict``, checked as strictly as a config: column indices within the
+        table, each once, features apart from targets; one name per column, each once; class labels
+        sorted and distinct (at most MAX_CLASSES); a standardisation per feature. Anything else is
+        an InputError naming ``where`` and the field."""
+        def bad(field: str, why: str) -> InputError:
+            return InputError(f"{where}: {field}: {why} (not a preprocessing record twonet wrote)")
+
+        if not isinstance(d, dict):
+            raise bad("top level", "expected a mapping")
         try:
             std = d["standardize"]
             mean, dev = (None, None) if std is None else (_floats(std["mean"]), _floats(std["std"]))
-            p = cls(task=d["task"], width=int(d["columns"]), features=tuple(int(c) for c in d["features"]),
-                    target=tuple(int(c) for c in d["target"]),
-                    names=None if d["names"] is None else tuple(str(c) for c in d["names"]),
+            p = cls(task=d["task"], width=_count(d["columns"]), features=_indices(d["features"]),
+                    target=_indices(d["target"]),
+                    names=None if d["names"] is None else tuple(_text(c) for c in d["names"]),
                     labels=None if d["labels"] is None else _labels(d["labels"]), mean=mean, std=dev)
         except (KeyError, TypeError, ValueError) as e:
             raise InputError(f"{where}: not a preprocessing record of twonet ({type(e).__name__}: {e})") from None
-        if p.task not in ("regression", "classification") or (mean is not None and (
-                mean.shape != (p.in_features,) or dev is None or dev.shape != mean.shape or not (dev > 0).all())):
-            raise InputError(f"{where}: not a preprocessing record of twonet (inconsistent fields)")
+        if p.task not in ("regression", "classification"):
+            raise bad("task", f"expected regression or classification, got {p.task!r}")
+        for field, cols in (("features", p.features), ("target", p.target)):
+            if not cols or len(set(cols)) != len(cols) or not all(0 <= c < p.width for c in cols):
+                raise bad(field, f"column indices must be distinct, within 0..{p.width - 1}, got {list(cols)[:8]}")
+        if set(p.features) & set(p.target):
+            raise bad("features", "a column is also the target")
+        if p.names is not None and (len(p.names) != p.width or len(set(p.names)) != len(p.names)):
+            raise bad("names", f"expected {p.width} distinct column names, got {len(p.names)}")
+        if p.labels is not None and (len(p.labels) > MAX_CLASSES or len(p.labels) < 2 or
+                                     (len(p.labels) > 1 and not bool(np.all(p.labels[1:] > p.labels[:-1])))):
+            raise bad("labels", f"expected 2 to {MAX_CLASSES:,} class labels, sorted and distinct")
+        if mean is not None and (mean.shape != (p.in_features,) or dev is None or dev.shape != mean.shape or
+                                 not (dev > 0).all()):
+            raise bad("standardize", f"expected a mean and a positive std for each of the {p.in_features} features")
         return p
+
+
+def _count(v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 10**7:
+        raise ValueError(f"expected a count of columns, got {v!r}")
+    return v
+
+
+def _indices(v: Any) -> tuple[int, ...]:
+    if not isinstance(v, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in v):
+        raise ValueError(f"expected a list of column indices, got {str(v)[:40]}")
+    return tuple(v)
+
+
+def _text(v: Any) -> str:
+    if not isinstance(v, str):
+        raise ValueError(f"expected a column name, got {v!r}")
+    return v
 
 
 def class_labels(values: Array, where: str) -> Array:

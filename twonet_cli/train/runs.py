@@ -35,6 +35,7 @@ from ..config.schema import Config
 from ..core.model import Params
 from ..data.preprocessing import Preprocessing
 from ..errors import InputError, OutputError, path_kind
+from ..formats.text import read_json
 from ..formats.write import atomic_write, sync_dir, write_synced
 from .loop import Epoch
 
@@ -149,14 +150,13 @@ def load_run(path: Path, best: bool = False, where: str = "--run") -> Run:
     params = load_params(str(path / name), cfg.shape, f"{where}: {name}")
     prep = None
     if path_kind(path / "preprocessing.json", where) == "file":
-        try:
-            raw = json.loads((path / "preprocessing.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise InputError(f"{path / 'preprocessing.json'}: cannot read: {e}") from None
-        prep = Preprocessing.from_dict(raw, str(path / "preprocessing.json"))
-        if prep.in_features != cfg.shape[0]:
-            raise InputError(f"{path / 'preprocessing.json'}: {prep.in_features} features, but config.yaml's "
-                             f"network takes {cfg.shape[0]}")
+        file = path / "preprocessing.json"
+        prep = Preprocessing.from_dict(read_json(file, "preprocessing"), str(file))  # capped size and depth
+        n, _, K = cfg.shape
+        if prep.in_features != n:
+            raise InputError(f"{file}: {prep.in_features} features, but config.yaml's network takes {n}")
+        if prep.labels is not None and len(prep.labels) != (K if K > 1 else 2):
+            raise InputError(f"{file}: {len(prep.labels)} class labels, but config.yaml's network has {K} output(s)")
     return Run(path, cfg, params, prep)
 
 
