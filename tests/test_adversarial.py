@@ -173,3 +173,17 @@ def test_a_huge_preprocessing_record_is_refused_without_reading_it(tmp_path: Pat
     with (out / "preprocessing.json").open("w") as fh:
         fh.write('{"pad": "' + "x" * 9_000_000 + '"}')
     assert "MB" in one_error("predict", "--run", str(out), "-x", "0.5,-1.2")
+
+
+def test_sixty_classes_give_a_readable_report_and_picture(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    r = run("train", "-c", "multiclass", "--set", "data.classes=60", "--set", "data.n=3000", "--set", "train.epochs=2",
+            "-q", "--out", str(out), "--plot", str(tmp_path / "p.png"))  # warnings are errors here: none
+    assert r.exit_code == 0, r.stderr
+    rng = np.random.default_rng(1)
+    np.savetxt(tmp_path / "x.csv", rng.normal(size=(500, 2)) * 0.5, delimiter=",")
+    np.savetxt(tmp_path / "y.csv", rng.integers(0, 60, size=(500, 1)), delimiter=",", fmt="%d")
+    report = run("evaluate", "--run", str(out), "-x", str(tmp_path / "x.csv"), "-y", str(tmp_path / "y.csv"))
+    assert report.exit_code == 0, report.stderr
+    assert "Most common mistakes (60" in report.stdout and "the 30 largest of 60" in report.stdout
+    assert len(report.stdout.splitlines()) < 70  # not a wall of 60 × 60 cells

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from rich.console import Group, RenderableType
 from rich.table import Column, Table
 
@@ -16,6 +17,30 @@ def class_names(report: dict[str, Any], model: Model) -> list[str]:
     """The labels of the classes a classification report shows, as text."""
     assert model.prep.labels is not None
     return [number_text(model.prep.labels[i]) for i in report["classes"]]
+
+
+MAX_CLASS_ROWS = 30  # per-class rows shown; the rest are in --json
+MAX_MATRIX = 12  # classes a confusion matrix is shown for; beyond, its largest off-diagonal cells
+
+
+def confusion(names: list[str], matrix: Any) -> Table:
+    """The confusion matrix (rows: true class), or past MAX_MATRIX classes its most common mistakes."""
+    if len(names) <= MAX_MATRIX:
+        cm = Table("true \\ predicted", *(Column(shown(n), justify="right") for n in names),
+                   title="Confusion matrix", title_justify="left", title_style="bold")
+        for label, row in zip(names, matrix, strict=True):
+            cm.add_row(shown(label), *(f"{int(v):,}" for v in row))
+        return cm
+    off = np.array(matrix, dtype=np.int64)
+    np.fill_diagonal(off, 0)
+    flat = np.argsort(-off, axis=None, kind="stable")[:10]
+    t = Table("true", "predicted as", Column("rows", justify="right"), title=f"Most common mistakes ({len(names)} "
+              "classes: the whole confusion matrix is in --json)", title_justify="left", title_style="bold")
+    for k in flat:
+        i, j = divmod(int(k), len(names))
+        if off[i, j]:
+            t.add_row(shown(names[i]), shown(names[j]), f"{int(off[i, j]):,}")
+    return t
 
 
 def evaluation(r: dict[str, Any], model: Model, name: str, source: str) -> RenderableType:
@@ -33,22 +58,20 @@ def evaluation(r: dict[str, Any], model: Model, name: str, source: str) -> Rende
         if r["log_loss"] is not None:
             t.add_row("log-loss", f"{r['log_loss']:.6g}")
         names = class_names(c, model)
+        shown_rows = np.argsort(-c["support"], kind="stable")[:MAX_CLASS_ROWS]  # the largest classes, past a size
+        more = len(names) - len(shown_rows)
         per = Table("class", *(Column(h, justify="right") for h in ("precision", "recall", "F1", "support")),
-                    title="Per class", title_justify="left", title_style="bold")
-        for i, label in enumerate(names):
-            per.add_row(shown(label), f"{c['precision'][i]:.4f}", f"{c['recall'][i]:.4f}", f"{c['f1'][i]:.4f}",
+                    title="Per class" + (f" (the {len(shown_rows)} largest of {len(names)}; all in --json)" if more
+                                         else ""), title_justify="left", title_style="bold")
+        for i in sorted(shown_rows):
+            per.add_row(shown(names[i]), f"{c['precision'][i]:.4f}", f"{c['recall'][i]:.4f}", f"{c['f1'][i]:.4f}",
                         f"{int(c['support'][i]):,}")
         total = f"{int(c['support'].sum()):,}"
         per.add_section()
         for avg in ("macro", "weighted"):
             a = c[avg]
             per.add_row(f"{avg} avg", f"{a['precision']:.4f}", f"{a['recall']:.4f}", f"{a['f1']:.4f}", total)
-        cm = Table("true \\ predicted", *(Column(shown(n), justify="right") for n in names),
-                   title="Confusion matrix",
-                   title_justify="left", title_style="bold")
-        for label, row in zip(names, c["confusion"], strict=True):
-            cm.add_row(shown(label), *(f"{int(v):,}" for v in row))
-        parts += [per, cm]
+        parts += [per, confusion(names, c["confusion"])]
     else:
         g = r["regression"]
         t.add_row("R²", f"{g['r2']:.6f}")

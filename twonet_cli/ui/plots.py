@@ -292,7 +292,7 @@ def _plane_rows(before: Sequence[Any], after: Sequence[Any], net: Net, initial: 
     ax.scatter(train.x[:, 0], train.x[:, 1], s=8, **colour_of(train.targets))
     ax.set(title="The input plane x: a grid and the training data", xlabel=names[0], ylabel=names[1])
     if data.task == "classification":
-        ax.legend(handles=[_patch(f"C{c % 10}", f"class {label}") for c, label in enumerate(_class_names(data))],
+        ax.legend(handles=_class_handles([f"C{c % 10}" for c in range(len(_class_names(data)))], _class_names(data)),
                   fontsize=8, loc="upper right", framealpha=0.8)
     _region_panel(after[0], net, final, data, sets, lo, hi, names)
 
@@ -325,7 +325,7 @@ def _region_panel(ax: Any, net: Net, p: Params, data: Dataset, sets: list[Points
         for pts, marker in zip(sets, ("o", "^"), strict=False):
             ax.scatter(pts.x[:, 0], pts.x[:, 1], c=[colours[int(c)] for c in pts.targets], marker=marker, s=14,
                        edgecolors="k", linewidths=0.3)
-        handles = [_patch(colours[c], f"class {label}") for c, label in enumerate(labels)]
+        handles = _class_handles(colours, labels)
         handles += [_marker(m, name) for m, name in zip(("o", "^"), (s.name for s in sets), strict=False)]
         ax.legend(handles=handles, fontsize=8, loc="upper right", framealpha=0.8)
         ax.set(title="Decision regions after training:\nthe predicted class, with the data")
@@ -392,6 +392,17 @@ def _colouring(data: Dataset, targets: Array) -> Callable[[Array], dict[str, Any
         return lambda t: {"c": [f"C{int(c) % 10}" for c in t]}
     lo, hi = float(targets[:, 0].min()), float(targets[:, 0].max())
     return lambda t: {"c": t[:, 0], "cmap": "viridis", "vmin": lo, "vmax": hi}
+
+
+MAX_LEGEND = 10  # classes named in a legend; the rest counted
+
+
+def _class_handles(colours: Sequence[str], labels: Sequence[str]) -> list[Any]:
+    """Legend entries for the classes, the first MAX_LEGEND of them and a count of the rest."""
+    handles = [_patch(colours[c], f"class {label}") for c, label in enumerate(labels[:MAX_LEGEND])]
+    if len(labels) > MAX_LEGEND:
+        handles.append(_patch("w", f"… and {len(labels) - MAX_LEGEND} more classes"))
+    return handles
 
 
 def _styles() -> list[dict[str, Any]]:
