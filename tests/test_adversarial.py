@@ -187,3 +187,32 @@ def test_sixty_classes_give_a_readable_report_and_picture(tmp_path: Path) -> Non
     assert report.exit_code == 0, report.stderr
     assert "Most common mistakes (60" in report.stdout and "the 30 largest of 60" in report.stdout
     assert len(report.stdout.splitlines()) < 70  # not a wall of 60 × 60 cells
+
+
+def test_predict_quotes_a_header_name_with_a_comma(tmp_path: Path) -> None:
+    import csv
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(40, 2))
+    with (tmp_path / "d.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["a", "b", "t,1", "u"])
+        w.writerows(np.c_[x, x.sum(axis=1), x[:, 0]].tolist())
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("model: {hidden: 4, f: tanh}\nloss: {name: mse}\ndata: {source: d.csv, target: ['t,1', u]}\n"
+                   "train: {epochs: 2}\n")
+    assert run("train", "-c", str(cfg), "-q", "--out", str(tmp_path / "run")).exit_code == 0
+    out = run("predict", "--run", str(tmp_path / "run"), "-x", str(tmp_path / "d.csv")).stdout
+    rows = list(csv.reader(out.splitlines()))
+    assert rows[0] == ["y_hat_t,1", "y_hat_u"] and all(len(r) == 2 for r in rows)
+
+
+def test_grads_of_a_run_takes_one_hot_target_rows(tmp_path: Path) -> None:
+    import json
+
+    out = tmp_path / "run"
+    assert run("train", "-c", "multiclass", "--set", "train.epochs=1", "-q", "--out", str(out)).exit_code == 0
+    onehot = run("grads", "--run", str(out), "-x", "0.1,0.2;0.3,-0.1", "-y", "0,0,1;1,0,0", "--json")
+    labels = run("grads", "--run", str(out), "-x", "0.1,0.2;0.3,-0.1", "-y", "2;0", "--json")
+    assert onehot.exit_code == 0 and labels.exit_code == 0, onehot.stderr + labels.stderr
+    assert json.loads(onehot.stdout)["grads"] == json.loads(labels.stdout)["grads"]
