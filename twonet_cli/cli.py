@@ -12,7 +12,7 @@ from rich.console import Console
 
 from . import options as opt
 from .console import err_console, error_line, reported, shown
-from .errors import EXIT_BAD_INPUT, EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_MISMATCH, Interrupted, TwonetError
+from .errors import EXIT_BAD_INPUT, EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_MISMATCH, TwonetError
 
 EXIT_CODES = (
     "Exit codes: 0 success · 1 a check found a mismatch (or training diverged) · "
@@ -172,7 +172,7 @@ def predict(
     """Predict ŷ (and the class label of a classifier) for new rows, with the run's preprocessing."""
     from . import load, runner
     from .data.stream import open_rows
-    from .formats.write import TABLE_SUFFIXES, TableWriter, check_out_file
+    from .formats.write import TABLE_SUFFIXES, check_out_file
     from .inference import predict as predicted
 
     with reported():
@@ -184,22 +184,7 @@ def predict(
                               "write a .csv or .json file")
         stream = open_rows(input_, "--input", model.prep.in_features)
         blocks = predicted(model, stream)  # columns checked before anything is written
-        runner.stop_on_signals()  # SIGTERM and SIGHUP stop it as Ctrl-C does: --out's temporary file removed
-        writer = TableWriter(out, model.columns(), terminal=out is None and sys.stdout.isatty())
-        try:
-            with writer:
-                for y_hat, labels in blocks:
-                    writer.write(y_hat, labels)
-        except TwonetError as e:
-            if out is None and writer.rows:  # stdout is streamed: say how much of it came before
-                e.args = (f"{e} ({writer.rows:,} prediction row(s) were written to stdout before it; "
-                          "--out FILE writes all of them or nothing)",)
-            raise
-        except Interrupted as e:  # after the writer removed its temporary file
-            err_console.print("Interrupted.")
-            raise typer.Exit(128 + e.signum) from None
-        if out is not None:
-            err_console.print(f"wrote {writer.rows:,} prediction(s) to {shown(str(out))}", highlight=False)
+        runner.write_predictions(out, model.columns(), blocks)
 
 
 @app.command(epilog=EXIT_CODES)

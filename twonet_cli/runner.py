@@ -1,4 +1,4 @@
-"""`twonet train` as a process: the --plot path checked before any work, stop signals (Ctrl-C,
+"""`twonet train` (and `predict`) as a process: the --plot path checked before any work, stop signals (Ctrl-C,
 SIGTERM, SIGHUP) that save and exit 128 + the signal, checkpoints that a signal waits for, and how
 the run's end is told on stderr."""
 
@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import typer
+
 from .config import schema as config
 from .console import err_console, error_line, shown
 from .data.dataset import Dataset
-from .errors import EXIT_MISMATCH, Interrupted, OutputError
+from .errors import EXIT_MISMATCH, Interrupted, OutputError, TwonetError
 from .formats.write import check_out_file
 from .train.fit import fit
 from .train.loop import Training
@@ -126,6 +128,31 @@ def signals_held() -> Iterator[None]:
     if _Held.pending is not None:
         signum, _Held.pending = _Held.pending, None
         raise Interrupted(signum)
+
+
+def write_predictions(out: Path | None, columns: list[str], blocks: Iterable[tuple[Any, Any]]) -> None:
+    """`predict`'s rows, to --out (whole or nothing) or streamed to stdout (a failure then says how
+    many came before it); SIGTERM and SIGHUP stop it as Ctrl-C does, --out's temporary file removed."""
+    import sys
+
+    from .formats.write import TableWriter
+
+    stop_on_signals()
+    writer = TableWriter(out, columns, terminal=out is None and sys.stdout.isatty())
+    try:
+        with writer:
+            for y_hat, labels in blocks:
+                writer.write(y_hat, labels)
+    except TwonetError as e:
+        if out is None and writer.rows:  # stdout is streamed: say how much of it came before
+            e.args = (f"{e} ({writer.rows:,} prediction row(s) were written to stdout before it; "
+                      "--out FILE writes all of them or nothing)",)
+        raise
+    except Interrupted as e:  # after the writer removed its temporary file
+        err_console.print("Interrupted.")
+        raise typer.Exit(128 + e.signum) from None
+    if out is not None:
+        err_console.print(f"wrote {writer.rows:,} prediction(s) to {shown(str(out))}", highlight=False)
 
 
 def report_stop(outcome: Outcome, lr: float, out: Path | None) -> None:
