@@ -284,7 +284,7 @@ def test_grads_json_then_check_grads_passes_on_every_shipped_config(name: str, t
     path.write_text(doc.stdout)
     r = CliRunner().invoke(app, ["check", "-c", name, "--grads", str(path)])
     assert r.exit_code == 0, r.stdout + r.stderr
-    assert "the config's example" in r.stdout
+    assert "the --grads document" in r.stdout  # the batch and parameters inside it: the example's, here
 
 
 def test_without_an_example_the_random_batch_is_named_and_in_the_json(tmp_path: Path) -> None:
@@ -332,3 +332,27 @@ def test_transposed_w1_shows_a_dash_and_failures_0_counts_once(tmp_path: Path) -
     assert "—" in w1 and "FAIL" in w1
     assert out.count("more entries of W2") == 1  # once, not once per reference
     assert "sign flipped in ∂ℓ/∂W2 alone" in out
+
+
+def test_check_grads_of_a_grads_json_document_uses_its_own_batch_and_parameters(tmp_path: Path) -> None:
+    """An instructor's trap: a `grads --json` output of another batch or another seed is checked on
+    the batch and parameters inside it, and an explicit other batch is refused, not misdiagnosed."""
+    runner = CliRunner()
+    doc = tmp_path / "g.json"
+    made = runner.invoke(app, ["grads", "-c", "multiclass", "--set", "model.init.seed=1", "-x", "0.1,0.2;0.3,-0.4",
+                               "-y", "2;0", "--json"])
+    assert made.exit_code == 0, made.stderr
+    doc.write_text(made.stdout)
+    r = runner.invoke(app, ["check", "-c", "multiclass", "--grads", str(doc), "--json"])
+    assert r.exit_code == 0, r.stdout + r.stderr
+    report = json.loads(r.stdout)
+    assert report["passed"] and "the --grads document" in report["batch"]["origin"]
+    other = runner.invoke(app, ["check", "-c", "multiclass", "--grads", str(doc), "-x", "0.5,0.5", "-y", "1"])
+    assert other.exit_code == 2 and "another batch" in other.stderr, other.stderr
+    wrong_net = runner.invoke(app, ["check", "-c", "classification-bce", "--grads", str(doc)])
+    assert wrong_net.exit_code == 2 and "another network" in wrong_net.stderr, wrong_net.stderr
+    broken = json.loads(made.stdout)
+    broken["grads"]["b2"] = [5 * v for v in broken["grads"]["b2"]]  # a planted ×5 still fails, on the right batch
+    doc.write_text(json.dumps(broken))
+    failed = runner.invoke(app, ["check", "-c", "multiclass", "--grads", str(doc)])
+    assert failed.exit_code == 1 and "×5" in failed.stdout, failed.stdout

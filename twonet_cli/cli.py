@@ -108,7 +108,11 @@ def check(
     from .ui.check import check_report, step_table
 
     with reported():
-        cfg, path, p, x, y, origin = load.check_problem(run, best, config_, set_, input_, target, params, batch)
+        document = load.grads_document(grads) if grads else None  # a `grads --json` output: its own batch
+        cfg, path, p, x, y, origin = load.check_problem(run, best, config_, set_, input_, target, params, batch,
+                                                        document)
+        if document is not None and grads is not None:
+            load.check_against(document, cfg, p, x, y, grads)
         _finite(explain(cfg.net(), p, x, y))  # as grads: no verdict on numbers float64 cannot hold
         user = load_param_arrays(grads, "--grads", document_key="grads") if grads else None
         precision = np.dtype(dtype.value)

@@ -8,18 +8,19 @@ starts without them (start-up is measured by benchmarks/bench_startup.py)."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .config.files import config_name
 from .config.schema import Config, with_params
 from .core.activations import Array
-from .core.model import Params
+from .core.model import PARAM_NAMES, Params
 from .data.problem import load_problem
 from .data.sizes import Opened, load_config
-from .errors import TwonetError
+from .errors import TwonetError, path_kind
 from .formats.arrays import load_params
 
 if TYPE_CHECKING:
@@ -103,12 +104,67 @@ def check_batch(cfg: Config, input_: str | None, target: str | None, params: str
     return p, x, y, f"random (seed {seed}, x ~ N(0, 1)): pass --input to check your own"
 
 
+@dataclass(frozen=True)
+class GradsDocument:
+    """A `grads --json` document given to `check --grads`: the gradients, and the network, parameters
+    and batch they were computed for."""
+
+    network: dict[str, Any]
+    params: Params
+    x: Array
+    y: Array
+
+
+def grads_document(spec: str) -> GradsDocument | None:
+    """The document, when --grads names a `grads --json` output (None for a plain W1, b1, W2, b2 file)."""
+    from .formats.arrays import numbers_array
+    from .formats.text import read_json
+
+    path = Path(spec)
+    if path.suffix.lower() != ".json" or path_kind(path, "--grads") != "file":
+        return None
+    raw = read_json(path)
+    if not (isinstance(raw, dict) and {"network", "params", "grads", "samples"} <= raw.keys()):
+        return None
+    try:
+        samples = raw["samples"]
+        params = Params(**{k: numbers_array(raw["params"][k], f"{path}: params.{k}") for k in PARAM_NAMES})
+        x = numbers_array([s["x"] for s in samples], f"{path}: samples.x")
+        y = numbers_array([s["y"] for s in samples], f"{path}: samples.y")
+    except (KeyError, TypeError) as e:
+        raise TwonetError(f"--grads: {path}: not a `twonet grads --json` document ({type(e).__name__}: {e})") from None
+    return GradsDocument(raw["network"], params, x, y)
+
+
+def check_against(doc: GradsDocument, cfg: Config, p: Params, x: Array, y: Array, spec: str) -> None:
+    """Refuse, before any verdict, a document computed for another network, other parameters or
+    another batch than the one checked: its gradients would be judged against the wrong reference."""
+    from .ui.jsondoc import network_json
+
+    want = network_json(cfg.net(), cfg.shape)
+    if doc.network != want:
+        diff = ", ".join(f"{k} {doc.network.get(k)!r} (the config: {v!r})" for k, v in want.items()
+                         if doc.network.get(k) != v)
+        raise TwonetError(f"--grads: {spec} was computed for another network: {diff}; pass its config with -c")
+    same = (doc.x.shape == x.shape and np.array_equal(doc.x, x) and doc.y.shape == y.shape and np.array_equal(doc.y, y))
+    if not same:
+        raise TwonetError(f"--grads: {spec} holds the gradients of another batch than the one checked here; leave out "
+                          "--input/--target to check them on their own batch")
+    if not all(np.array_equal(a, b) for (_, a), (_, b) in zip(doc.params.items(), p.items(), strict=True)):
+        raise TwonetError(f"--grads: {spec} holds the gradients at other parameters than the ones checked here; leave "
+                          "out --params/--run to check them at their own")
+
+
 def check_problem(run: Path | None, best: bool, config_: str | None, set_: list[str] | None, input_: str | None,
-                  target: str | None, params: str | None, batch: int) -> tuple[Config, Path, Params, Array, Array, str]:
-    """(config, path, params, x, y, where the batch came from) for `check`."""
+                  target: str | None, params: str | None, batch: int, document: GradsDocument | None = None
+                  ) -> tuple[Config, Path, Params, Array, Array, str]:
+    """(config, path, params, x, y, where the batch came from) for `check`; a `grads --json`
+    ``document`` checked on its own batch and parameters unless others are given."""
     if run is not None and input_ is not None:
         return *problem(run, best, config_, set_, input_, target, params), f"--input (with {run}'s preprocessing)"
     cfg, path = config(run, best, config_, set_)
+    if document is not None and input_ is None and target is None and params is None and run is None:
+        return cfg, path, document.params, document.x, document.y, "the batch and parameters of the --grads document"
     return cfg, path, *check_batch(cfg, input_, target, _run_params(run, best, params), path, batch)
 
 

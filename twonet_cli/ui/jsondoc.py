@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # `grads --json` loads neither the check nor the training loo
     from ..check.report import ArrayCheck, CheckReport, StepCurve
     from ..core.activations import Array
     from ..core.explain import Explanation
-    from ..core.model import Params
+    from ..core.model import Net, Params
     from ..train.loop import Training
     from ..train.session import Outcome
     from ..train.sgd import Step
@@ -72,18 +72,8 @@ def grads_json(e: Explanation, step: Step | None = None) -> dict[str, Any]:
         }
         for i in range(e.batch)
     ]
-    n, m, K = e.params.shape
-    net = e.net
     return {
-        "network": {
-            "in_features": n,
-            "hidden": m,
-            "out_features": K,
-            "f": net.f.spec(),
-            "g": net.g.spec(),
-            "loss": net.loss.name,
-            "reduction": net.loss.reduction,
-        },
+        "network": network_json(e.net, e.params.shape),
         "params": {k: a.tolist() for k, a in e.params.items()},
         "loss": e.loss,
         "grads": {k: a.tolist() for k, a in e.back.grads.items()},
@@ -95,6 +85,13 @@ def grads_json(e: Explanation, step: Step | None = None) -> dict[str, Any]:
             "loss_after": step.loss_after,
         }),
     }
+
+
+def network_json(net: Net, shape: tuple[int, int, int]) -> dict[str, Any]:
+    """The network as `grads --json` names it: sizes, f and g (with ReLU's scale), loss, reduction."""
+    n, m, K = shape
+    return {"in_features": n, "hidden": m, "out_features": K, "f": net.f.spec(), "g": net.g.spec(),
+            "loss": net.loss.name, "reduction": net.loss.reduction}
 
 
 def batch_json(origin: str, p: Params, x: Array, y: Array) -> dict[str, Any]:
