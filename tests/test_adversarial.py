@@ -216,3 +216,107 @@ def test_grads_of_a_run_takes_one_hot_target_rows(tmp_path: Path) -> None:
     labels = run("grads", "--run", str(out), "-x", "0.1,0.2;0.3,-0.1", "-y", "2;0", "--json")
     assert onehot.exit_code == 0 and labels.exit_code == 0, onehot.stderr + labels.stderr
     assert json.loads(onehot.stdout)["grads"] == json.loads(labels.stdout)["grads"]
+
+
+# --- found by a new user's review ----------------------------------------------------------------
+
+
+def test_force_never_removes_a_run_another_process_is_writing(tmp_path: Path) -> None:
+    out = tmp_path / "s"
+    assert run("train", "-c", "classification-bce", "--set", "train.epochs=1", "-q", "--out", str(out),
+               "--sweep", "model.f=tanh,relu").exit_code == 0
+    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (out / "01-f=tanh" / ".twonet.lock").write_text(f"{writer.pid}\n")  # as a live run holds it
+        line = one_error("train", "-c", "classification-bce", "--set", "train.epochs=1", "-q", "--out", str(out),
+                         "--sweep", "train.lr=0.1,0.2", "--force")
+        assert "another twonet run is writing" in line and ".twonet.lock" in line
+        assert (out / "01-f=tanh" / "params.npz").exists()
+    finally:
+        writer.kill()
+        writer.wait()
+
+
+def test_a_lock_file_twonet_did_not_write_is_taken_over_once_old(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / ".twonet.lock").write_text("garbage")
+    os.utime(out / ".twonet.lock", (time.time() - 60, time.time() - 60))
+    assert run("train", "-c", "classification-bce", "--set", "train.epochs=1", "-q", "--out", str(out)).exit_code == 0
+
+
+def test_a_feature_column_named_twice_is_refused_at_train(tmp_path: Path) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(20)))
+    line = one_error("train", "-c", "classification-bce", "--set", f"data.source={data}",
+                     "--set", "data.features=[a,a]", "--set", "data.target=y", "-q")
+    assert "named twice" in line
+
+
+def test_missing_cells_matter_only_in_the_columns_read(tmp_path: Path) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("id,a,b,y\n" + "".join(f"{'' if i == 3 else i},{i / 10},{(i % 3) / 3},{i % 2}\n"
+                                           for i in range(30)))
+    out = tmp_path / "run"
+    assert run("train", "-c", "classification-bce", "--set", f"data.source={data}", "--set", "data.features=[a,b]",
+               "--set", "data.target=y", "--set", "train.epochs=1", "-q", "--out", str(out)).exit_code == 0
+    new = tmp_path / "new.csv"
+    new.write_text("id,a,b,y\n,0.1,0.2,\nx7,0.3,0.4,\n")  # no id, no label yet: the usual new rows
+    r = run("predict", "--run", str(out), "-x", str(new))
+    assert r.exit_code == 0 and len(r.stdout.splitlines()) == 3, r.stderr
+    new.write_text("id,a,b,y\n1,0.1,,0\n")
+    line = one_error("predict", "--run", str(out), "-x", str(new))
+    assert "data row 1 has a missing value ('') in column 'b'" in line
+
+
+def test_a_dead_relu_network_is_not_told_to_try_relu(tmp_path: Path) -> None:
+    import json
+
+    rng = np.random.default_rng(0)
+    start = tmp_path / "dead.npz"
+    np.savez(start, W1=rng.normal(size=(8, 2)), b1=np.full(8, -100.0), W2=rng.normal(size=(1, 8)), b2=np.zeros(1))
+    r = run("train", "-c", "classification-relu", "--set", "model.hidden=8", "--params", str(start),
+            "--set", "train.epochs=2", "-q", "--json")
+    assert r.exit_code == 0, r.stderr
+    hints = json.loads(r.stdout)["diagnostics"]["hints"]
+    vanishing = next(h for h in hints if "vanishing gradients" in h)
+    assert "leaky_relu" in vanishing and "try f = relu" not in vanishing
+
+
+def test_sweep_messages_name_the_sweep_and_a_lone_users_file_is_never_forced(tmp_path: Path) -> None:
+    line = one_error("train", "--sweep", "model.hidden=4,100000")
+    assert line.startswith("Error: --sweep model.hidden=100000"), line
+    line = one_error("train", "--sweep", "train.lr=[0.1,0.2]")
+    assert "--sweep" in line and "--set" not in line, line
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "history.csv").write_text("my notes\n")
+    for extra in ((), ("--force",)):
+        assert "no twonet run" in one_error("train", "-q", "--out", str(mine), *extra)
+    assert (mine / "history.csv").read_text() == "my notes\n"
+
+
+def test_an_undefined_diagnostic_is_an_empty_cell_not_nan(tmp_path: Path) -> None:
+    start = tmp_path / "w2zero.npz"
+    rng = np.random.default_rng(0)
+    np.savez(start, W1=rng.normal(size=(8, 2)), b1=np.zeros(8), W2=np.zeros((1, 8)), b2=np.zeros(1))
+    out = tmp_path / "run"
+    assert run("train", "-c", "classification-bce", "--params", str(start), "--set", "train.epochs=2", "-q", "--out",
+               str(out)).exit_code == 0
+    history = (out / "history.csv").read_text()
+    assert "nan" not in history.lower()
+
+
+def test_predict_writes_nothing_when_the_input_holds_no_rows(tmp_path: Path) -> None:
+    empty = tmp_path / "e.csv"
+    empty.write_text("x1,x2\n")
+    r = run("predict", "-c", "classification-bce", "-x", str(empty))
+    assert r.exit_code == 2 and r.stdout == "" and "no data rows" in r.stderr
+
+
+def test_a_sweep_into_a_single_runs_folder_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert run("train", "-c", "classification-bce", "--set", "train.epochs=1", "-q", "--out", str(out)).exit_code == 0
+    line = one_error("train", "-c", "classification-bce", "--set", "train.epochs=1", "-q", "--out", str(out),
+                     "--sweep", "model.f=tanh,relu")
+    assert "holds a single run" in line

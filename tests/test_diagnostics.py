@@ -77,7 +77,7 @@ def test_saturating_tanh_init_is_named_vanishing(tmp_path: Path) -> None:
     d = doc["diagnostics"]
     assert d["kept"] < 0.05 and d["flat_fraction"] >= 0.5 and d["dead_fraction"] is None
     hint = next(h for h in d["hints"] if "vanishing gradients" in h)
-    assert f"{d['kept']:.1%}" in hint and f"{d['flat_fraction']:.0%}" in hint and "W1 moved" in hint
+    assert f"{d['kept']:.2%}" in hint and f"{d['flat_fraction']:.0%}" in hint and "W1 moved" in hint
     (tmp_path / "small").mkdir()
     calm = train(tmp_path / "small", "model.f=tanh", "model.init.scheme=normal", "model.init.std=0.5",
                  "train.epochs=3")["diagnostics"]

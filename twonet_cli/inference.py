@@ -68,7 +68,7 @@ def features(model: Model, stream: RowStream) -> Iterator[Array]:
 
     def chunks() -> Iterator[Array]:
         for table in stream.chunks:
-            table.refuse_text(cols, stream.header, stream.where)
+            table.require_numbers(cols, stream.header, stream.where)
             block = table.values
             x = block if cols == list(range(block.shape[1])) else np.ascontiguousarray(block[:, cols])
             yield model.prep.standardise(x)
@@ -108,7 +108,8 @@ def labelled(model: Model, stream: RowStream, targets: RowStream | None) -> Iter
         cols = model.prep.columns(stream.width, stream.header, stream.where)
         tcols = model.prep.columns(stream.width, stream.header, stream.where, targets=True)
         for table in stream.chunks:
-            table.refuse_text(cols, stream.header, stream.where)
+            table.require_numbers(cols, stream.header, stream.where)
+            table.refuse_missing(tcols, stream.header, stream.where)
             yield model.prep.standardise(np.ascontiguousarray(table.values[:, cols])), _as_written(table, tcols)
         return
     yield from _paired(features(model, stream), targets, stream.where)
@@ -119,7 +120,11 @@ def _paired(xs: Iterator[Array], ys: RowStream, where: str) -> Iterator[tuple[Ar
     pending: list[Array] = []
     held = 0
     every = list(range(ys.width))
-    y_chunks = (_as_written(t, every) for t in ys.chunks)
+    def checked(t: Table) -> Array:
+        t.refuse_missing(every, ys.header, ys.where)
+        return _as_written(t, every)
+
+    y_chunks = (checked(t) for t in ys.chunks)
     for x in xs:
         while held < len(x):
             nxt = next(y_chunks, None)

@@ -4,6 +4,7 @@ the run's end is told on stderr."""
 
 from __future__ import annotations
 
+import itertools
 import signal
 import threading
 from collections.abc import Iterable, Iterator
@@ -138,10 +139,12 @@ def write_predictions(out: Path | None, columns: list[str], blocks: Iterable[tup
     from .formats.write import TableWriter
 
     stop_on_signals()
+    chunks = iter(blocks)
+    first = next(chunks, None)  # the first chunk read and checked before anything, the header too, is written
     writer = TableWriter(out, columns, terminal=out is None and sys.stdout.isatty())
     try:
         with writer:
-            for y_hat, labels in blocks:
+            for y_hat, labels in itertools.chain([first] if first is not None else [], chunks):
                 writer.write(y_hat, labels)
     except TwonetError as e:
         if out is None and writer.rows:  # stdout is streamed: say how much of it came before

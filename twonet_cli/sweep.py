@@ -15,7 +15,7 @@ from pathlib import Path
 from .config.files import parse_override
 from .console import err_console, shown
 from .errors import ConfigError
-from .train.runs import check_run_dir, remove_run
+from .train.runs import FILES, check_run_dir, is_run, remove_run
 
 
 def _split_values(text: str) -> list[str]:
@@ -64,7 +64,10 @@ def combinations(specs: list[str], fixed: list[str] | tuple[str, ...] = ()) -> l
         if any(not v for v in options):
             raise ConfigError(f"--sweep {spec}: an empty value")
         for v in options:
-            parse_override(f"{key}={v}")  # an unknown key or bad YAML is refused now, before any run
+            try:  # an unknown key or bad YAML is refused now, before any run, naming the sweep
+                parse_override(f"{key}={v}")
+            except ConfigError as e:
+                raise ConfigError(str(e).replace(f"--set {key}={v}", f"--sweep {spec}", 1)) from None
         axes.append([f"{key}={v}" for v in options])
         count = math.prod(len(a) for a in axes)  # counted before any is built
         if count > MAX_RUNS:
@@ -94,7 +97,12 @@ def sweep(config_: str | None, set_: list[str], specs: list[str], out: Path | No
     runner.check_plot(plot)
     runs = combinations(specs, set_)
     opened = Opened()
-    loaded = [load.training_config(config_, [*set_, *o], params, opened) for o in runs]
+    loaded = []
+    for o in runs:
+        try:
+            loaded.append(load.training_config(config_, [*set_, *o], params, opened))
+        except ConfigError as e:  # a swept value the config refuses: named as the sweep's
+            raise ConfigError(re.sub(r"^--set (\S+=)", r"--sweep \1", str(e))) from None
     for overrides, (cfg, _) in zip(runs, loaded, strict=True):  # every run checked before the first trains
         try:
             opened.check_fit(cfg)
@@ -143,6 +151,9 @@ def _prepare_out(out: Path | None, force: bool, names: list[str]) -> None:
         return
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out: '{out}' exists and is not a directory")
+    if is_run(out) or any((out / name).exists() for name in FILES):
+        raise ConfigError(f"--out: '{out}' holds a single run; a sweep needs a folder of its own (its runs go in "
+                          "subfolders)")
     if (out / "sweep.csv").exists() and not force:
         raise ConfigError(f"--out: '{out}' already holds a sweep (sweep.csv); choose another directory "
                           "or pass --force")

@@ -162,10 +162,7 @@ def with_sizes(c: Config, data_sizes: Sizes | None) -> Config:
         missing = " and ".join(k for k, v in (("in_features", n), ("out_features", K)) if v is None)
         if data_sizes is None:
             raise ConfigError(f"model.{missing}: not given")
-        try:
-            data_n, data_K = data_sizes(c)
-        except InputError as e:
-            raise InputError(f"model.{missing}: not given, and the data cannot tell: {e}") from None
+        data_n, data_K = data_sizes(c)  # the data's own errors name the data
         n, K = n if n is not None else data_n, K if K is not None else data_K
     return replace(c, model=replace(m, in_features=n, out_features=K))
 

@@ -56,16 +56,17 @@ class Diagnostics:
         """‖∂ℓ/∂z1‖ / ‖∂ℓ/∂z2‖: the share of the gradient at z2 that f lets through to z1."""
         return self.dz1 / self.dz2 if self.dz2 > 0 else math.nan
 
-    def hints(self, f: str, lr: float, scheduled: bool = False) -> list[str]:
+    def hints(self, f: str, lr: float, scheduled: bool = False, can_die: bool = False) -> list[str]:
         """What the numbers say, in plain words, each with what was measured and what to try
         (``scheduled``: the learning rate decays over the run, so small last steps are by design)."""
         out = []
         if self.kept < VANISHING:
             moved = (f"; W1 moved {self.moved_1:.1%} of its size, W2 {self.moved_2:.1%}"
                      if self.moved_1 is not None and self.moved_2 is not None else "")
-            out.append(f"f = {f} passes {self.kept:.1%} of ∂ℓ/∂z2 back to z1 (‖∂ℓ/∂z1‖ / ‖∂ℓ/∂z2‖), with f′(z1) ≈ 0 "
-                       f"on {self.flat:.0%} of entries{moved}: vanishing gradients — try f = relu, a smaller init "
-                       "(model.init.std) or standardised inputs")
+            cure = ("its units are inactive (z1 ≤ 0) — try f = leaky_relu, a smaller lr or another init" if can_die
+                    else "try f = relu, a smaller init (model.init.std) or standardised inputs")
+            out.append(f"f = {f} passes {self.kept:.2%} of ∂ℓ/∂z2 back to z1 (‖∂ℓ/∂z1‖ / ‖∂ℓ/∂z2‖), with f′(z1) ≈ 0 "
+                       f"on {self.flat:.0%} of entries{moved}: vanishing gradients — {cure}")
         if self.dead is not None and self.dead >= 0.2:
             out.append(f"{self.dead:.0%} of ReLU units are dead (z1 ≤ 0 on every row measured): they no longer learn — "
                        "try a smaller lr, f = leaky_relu, or another init")

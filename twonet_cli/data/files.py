@@ -113,6 +113,7 @@ def load_file(path: Path, features: list[int | str] | None, target: int | str | 
     if not path.is_file():
         raise InputError(f"{where}: file '{path}' not found")
     header: list[str] | None = None
+    table: Table | None = None  # a CSV's cells, whose missing ones are refused in the columns read
     match path.suffix.lower():
         case ".csv":
             header, table = read_csv(path)
@@ -135,6 +136,11 @@ def load_file(path: Path, features: list[int | str] | None, target: int | str | 
         _column(c, header, width, f"data.features[{i}]") for i, c in enumerate(features)]
     if not cols:
         raise InputError(f"{where}: '{path}' has no feature columns besides the target")
+    if len(set(cols)) != len(cols):
+        twice = next(c for c in cols if cols.count(c) > 1)
+        raise InputError(f"data.features: column {header[twice] if header else twice!r} is named twice")
+    if table is not None:
+        table.refuse_missing([*cols, *y_cols], header, str(path))
     Table(rows.array, rows.text).refuse_text(cols, header, str(path))
     both = sorted(set(cols) & set(y_cols))
     if both:

@@ -107,7 +107,7 @@ def load_array(spec: str, where: str) -> Array:
         match path.suffix.lower():
             case ".csv":
                 header, table = read_csv(path)
-                table.refuse_text(sorted(table.text), header, str(path))
+                table.require_numbers(list(range(table.values.shape[1])), header, str(path))
                 a = table.values
             case ".npy":
                 a = _numeric(np.load(path, allow_pickle=False), str(path))

@@ -47,6 +47,20 @@ class Table:
     values: Array
     text: dict[int, Array] = field(default_factory=dict)  # column → vocabulary (numpy str array)
     first: int = 1  # the number of its first row in the file (for messages)
+    missing: dict[int, tuple[int, str]] = field(default_factory=dict)  # column → (its first missing row, the cell)
+
+    def refuse_missing(self, cols: list[int], header: list[str] | None, where: str) -> None:
+        """An InputError naming the first missing cell of ``cols`` (the columns read); others may have them."""
+        hit = [(row, c, cell) for c in cols if c in self.missing for row, cell in [self.missing[c]]]
+        if hit:
+            row, c, cell = min(hit)
+            name = f"column {header[c]!r}" if header else f"column {c + 1}"
+            raise InputError(f"{where}: data row {self.first + row} has a missing value ({cell!r}) in {name}")
+
+    def require_numbers(self, cols: list[int], header: list[str] | None, where: str) -> None:
+        """``refuse_missing`` and ``refuse_text`` together: the columns a network reads as numbers."""
+        self.refuse_missing(cols, header, where)
+        self.refuse_text(cols, header, where)
 
     def column(self, col: int, rows: Array | None = None) -> Array:
         """Column ``col`` (of ``rows``, default all) as written: numbers, or text for a column of text."""
@@ -89,18 +103,24 @@ def parse_rows(rows: list[list[str]], width: int, first: int, where: str) -> Tab
     try:
         values = np.array(rows, dtype=np.float64).reshape(len(rows), width)
         text: dict[int, Array] = {}
+        missing: dict[int, tuple[int, str]] = {}
     except ValueError:  # a cell that is not a number: a missing value, or a column of text
-        values, text = _columns(rows, width, first, where)
-    bad = ~np.isfinite(values).all(axis=1)
+        values, text, missing = _columns(rows, width)
+    finite = np.isfinite(values)
+    for c, _ in missing.items():  # a missing cell is NaN until a command reads its column (and refuses it)
+        finite[:, c] |= np.array([is_missing(r[c]) for r in rows])
+    bad = ~finite.all(axis=1)
     if bad.any():
         raise InputError(f"{where}: data row {first + int(np.argmax(bad))} has NaN or infinity")
-    return Table(values, text, first)
+    return Table(values, text, first, missing)
 
 
-def _columns(rows: list[list[str]], width: int, first: int, where: str) -> tuple[Array, dict[int, Array]]:
-    """Column by column: numbers, or text held as codes into the column's sorted distinct values."""
+def _columns(rows: list[list[str]], width: int) -> tuple[Array, dict[int, Array], dict[int, tuple[int, str]]]:
+    """Column by column: numbers, or text held as codes into the column's sorted distinct values;
+    a missing cell (empty, NA, …) is NaN, and each column's first one is noted."""
     values = np.empty((len(rows), width))
     text: dict[int, Array] = {}
+    missing: dict[int, tuple[int, str]] = {}
     for c in range(width):
         cells = [r[c] for r in rows]
         try:
@@ -108,15 +128,29 @@ def _columns(rows: list[list[str]], width: int, first: int, where: str) -> tuple
             continue
         except ValueError:
             pass
-        for i, cell in enumerate(cells):
-            if is_missing(cell):
-                raise InputError(f"{where}: data row {first + i} has a missing value ({cell.strip()!r}) in column "
-                                 f"{c + 1}")
-        words = np.array([cell.strip() for cell in cells])
-        vocabulary, codes = np.unique(words, return_inverse=True)
-        values[:, c] = codes
-        text[c] = vocabulary
-    return values, text
+        gaps = [i for i, cell in enumerate(cells) if is_missing(cell)]
+        if gaps:
+            missing[c] = (gaps[0], cells[gaps[0]].strip())
+        present = [i for i, cell in enumerate(cells) if not is_missing(cell)]
+        words = [cells[i].strip() for i in present]
+        column = np.full(len(cells), np.nan)
+        if all(is_number(w) for w in words):
+            column[present] = np.array(words, dtype=np.float64)
+        else:  # text: a number among it is its own text (1 and 1.0 are one label, as in a column of numbers)
+            words = [_label_text(w) for w in words]
+            vocabulary, codes = np.unique(np.array(words), return_inverse=True)
+            column[present] = codes
+            text[c] = vocabulary
+        values[:, c] = column
+    return values, text, missing
+
+
+def _label_text(word: str) -> str:
+    """A cell of a text column as its label: numbers written one way (1.0 → 1, 2.50 → 2.5), text as it is."""
+    if not is_number(word):
+        return word
+    v = float(word)
+    return str(int(v)) if v.is_integer() and abs(v) < 2**53 else repr(v)
 
 
 def _reader(path: Path) -> Generator[list[str], None, None]:

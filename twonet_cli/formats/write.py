@@ -119,7 +119,10 @@ class TableWriter:
     def __enter__(self) -> TableWriter:
         try:
             self._open()
-        except BaseException as e:  # an interrupt or a full disk while opening: no temporary file stays
+        except OSError as e:
+            self.__exit__(type(e), e, None)
+            raise OutputError(f"{self.where}: cannot write '{self.path}': {e.strerror or e}") from None
+        except BaseException as e:  # an interrupt while opening: no temporary file stays
             self.__exit__(type(e), e, None)
             raise
         return self

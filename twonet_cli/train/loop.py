@@ -334,7 +334,8 @@ class Training:
     def hints(self) -> list[str]:
         """What the end diagnostics say, in plain words (none before they are taken)."""
         d = self.final_diagnostics
-        return [] if d is None else d.hints(self.net.f.name, self.cfg.lr, self.cfg.schedule != "constant")
+        return [] if d is None else d.hints(self.net.f.name, self.cfg.lr, self.cfg.schedule != "constant",
+                                            self.net.f.can_die)
 
     def score_test(self) -> None:
         """Score the parameters reached on data.test, once (nothing without a test file)."""

@@ -21,6 +21,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -117,9 +118,13 @@ def settle(path: Path, where: str = "--run", wait: float = 2.0) -> None:
                 os.replace(pending[name], path / name)
     still = [name for name, sha in manifest.items() if not _matches(path / name, sha)]
     if still:
-        raise InputError(f"{where}: '{path}': {', '.join(still)} do not match the checkpoint manifest.json names "
-                         "(changed since the run saved them?); restore them, or delete manifest.json to use the files "
-                         "as they are")
+        gone = [name for name in still if not (path / name).exists()]
+        what = (f"{', '.join(gone)} missing" if gone else "") + ("; " if gone and len(gone) < len(still) else "") + \
+            ", ".join(name for name in still if name not in gone)
+        what += "" if len(gone) == len(still) else " not the files of the checkpoint manifest.json names"
+        raise InputError(f"{where}: '{path}': {what} (a copy of a run stopped while saving, or files changed since?); "
+                         "copy the run again once a twonet command has read it where it was saved, or delete "
+                         "manifest.json to use the files as they are")
 
 
 def _matches(file: Path, sha: str) -> bool:
@@ -165,9 +170,9 @@ def history_bytes(history: Sequence[Epoch]) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(HISTORY_COLUMNS)
-    for e in history:  # an empty cell where a value is absent (no validation, an epoch not diagnosed)
-        w.writerow(["" if (v := getattr(e, k)) is None else f"{v:.6f}" if k == "seconds" else repr(v)
-                    for k in HISTORY_COLUMNS])
+    for e in history:  # an empty cell where a value is absent or undefined (no validation, an epoch not diagnosed)
+        w.writerow(["" if (v := getattr(e, k)) is None or (isinstance(v, float) and not math.isfinite(v))
+                    else f"{v:.6f}" if k == "seconds" else repr(v) for k in HISTORY_COLUMNS])
     return buf.getvalue().encode()
 
 
@@ -199,7 +204,7 @@ class RunDir:
             except FileExistsError:
                 if _holder_alive(lock):
                     raise InputError(f"--out: another twonet run is writing to '{self.path}' right now; wait for it, "
-                                     "or choose another directory") from None
+                                     f"or choose another directory (if none is, delete {lock})") from None
                 lock.unlink(missing_ok=True)  # its writer was killed: stale
                 continue
             except OSError as e:
@@ -239,8 +244,8 @@ class RunDir:
             for file in aside.values():
                 file.unlink(missing_ok=True)
             self.number -= 1
-            raise OutputError(f"--out: cannot write to '{self.path}': {e.strerror or e}; the last complete "
-                              "checkpoint is kept") from None
+            kept = "; the last complete checkpoint is kept" if self.saves else ""
+            raise OutputError(f"--out: cannot write to '{self.path}': {e.strerror or e}{kept}") from None
         for name, file in aside.items():
             os.replace(file, self.path / name)
         for old in set(FILES) - set(files):  # nothing of an earlier checkpoint stays beside this one
@@ -278,12 +283,12 @@ def check_run_dir(path: Path, force: bool) -> str:
     if kind not in ("dir", "missing"):
         raise InputError(f"--out: '{path}' exists and is not a directory")
     existing = [f for f in (*FILES, MANIFEST) if path_kind(path / f, "--out") != "missing"]
+    if existing and not is_run(path):
+        raise InputError(f"--out: '{path}' holds {', '.join(existing)} but no twonet run (no valid manifest.json): "
+                         "twonet replaces only a run's own files; move yours or choose another directory")
     if existing and not force:
         raise InputError(f"--out: '{path}' already holds a run ({', '.join(existing)}); "
                          "choose another directory or pass --force to overwrite it")
-    if existing and not is_run(path):
-        raise InputError(f"--out: '{path}' holds {', '.join(existing)} but no twonet run (no manifest.json): "
-                         "--force replaces only a twonet run's files; move yours or choose another directory")
     return kind
 
 
@@ -298,9 +303,13 @@ def is_run(path: Path) -> bool:
 
 
 def remove_run(path: Path) -> None:
-    """A twonet run's files removed (only those), and its folder if nothing else is left in it."""
+    """A twonet run's files removed (only those), and its folder if nothing else is left in it; a
+    run another process is writing is refused (an InputError), never removed under it."""
     if not is_run(path):
         return
+    if (path / LOCK).exists() and _holder_alive(path / LOCK):
+        raise InputError(f"--out: another twonet run is writing to '{path}' right now; wait for it, or choose another "
+                         f"directory (if none is, delete {path / LOCK})")
     for name in (MANIFEST, *FILES, LOCK):
         (path / name).unlink(missing_ok=True)
     for stale in path.iterdir():
@@ -317,10 +326,13 @@ def _holder_alive(lock: Path) -> bool:
     """Whether the process named in a lock file still runs (where that cannot be known, assume so)."""
     try:
         pid = int(lock.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return True  # being written this instant, or unreadable: not ours to take
-    if os.name != "posix":
-        return True
+    except (OSError, ValueError, IndexError):  # being written this instant, or not a lock twonet wrote
+        try:
+            return time.time() - lock.stat().st_mtime < 10  # a lock is written whole in microseconds
+        except OSError:
+            return False
+    if pid == os.getpid() or os.name != "posix":
+        return pid != os.getpid()  # our own pid: a lock left by a killed process that had it before us
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
