@@ -320,3 +320,20 @@ def test_a_sweep_into_a_single_runs_folder_is_refused(tmp_path: Path) -> None:
     line = one_error("train", "-c", "classification-bce", "--set", "train.epochs=1", "-q", "--out", str(out),
                      "--sweep", "model.f=tanh,relu")
     assert "holds a single run" in line
+
+
+def test_the_sweep_table_keeps_every_number_whole_at_80_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    r = run("train", "-c", "saturated-start", "--set", "train.epochs=2", "--quiet",
+            "--sweep", "model.init.seed=0,1", "--sweep", "train.lr=0.01,0.1")
+    assert r.exit_code == 0, r.stderr
+    assert "…" not in r.stdout and "lr=0.01" in r.stdout and "lr=0.1" in r.stdout
+    assert "seed=0" in r.stdout and max(len(line) for line in r.stdout.splitlines()) <= 80
+
+
+def test_two_swept_keys_with_one_last_part_are_told_apart(tmp_path: Path) -> None:
+    out = tmp_path / "s"
+    r = run("train", "-c", "saturated-start", "--set", "train.epochs=1", "--quiet",
+            "--sweep", "model.init.seed=0,1", "--sweep", "train.seed=0,1", "--out", str(out))
+    assert r.exit_code == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir())[:2] == ["01-init.seed=0_train.seed=0", "02-init.seed=0_train.seed=1"]

@@ -75,10 +75,25 @@ def combinations(specs: list[str], fixed: list[str] | tuple[str, ...] = ()) -> l
     return [list(c) for c in itertools.product(*axes)]
 
 
+def settings(overrides: list[str]) -> str:
+    """A run's swept settings, each key by its last part unless two swept keys share it ('f=relu
+    lr=0.1'; 'init.seed=0 train.seed=1')."""
+    keys = [o.partition("=")[0].strip() for o in overrides]
+
+    def short(key: str) -> str:
+        parts = key.split(".")
+        for k in range(1, len(parts) + 1):
+            label = ".".join(parts[-k:])
+            if sum(other == label or other.endswith("." + label) for other in keys) == 1:
+                return label
+        return key
+
+    return " ".join(f"{short(k)}={o.partition('=')[2].strip()}" for k, o in zip(keys, overrides, strict=True))
+
+
 def run_name(index: int, overrides: list[str]) -> str:
     """The folder of run ``index`` in a sweep's --out: '03-f=relu_lr=0.1'."""
-    parts = [f"{k.rsplit('.', 1)[-1]}={v}" for k, _, v in (o.partition("=") for o in overrides)]
-    return f"{index:02d}-" + re.sub(r"[^A-Za-z0-9_.=+-]", "_", "_".join(parts))[:100]
+    return f"{index:02d}-" + re.sub(r"[^A-Za-z0-9_.=+-]", "_", settings(overrides).replace(" ", "_"))[:100]
 
 
 def sweep(config_: str | None, set_: list[str], specs: list[str], out: Path | None, force: bool,
@@ -122,7 +137,7 @@ def sweep(config_: str | None, set_: list[str], specs: list[str], out: Path | No
         if not quiet:
             err_console.print(f"run {i}/{len(runs)}: {shown(' '.join(overrides))}", highlight=False)
         training, outcome = runner.train_run(cfg, where, force, quiet, opened.get(cfg))
-        rows.append(sweep_row(i, overrides, training, outcome))
+        rows.append(sweep_row(i, overrides, settings(overrides), training, outcome))
         curves.append((" ".join(overrides), training.history))
         docs.append({"run": i, "overrides": overrides, "out": str(where) if where else None,
                      **jsondoc.train_json(training, outcome, where)})
@@ -140,7 +155,8 @@ def sweep(config_: str | None, set_: list[str], specs: list[str], out: Path | No
     if json_:
         sys.stdout.write(jsondoc.dumps({"sweep": list(specs), "runs": docs}))
     else:
-        Console(highlight=False).print(sweep_table(rows))
+        console = Console(highlight=False)
+        console.print(sweep_table(rows, console.width))
     return code
 
 

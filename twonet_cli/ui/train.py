@@ -218,7 +218,8 @@ def training_report(training: Training, outcome: Outcome, out: Path | None) -> R
     return Group(*parts)
 
 
-def sweep_row(index: int, overrides: list[str], training: Training, outcome: Outcome) -> dict[str, object]:
+def sweep_row(index: int, overrides: list[str], settings: str, training: Training,
+              outcome: Outcome) -> dict[str, object]:
     """One run of a sweep as the comparison shows it (and sweep.csv holds it): plain values, the
     diagnostics those of the run's end (history.csv's last row)."""
     h = training.history
@@ -227,8 +228,7 @@ def sweep_row(index: int, overrides: list[str], training: Training, outcome: Out
     d = training.final_diagnostics
     return {
         "run": index, "overrides": " ".join(overrides), "stopped": outcome.reason,
-        "settings": " ".join(f"{k.strip().rsplit('.', 1)[-1]}={v.strip()}" for k, _, v in (o.partition("=")
-                                                                                            for o in overrides)),
+        "settings": settings,
         "epochs": last.epoch if last else 0,
         "final_train_loss": last.train_loss if last else None,
         "best_val_loss": best.val_loss if best else None,
@@ -243,16 +243,20 @@ def sweep_row(index: int, overrides: list[str], training: Training, outcome: Out
     }
 
 
-def sweep_table(rows: list[dict[str, object]]) -> Table:
-    """The comparison of a sweep's runs (settings by their last key part: f=relu lr=0.1); the
-    diagnostics of each run's last epoch, as history.csv and the summary give them."""
+def sweep_table(rows: list[dict[str, object]], width: int = 100) -> Table:
+    """The comparison of a sweep's runs; the diagnostics of each run's last epoch, as history.csv and
+    the summary give them. Under 100 columns the time and W2's movement are left to sweep.csv, so
+    that no number is cut."""
     stopped = any(r["stopped"] != "done" for r in rows)
-    t = Table("run", "settings", "best val loss", "metric", "through f", "f′ ≈ 0", "W1 moved", "W2 moved", "time",
-              *(("stopped",) if stopped else ()), title="Sweep: the same data and seeds, one change at a time",
-              title_justify="left", title_style="bold",
+    narrow = width < 100
+    headers = ["run", "settings", "best val loss", "metric", "through f", "f′ ≈ 0", "W1 moved",
+               *(() if narrow else ("W2 moved", "time")), *(("stopped",) if stopped else ())]
+    t = Table(title="Sweep: the same data and seeds, one change at a time", title_justify="left", title_style="bold",
               caption="through f: ‖∂ℓ/∂z1‖ / ‖∂ℓ/∂z2‖, the share of the gradient at z2 that f lets through to z1; "
                       "f′ ≈ 0: entries of f′(z1) below 1% of its largest; both at the last epoch, on the diagnostic "
                       "rows. W moved: ‖W − W at the start‖ / ‖W at the start‖.", caption_justify="left")
+    for h in headers:  # the settings fold onto lines of their own; numbers are never cut
+        t.add_column(h, overflow="fold", no_wrap=h != "settings", min_width=None if h == "settings" else len(h))
 
     def num(v: object, fmt: str) -> str:
         return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, fmt)
@@ -262,9 +266,12 @@ def sweep_table(rows: list[dict[str, object]]) -> Table:
 
     for r in rows:
         task: Task = "classification" if r["metric_name"] == metric_key("classification") else "regression"
-        settings = shown(str(r["settings"]))
         loss = r["best_val_loss"] if r["best_val_loss"] is not None else r["final_train_loss"]
-        t.add_row(str(r["run"]), settings, num(loss, ".4g"), fmt_metric(task, share(r["metric"])),
-                  fmt_kept(share(r["kept"])), num(r["flat_fraction"], ".0%"), fmt_moved(share(r["moved_W1"])),
-                  fmt_moved(share(r["moved_W2"])), f"{r['seconds']:.2f} s", *((str(r["stopped"]),) if stopped else ()))
+        cells = [str(r["run"]), shown(str(r["settings"])), num(loss, ".4g"), fmt_metric(task, share(r["metric"])),
+                 fmt_kept(share(r["kept"])), num(r["flat_fraction"], ".0%"), fmt_moved(share(r["moved_W1"]))]
+        if not narrow:
+            cells += [fmt_moved(share(r["moved_W2"])), f"{r['seconds']:.2f} s"]
+        if stopped:
+            cells.append(str(r["stopped"]))
+        t.add_row(*cells)
     return t
