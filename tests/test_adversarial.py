@@ -337,3 +337,32 @@ def test_two_swept_keys_with_one_last_part_are_told_apart(tmp_path: Path) -> Non
             "--sweep", "model.init.seed=0,1", "--sweep", "train.seed=0,1", "--out", str(out))
     assert r.exit_code == 0, r.stderr
     assert sorted(p.name for p in out.iterdir())[:2] == ["01-init.seed=0_train.seed=0", "02-init.seed=0_train.seed=1"]
+
+
+def test_text_labels_are_targets_inline_in_json_and_in_npy(tmp_path: Path) -> None:
+    import json
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(60, 2))
+    with (tmp_path / "d.csv").open("w") as fh:
+        fh.write("a,b,pet\n" + "".join(f"{float(a)!r},{float(b)!r},{'cat' if a > 0 else 'dog'}\n" for a, b in x))
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("model: {hidden: 4, f: tanh, g: sigmoid}\nloss: {name: bce}\ndata: {source: d.csv}\n"
+                   "train: {epochs: 3}\n")
+    out = tmp_path / "run"
+    assert run("train", "-c", str(cfg), "-q", "--out", str(out)).exit_code == 0
+    inline = run("grads", "--run", str(out), "-x", "0.5,-1.2;-0.3,0.2", "-y", "cat;dog", "--json")
+    (tmp_path / "two.json").write_text('["cat", "dog"]')
+    from_file = run("grads", "--run", str(out), "-x", "0.5,-1.2;-0.3,0.2", "-y", str(tmp_path / "two.json"), "--json")
+    assert inline.exit_code == 0 and from_file.exit_code == 0, inline.stderr + from_file.stderr
+    doc = json.loads(inline.stdout)
+    assert doc["grads"] == json.loads(from_file.stdout)["grads"]
+    assert [s["y"] for s in doc["samples"]] == [[0.0], [1.0]]  # cat is class 0, dog class 1 (sorted)
+    assert run("check", "--run", str(out), "-x", "0.5,-1.2", "-y", "dog").exit_code == 0
+    (tmp_path / "x.json").write_text(json.dumps(x[:5].tolist()))
+    (tmp_path / "y.json").write_text(json.dumps(["cat" if a > 0 else "dog" for a in x[:5, 0]]))
+    np.save(tmp_path / "y.npy", np.array(["cat" if a > 0 else "dog" for a in x[:5, 0]]))
+    for y in ("y.json", "y.npy"):
+        r = run("evaluate", "--run", str(out), "-x", str(tmp_path / "x.json"), "-y", str(tmp_path / y), "--json")
+        assert r.exit_code == 0 and json.loads(r.stdout)["rows"] == 5, r.stderr
+    assert "bird is not a class" in one_error("grads", "--run", str(out), "-x", "0.5,-1.2", "-y", "bird")

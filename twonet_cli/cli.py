@@ -211,7 +211,7 @@ def evaluate(
             raise TwonetError("--target: needs --input")
         source = input_ if input_ is not None else load.evaluation_source(cfg)
         stream = open_rows(source, "--input", model.prep.in_features if target is not None else None)
-        targets = open_rows(target, "--target", 1) if target is not None else None
+        targets = open_rows(target, "--target", 1, labels=model.classifier) if target is not None else None
         report = scores(model, labelled(model, stream, targets))
         if json_:
             from .ui import jsondoc

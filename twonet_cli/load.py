@@ -77,7 +77,7 @@ def problem(run: Path | None, best: bool, config_: str | None, set_: list[str] |
     stream = open_rows(input_, "--input", model.prep.in_features)
     K, loss = model.K, cfg.loss.name
     if target is None or model.prep.labels is not None:  # labelled rows, or class labels read as a table
-        targets = open_rows(target, "--target", 1) if target is not None else None
+        targets = open_rows(target, "--target", 1, labels=True) if target is not None else None
         x_parts, y_parts = zip(*labelled(model, stream, targets), strict=True)
         x, raw = np.concatenate(x_parts), np.concatenate(y_parts)
     else:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..formats.arrays import load_array
+from ..formats.arrays import load_array, load_labels
 from ..formats.table import Table, first_row, header_of, read_chunks
 from .files import map_npy
 from .targets import as_rows
@@ -31,9 +31,11 @@ class RowStream:
     where: str
 
 
-def open_rows(spec: str, where: str, n: int | None = None, chunk_rows: int = CHUNK_ROWS) -> RowStream:
+def open_rows(spec: str, where: str, n: int | None = None, chunk_rows: int = CHUNK_ROWS,
+              labels: bool = False) -> RowStream:
     """Rows from inline values or a .csv/.npy/.json file. A 1-D input is one row — or, when the
-    table has one column (``n`` = 1), one value per row (data/targets.as_rows)."""
+    table has one column (``n`` = 1), one value per row (data/targets.as_rows). With ``labels``
+    (targets of a classifier), inline, .json and .npy values may be text: one label per row."""
     path = Path(spec)
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -42,6 +44,11 @@ def open_rows(spec: str, where: str, n: int | None = None, chunk_rows: int = CHU
         first = first_row(path)
         header = header_of(first, str(path))
         return RowStream(header, len(first), read_chunks(path, header is not None, chunk_rows), where)
+    if labels and suffix != ".csv":
+        given = load_labels(spec, where)
+        if given.dtype.kind in "US":  # text labels: one column of them, as a CSV's text column holds
+            vocabulary, codes = np.unique(given, return_inverse=True)
+            return RowStream(None, 1, iter([Table(codes.astype(np.float64)[:, None], {0: vocabulary})]), where)
     if suffix == ".npy":
         return _npy_rows(path, where, chunk_rows)
     a = as_rows(load_array(spec, where), n, where)  # .json, inline values, or a message naming the forms

@@ -19,7 +19,7 @@ import numpy as np
 from ..core.activations import Array
 from ..core.model import PARAM_NAMES, Params, shape_mismatch
 from ..errors import ConfigError, InputError, ShapeError, path_kind
-from .table import read_csv
+from .table import is_number, read_csv
 from .text import read_json, read_yaml
 
 ARRAY_SUFFIXES = (".csv", ".npy", ".json")
@@ -120,6 +120,32 @@ def load_array(spec: str, where: str) -> Array:
     if a.size == 0:
         raise InputError(f"{path}: no values")
     return a
+
+
+def load_labels(spec: str, where: str) -> Array:
+    """Class labels as given: numbers (``load_array``), or text — inline ``dog;cat``, a .json list of
+    strings, a .npy of strings. Never executes anything (no pickles)."""
+    path = Path(spec)
+    suffix = path.suffix.lower()
+    if suffix == ".json" and path_kind(path, where) == "file":
+        raw = read_json(path)
+        flat = raw if isinstance(raw, list) else [raw]
+        if flat and all(isinstance(v, str) or (isinstance(v, list) and len(v) == 1 and isinstance(v[0], str))
+                        for v in flat):
+            return np.array([v if isinstance(v, str) else v[0] for v in flat])
+    elif suffix == ".npy" and path_kind(path, where) == "file":
+        try:
+            a = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as e:
+            raise InputError(f"{path}: cannot read: {numpy_reason(e)}") from None
+        if a.dtype.kind in "US" and a.size and a.ndim <= 2 and (a.ndim < 2 or a.shape[1] == 1):
+            text: Array = a.reshape(-1).astype(str)
+            return text
+    elif suffix not in ARRAY_SUFFIXES and not re.search(r"\.[A-Za-z]\w*$", spec.strip()) and "/" not in spec:
+        tokens = [t.strip() for t in re.split(r"[;,]", spec.strip().strip(";"))]
+        if tokens and all(tokens) and not all(is_number(t) for t in tokens):
+            return np.array(tokens)
+    return load_array(spec, where)
 
 
 def load_param_arrays(spec: str, where: str, document_key: str | None = None) -> dict[str, Array]:
