@@ -54,7 +54,7 @@ def grads(
     config_: opt.ConfigOpt = None, input_: opt.InputOpt = None, target: opt.TargetOpt = None,
     params: opt.ParamsOpt = None, set_: opt.SetOpt = None, run: opt.RunOpt = None, best: opt.BestOpt = False,
     json_: opt.JsonOpt = False, precision: opt.PrecisionOpt = 6, max_size: opt.MaxSizeOpt = 64,
-    full: opt.FullOpt = False, sample: opt.SampleOpt = 0, lr: opt.LrOpt = None,
+    full: opt.FullOpt = False, sample: opt.SampleOpt = 0, lr: opt.LrOpt = None, format_: opt.FormatOpt = None,
 ) -> None:
     """Show one forward and backward pass: z1, z2, z3, ŷ, the loss, every Jacobian and gradient."""
     from . import load
@@ -85,6 +85,12 @@ def grads(
             from .ui import jsondoc
 
             return _print_json(jsondoc.grads_json(e, step))
+        if format_ is not None:
+            from .ui.key import answer_key
+
+            sys.stdout.write(answer_key(e, config_name(path), format_.value, precision,
+                                        lr if lr is not None else cfg.train.lr))
+            return
         console = Console(highlight=False)
         view = View(precision, max_size, full, sample, width=console.width)
         console.print(explanation(e, view, config_name(path), cfg.description, step))

@@ -64,6 +64,13 @@ EvaluateInputOpt = Annotated[Optional[str], _option("--input", "-x", metavar="VA
 StartParamsOpt = Annotated[Optional[str], _option("--params", "-p", metavar="FILE", help=HELP["start_params"])]
 
 
+class KeyFormat(str, Enum):
+    """The answer-key formats of `grads --format`."""
+
+    markdown = "markdown"
+    latex = "latex"
+
+
 class DType(str, Enum):
     """The precisions `check` runs in."""
 
@@ -83,3 +90,8 @@ PrintConfigOpt = Annotated[bool, typer.Option("--print-config", help="Print the 
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite a run already in --out.")]
 TrainJsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON summary to stdout instead of tables.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+FormatOpt = Annotated[Optional[KeyFormat], typer.Option(
+    "--format", show_default=False,
+    help="Print the worked solution (an answer key) instead of tables: the SGD iteration, each module's input and "
+         "output, the four gradients as chain-rule products, the Jacobians; markdown ($…$ math) or a LaTeX "
+         "document. η is --lr, else train.lr; numbers with --precision digits.")]
