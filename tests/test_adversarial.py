@@ -366,3 +366,14 @@ def test_text_labels_are_targets_inline_in_json_and_in_npy(tmp_path: Path) -> No
         r = run("evaluate", "--run", str(out), "-x", str(tmp_path / "x.json"), "-y", str(tmp_path / y), "--json")
         assert r.exit_code == 0 and json.loads(r.stdout)["rows"] == 5, r.stderr
     assert "bird is not a class" in one_error("grads", "--run", str(out), "-x", "0.5,-1.2", "-y", "bird")
+
+
+def test_npz_labels_with_a_gap_and_object_arrays_are_named(tmp_path: Path) -> None:
+    x = np.random.default_rng(0).normal(size=(6, 2))
+    np.savez(tmp_path / "gap.npz", x=x, y=np.array(["cat", "", "dog", "cat", "dog", "cat"]))
+    np.savez(tmp_path / "obj.npz", x=x, y=np.array([1, "a", None, 2, 3, 4], dtype=object))
+    cfg = tmp_path / "c.yaml"
+    for name, words in (("gap.npz", "y[1] is a missing value"), ("obj.npz", "Python objects")):
+        cfg.write_text(f"model: {{hidden: 3, f: tanh, g: softmax}}\nloss: {{name: cross_entropy}}\n"
+                       f"data: {{source: {name}}}\ntrain: {{epochs: 1}}\n")
+        assert words in one_error("train", "-c", str(cfg), "-q")

@@ -16,7 +16,7 @@ import numpy as np
 from ..core.activations import Array
 from ..errors import InputError
 from ..formats.arrays import numpy_reason
-from ..formats.table import Table, read_csv
+from ..formats.table import Table, is_missing, read_csv
 
 
 class Rows:
@@ -219,6 +219,10 @@ def _read_npz(path: Path, x_key: str, y_key: str) -> Rows:
         y = y[:, None]
     text: dict[int, Array] = {}
     if y.dtype.kind in "US" and y.ndim == 2 and y.shape[1] == 1:  # class labels as text
+        gap = np.flatnonzero([is_missing(v) for v in y[:, 0].astype(str)])
+        if len(gap):
+            cell = str(y[gap[0], 0])
+            raise InputError(f"{path}: {y_key}[{int(gap[0])}] is a missing value ({cell!r}), not a class label")
         vocabulary, codes = np.unique(y[:, 0].astype(str), return_inverse=True)
         y, text = codes[:, None], {int(x.shape[1]) if x.ndim == 2 else 0: vocabulary}
     if x.ndim != 2 or y.ndim != 2 or len(x) != len(y) or x.dtype.kind not in "iuf" or y.dtype.kind not in "iuf":

@@ -60,6 +60,8 @@ def numpy_reason(e: Exception) -> str:
     """Why numpy could not read a file, in one line; a file that is not numpy's at all (numpy then
     suggests allow_pickle, which twonet never sets: nothing in a file is executed) says so."""
     text = str(e).splitlines()[0] if str(e) else type(e).__name__
+    if "Object arrays" in text:
+        return "it holds Python objects (an object array), which twonet never loads: save numbers or strings"
     return "not a NumPy file" if "pickle" in text else text
 
 
