@@ -34,8 +34,7 @@ def config(run: Path | None, best: bool, config_: str | None, set_: list[str] | 
         if best:
             raise TwonetError("--best: needs --run")
         return load_config(config_, set_ or ())
-    if config_ is not None or set_:
-        raise TwonetError("--run: takes the run's own config; --config and --set cannot be combined with it")
+    _run_alone(config_, set_)
     from .train.runs import load_run
 
     return load_run(run, best).config, run / "config.yaml"
@@ -72,8 +71,8 @@ def problem(run: Path | None, best: bool, config_: str | None, set_: list[str] |
     from .formats.arrays import load_array
     from .inference import features, labelled
 
-    model, _, _ = model_of(run, best, None, None, params)
-    cfg, path = config(run, best, None, None)
+    model, _, cfg = model_of(run, best, None, None, params)  # the run read once
+    path = run / "config.yaml"
     stream = open_rows(input_, "--input", model.prep.in_features)
     K, loss = model.K, cfg.loss.name
     if target is None or model.prep.labels is not None:  # labelled rows, or class labels read as a table
@@ -168,6 +167,12 @@ def check_problem(run: Path | None, best: bool, config_: str | None, set_: list[
     return cfg, path, *check_batch(cfg, input_, target, _run_params(run, best, params), path, batch)
 
 
+def _run_alone(config_: str | None, set_: list[str] | None) -> None:
+    """--run brings its own config: --config and --set are refused beside it."""
+    if config_ is not None or set_:
+        raise TwonetError("--run: takes the run's own config; --config and --set cannot be combined with it")
+
+
 def model_of(run: Path | None, best: bool, config_: str | None, set_: list[str] | None,
              params: str | None) -> tuple[Model, str, Config]:
     """The network to apply, how to name it, and its config: a saved run, or a config (+ params),
@@ -176,8 +181,7 @@ def model_of(run: Path | None, best: bool, config_: str | None, set_: list[str] 
     from .train.runs import load_run
 
     if run is not None:
-        if config_ is not None or set_:
-            raise TwonetError("--run: takes the run's own config; --config and --set cannot be combined with it")
+        _run_alone(config_, set_)
         r = load_run(run, best)
         p = load_params(params, r.config.shape) if params else r.params
         prep = r.prep if r.prep is not None else _fitted_prep(r.config, None)

@@ -139,9 +139,9 @@ def load_file(path: Path, features: list[int | str] | None, target: int | str | 
     if len(set(cols)) != len(cols):
         twice = next(c for c in cols if cols.count(c) > 1)
         raise InputError(f"data.features: column {header[twice] if header else twice!r} is named twice")
-    if table is not None:
+    if table is not None:  # only a CSV has missing cells or text; an .npz's x is numbers, checked on reading
         table.refuse_missing([*cols, *y_cols], header, str(path))
-    Table(rows.array, rows.text).refuse_text(cols, header, str(path))
+        table.refuse_text(cols, header, str(path))
     both = sorted(set(cols) & set(y_cols))
     if both:
         raise InputError(f"data.features: column {both[0]} is also the target")

@@ -187,10 +187,8 @@ def read_csv(path: Path) -> tuple[list[str] | None, Table]:
     fast = _loadtxt(path, header is not None)
     if fast is not None:
         return header, Table(fast)
-    chunks = list(read_chunks(path, header is not None, None))
-    if len(chunks) == 1:
-        return header, chunks[0]
-    raise AssertionError("read_chunks without a chunk size yields one table")
+    (table,) = read_chunks(path, header is not None, None)  # without a chunk size: one table of every row
+    return header, table
 
 
 def read_chunks(path: Path, skip_header: bool, chunk_rows: int | None) -> Iterator[Table]:

@@ -261,18 +261,11 @@ class RunDir:
         replaces stays whole until this run's first commit replaces it."""
         with contextlib.suppress(InputError):
             settle(self.path, "--out", wait=0)
-        for stale in self.path.iterdir():
-            if PENDING.fullmatch(stale.name) or STALE.fullmatch(stale.name):
-                stale.unlink(missing_ok=True)
+        _remove_matching(self.path, PENDING, STALE)
 
     def _drop_legacy(self) -> None:
         """After the first commit over a run of an earlier version: its checkpoint folders and links."""
-        for stale in self.path.iterdir():
-            if LEGACY.fullmatch(stale.name):
-                if stale.is_dir() and not stale.is_symlink():
-                    shutil.rmtree(stale, ignore_errors=True)
-                else:
-                    stale.unlink(missing_ok=True)
+        _remove_matching(self.path, LEGACY)
 
 
 def check_run_dir(path: Path, force: bool) -> str:
@@ -312,14 +305,19 @@ def remove_run(path: Path) -> None:
                          f"directory (if none is, delete {path / LOCK})")
     for name in (MANIFEST, *FILES, LOCK):
         (path / name).unlink(missing_ok=True)
-    for stale in path.iterdir():
-        if PENDING.fullmatch(stale.name) or STALE.fullmatch(stale.name) or LEGACY.fullmatch(stale.name):
-            if stale.is_dir() and not stale.is_symlink():
-                shutil.rmtree(stale, ignore_errors=True)
-            else:
-                stale.unlink(missing_ok=True)
+    _remove_matching(path, PENDING, STALE, LEGACY)
     with contextlib.suppress(OSError):
         path.rmdir()
+
+
+def _remove_matching(path: Path, *patterns: re.Pattern[str]) -> None:
+    """Remove the entries of ``path`` whose names match one of ``patterns`` (twonet's own names only)."""
+    for entry in path.iterdir():
+        if any(p.fullmatch(entry.name) for p in patterns):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
 
 
 def _holder_alive(lock: Path) -> bool:
