@@ -18,7 +18,7 @@ LAYERS = {
     "data": 3,
     "train": 4, "inference": 4,
     "ui": 5,
-    "load": 6, "runner": 6, "sweep": 6,
+    "load": 6, "runner": 6, "sweep": 6, "course": 6,
     "cli": 7,
     "__main__": 8, "__init__": 0,
 }

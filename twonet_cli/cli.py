@@ -226,6 +226,52 @@ def evaluate(
         Console(highlight=False).print(evaluation(report, model, name, source))
 
 
+@app.command(epilog=EXIT_CODES)
+def assign(
+    roster: opt.RosterArg, out: opt.AssignOutOpt, config_: opt.ConfigOpt = None, set_: opt.SetOpt = None,
+    secret: opt.SecretOpt = None, batch: opt.AssignBatchOpt = None, values: opt.ValuesOpt = opt.Values.integers,
+    format_: opt.SheetFormatOpt = opt.KeyFormat.markdown, force: opt.ForceOpt = False,
+) -> None:
+    """Give each student on a roster their own variant of the exercise: a sheet to hand out and a key to keep.
+    The same roster, config and secret always give the same files."""
+    from .course.assign import KIND, assign
+    from .course.assign import roster as read_roster
+    from .data.sizes import load_config
+    from .formats.write import write_folder
+
+    with reported():
+        if secret is None:
+            raise TwonetError("--secret: needed (or set TWONET_SECRET): with each id it seeds that student's variant")
+        cfg, path = load_config(config_, set_ or ())
+        batch = batch or (len(cfg.example.x) if cfg.example is not None and cfg.example.x.ndim == 2 else 1)
+        a = assign(cfg, path.stem, read_roster(roster), secret, batch, values.value, format_.value)
+        write_folder(out, a.files(), "--out", force, KIND)
+        n, m, K = cfg.shape
+        Console(highlight=False).print(
+            f"Wrote {len(a.variants)} variants of {shown(a.name)} ({n} → {m} → {K}, batch {batch}) to "
+            f"{shown(out)}: sheets/ to hand out, keys/ to keep (check one with: twonet check -c "
+            f"{shown(out)}/config.yaml --grads {shown(out)}/keys/{shown(a.variants[0].student)}.json).")
+
+
+@app.command(epilog=EXIT_CODES)
+def grade(
+    submissions: opt.SubmissionsArg, keys: opt.KeysOpt, out: opt.GradeOutOpt = None, rtol: opt.RtolOpt = 1e-2,
+    atol: opt.AtolOpt = 1e-6, weight: opt.WeightOpt = None, force: opt.ForceOpt = False,
+) -> None:
+    """Mark a folder of submissions against the keys of `twonet assign`: each item right within rtol/atol, or
+    its mistake named (a transpose, a sign, the ×5 of the ReLU, a reduction, wrong entries, another's variant)."""
+    from .check.marking import Tolerance
+    from .course.grade import Weights, grade, load_course, write
+    from .ui.course import grades_report
+
+    with reported():
+        weights = Weights.parse(weight or [])
+        if out is not None and out.resolve() in (submissions.resolve(), keys.resolve()):
+            raise TwonetError(f"--out: '{out}' is an input folder; write the grades to a folder of their own")
+        grades = grade(load_course(keys), submissions, Tolerance(rtol, atol), weights)
+        if out is not None:
+            write(grades, out, force)
+        Console(highlight=False).print(grades_report(grades.results, grades.stats, weights.total, grades.strays))
 @app.command()
 def configs() -> None:
     """List the shipped configs (use a name with --config)."""

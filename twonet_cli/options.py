@@ -71,6 +71,13 @@ class KeyFormat(str, Enum):
     latex = "latex"
 
 
+class Values(str, Enum):
+    """The numbers `assign` draws."""
+
+    integers = "integers"
+    tenths = "tenths"
+
+
 class DType(str, Enum):
     """The precisions `check` runs in."""
 
@@ -95,3 +102,34 @@ FormatOpt = Annotated[Optional[KeyFormat], typer.Option(
     help="Print the worked solution (an answer key) instead of tables: the SGD iteration, each module's input and "
          "output, the four gradients as chain-rule products, the Jacobians; markdown ($…$ math) or a LaTeX "
          "document. η is --lr, else train.lr; numbers with --precision digits.")]
+RosterArg = Annotated[Path, typer.Argument(
+    metavar="ROSTER.csv", show_default=False,
+    help="The class: a CSV with a header naming an id column (id, student_id, sid, login, username or email).")]
+AssignOutOpt = Annotated[Path, typer.Option(
+    "--out", "-o", metavar="DIR", show_default=False,
+    help="Write here: sheets/ (one per student, to hand out), keys/ (JSON and worked solution, to keep), "
+         "config.yaml and manifest.json.")]
+SecretOpt = Annotated[Optional[str], typer.Option(
+    "--secret", envvar="TWONET_SECRET", show_default=False, show_envvar=True,
+    help="The course secret: with a student's id it seeds their variant. Keep it to redo the keys; without it a "
+         "student cannot work out another's numbers.")]
+AssignBatchOpt = Annotated[Optional[int], typer.Option(
+    "--batch", min=1, max=16, show_default=False,
+    help="Samples per student (default: as many as the config's example has, else 1).")]
+ValuesOpt = Annotated[Values, typer.Option(
+    "--values", help="Draw x, y and the parameters as integers from −3…3 (weights −2…2), or with one decimal.")]
+SheetFormatOpt = Annotated[KeyFormat, typer.Option("--format", help="Sheets and keys as Markdown or LaTeX.")]
+SubmissionsArg = Annotated[Path, typer.Argument(
+    metavar="SUBMISSIONS", show_default=False,
+    help="A folder with one submission per student: ID.json, ID.yaml, ID.npz, or a folder ID/ of one "
+         "CSV per item (dW1.csv, …). Read as data; nothing in it is run.")]
+KeysOpt = Annotated[Path, typer.Option("--keys", "-k", metavar="DIR", show_default=False,
+                                       help="The folder `twonet assign --out` wrote.")]
+GradeOutOpt = Annotated[Optional[Path], typer.Option(
+    "--out", "-o", metavar="DIR", show_default=False,
+    help="Also write gradebook.csv (one column per item and a total), marks.csv, stats.csv and feedback/ID.md.")]
+RtolOpt = Annotated[float, typer.Option("--rtol", min=0.0, help="An entry is right within atol + rtol·|answer|.")]
+AtolOpt = Annotated[float, typer.Option("--atol", min=0.0, help="See --rtol.")]
+WeightOpt = Annotated[Optional[list[str]], typer.Option(
+    "--weight", "-w", metavar="ITEM=POINTS",
+    help="Points for an item (default 1 each): z1, z2, z3, y_hat, loss, dW1, db1, dW2, db2 (repeatable).")]

@@ -27,7 +27,7 @@ class Finding:
     fatal: bool = True  # fails the check even where the values compare equal once lined up
 
 
-def _same(a: Array, b: Array, close: float = CLOSE) -> bool:
+def same(a: Array, b: Array, close: float = CLOSE) -> bool:
     """a ≈ b up to ``close`` relative to their size."""
     if a.shape != b.shape or not np.isfinite(a).all():
         return False
@@ -35,17 +35,17 @@ def _same(a: Array, b: Array, close: float = CLOSE) -> bool:
     return float(np.linalg.norm(a - b)) <= close * scale
 
 
-def _factor(g: Array, r: Array) -> float | None:
-    """c with g ≈ c·r (least squares), or None when no single factor fits."""
+def factor(g: Array, r: Array, close: float = CLOSE) -> float | None:
+    """c with g ≈ c·r (least squares) up to ``close``, or None when no single factor fits."""
     rr = float(np.vdot(r, r))
     if rr == 0.0:
         return None
     c = float(np.vdot(r, g)) / rr
-    return c if _same(g, c * r) and c != 0.0 else None
+    return c if same(g, c * r, close) and c != 0.0 else None
 
 
-def _causes(c: float, name: str, net: Net, B: int, K: int) -> list[str]:
-    """Known reasons for a gradient that is c times the right one."""
+def causes(c: float, name: str, net: Net, B: int, K: int, close: float = CLOSE) -> list[str]:
+    """Known reasons for a gradient of ``name`` (W1 … b2, or "all" four) that is c times the right one."""
     n_mean = net.loss.mean_divisor(B, K)
     upstream = name == "all"  # one factor on all four comes from ∂ℓ/∂z3, before the chain splits
     known: list[tuple[float, str]] = [(-1.0, "sign flipped: ŷ − y written as y − ŷ, or the step added instead of "
@@ -67,7 +67,7 @@ def _causes(c: float, name: str, net: Net, B: int, K: int) -> list[str]:
                       (float(K), f"reduction mismatch: divided by B only, not B·K (×K = {K})")]
     else:
         known += [(1 / n_mean, f"reduction mismatch: averaged (÷{n_mean}) where the loss is the sum")]
-    return [why for v, why in known if abs(c - v) <= CLOSE * abs(v)]
+    return [why for v, why in known if abs(c - v) <= close * abs(v)]
 
 
 def diagnose(grads: dict[str, Array], ref: dict[str, Array], net: Net, shape: tuple[int, int, int],
@@ -85,19 +85,19 @@ def diagnose(grads: dict[str, Array], ref: dict[str, Array], net: Net, shape: tu
             findings.append(_misshaped(name, g, r, ref))
             continue
         aligned[name] = g
-        if _same(g, r):
+        if same(g, r):
             continue
         findings.extend(_mismatch(name, g, r, ref, net, B, K, factors))
     if len(factors) == len(PARAM_NAMES) and len({round(c, 9) for c in factors.values()}) == 1:
         c = next(iter(factors.values()))  # one cause upstream of every parameter: say it once
-        why = _causes(c, "all", net, B, K)
+        why = causes(c, "all", net, B, K)
         kind = "sign" if abs(c + 1) <= CLOSE else "factor"
         message = f"all four gradients are ×{c:.6g} the reference" + (f": {why[0]}" if why else "")
         findings = [Finding("all", kind, message)]
     if len(findings) == len(PARAM_NAMES) and all(f.kind in ("pattern", "entries") for f in findings):
         findings.append(Finding("all", "batch", "these look like gradients of a different batch or parameters: "
                                 "pass the same --input/--target/--params you computed them with", fatal=False))
-    if _float32_values(grads) and any(not _same(aligned[k], ref[k], 1e-12) for k in PARAM_NAMES):
+    if _float32_values(grads) and any(not same(aligned[k], ref[k], 1e-12) for k in PARAM_NAMES):
         findings.append(Finding("all", "float32", "these gradients are float32 numbers (PyTorch's default), so "
                                 "they differ by float32 rounding (rel err ≈ 1e-8): compare with --dtype float32, "
                                 "or save them in float64", fatal=False))
@@ -112,27 +112,27 @@ def _float32_values(grads: dict[str, Array]) -> bool:
 
 def _misshaped(name: str, g: Array, r: Array, ref: dict[str, Array]) -> Finding:
     if r.ndim == 2 and g.shape == r.T.shape:
-        verdict = "its values match after transposing" if _same(g.T, r) else "and its values differ even transposed"
+        verdict = "its values match after transposing" if same(g.T, r) else "and its values differ even transposed"
         return Finding(name, "transposed", f"∂ℓ/∂{name} is transposed: given {g.shape}, expected {r.shape}; {verdict}")
     for other, ro in ref.items():
         if other != name and g.shape == ro.shape:
-            what = f"equals ∂ℓ/∂{other}" if _same(g, ro) else f"has the shape of ∂ℓ/∂{other}"
+            what = f"equals ∂ℓ/∂{other}" if same(g, ro) else f"has the shape of ∂ℓ/∂{other}"
             return Finding(name, "swapped", f"the array given as ∂ℓ/∂{name} {what}: gradients of the wrong parameter")
     return Finding(name, "shape", f"∂ℓ/∂{name} has shape {g.shape}, expected {r.shape}")
 
 
 def _mismatch(name: str, g: Array, r: Array, ref: dict[str, Array], net: Net, B: int, K: int,
               factors: dict[str, float]) -> list[Finding]:
-    if r.ndim == 2 and r.shape[0] == r.shape[1] and _same(g, r.T):
+    if r.ndim == 2 and r.shape[0] == r.shape[1] and same(g, r.T):
         return [Finding(name, "transposed", f"∂ℓ/∂{name} is the transpose of the reference")]
     for other, ro in ref.items():
-        if other != name and ro.shape == g.shape and _same(g, ro):
+        if other != name and ro.shape == g.shape and same(g, ro):
             return [Finding(name, "swapped", f"the array given as ∂ℓ/∂{name} equals ∂ℓ/∂{other}: "
                             "gradients of the wrong parameter")]
-    c = _factor(g, r)
+    c = factor(g, r)
     if c is not None:
         factors[name] = c
-        why = _causes(c, name, net, B, K)
+        why = causes(c, name, net, B, K)
         kind = "sign" if abs(c + 1) <= CLOSE else "factor"
         message = f"∂ℓ/∂{name} is ×{c:.6g} the reference" + (f": {'; or '.join(why)}" if why else "")
         return [Finding(name, kind, message)]

@@ -230,3 +230,23 @@ def _loadtxt(path: Path, skip_header: bool) -> Array | None:
     if not len(table) or not np.isfinite(table).all() or table.shape[1] != len(first):
         return None
     return table
+
+
+def read_text_table(path: Path, where: str, max_rows: int = 100_000) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of a CSV whose cells are kept as text (a roster of ids: ``007`` stays ``007``).
+    The first row must be a header; ragged rows are refused, naming the row."""
+    if path.is_dir():
+        raise InputError(f"{where}: '{path}' is a directory, not a CSV file")
+    reader = _reader(path)
+    first = next(reader, None)
+    if first is None:
+        raise InputError(f"{where}: {path} is empty")
+    header = [c.strip() for c in first]
+    rows = []
+    for i, row in enumerate(reader, start=2):
+        if len(row) != len(header):
+            raise InputError(f"{where}: {path} row {i} has {len(row)} cells, the header {len(header)}")
+        rows.append([c.strip() for c in row])
+        if len(rows) > max_rows:
+            raise InputError(f"{where}: {path} has more than {max_rows:,} rows")
+    return header, rows

@@ -206,3 +206,48 @@ def umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def write_folder(out: Path, files: dict[str, bytes], where: str, force: bool, kind: str) -> None:
+    """A folder of result files written whole, then renamed into place: a reader sees the earlier
+    folder or the complete new one, never a mix. An existing folder is replaced only with ``force``
+    and only when it is one of ours (its ``manifest.json`` says ``kind``); an empty one is taken."""
+    state = path_kind(out, where)
+    if state not in ("missing", "dir"):
+        raise TwonetError(f"{where}: '{printable(str(out))}' exists and is not a folder")
+    if state == "dir" and any(out.iterdir()):
+        if not _is_kind(out / "manifest.json", kind):
+            raise TwonetError(f"{where}: '{printable(str(out))}' holds files that are not a {kind}; "
+                              "choose a new folder")
+        if not force:
+            raise TwonetError(f"{where}: '{printable(str(out))}' holds an earlier {kind}; pass --force to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    aside = tmp.with_suffix(".old")
+    try:
+        for name, data in files.items():
+            path = tmp / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("wb") as fh:
+                write_synced(fh, data)
+            os.chmod(path, 0o666 & ~umask())
+        for folder in sorted({p.parent for p in tmp.rglob("*")} | {tmp}):
+            os.chmod(folder, 0o777 & ~umask())
+        if state == "dir":
+            os.replace(out, aside)
+        os.replace(tmp, out)
+        sync_dir(out.parent)
+    except OSError as e:
+        raise OutputError(f"{where}: cannot write '{printable(str(out))}': {e.strerror or e}") from None
+    finally:
+        if aside.exists() and not out.exists():
+            os.replace(aside, out)  # stopped between the two renames: the earlier folder back in place
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def _is_kind(manifest: Path, kind: str) -> bool:
+    try:
+        return bool(json.loads(manifest.read_text(encoding="utf-8")).get("kind") == kind)
+    except (OSError, ValueError, AttributeError):
+        return False

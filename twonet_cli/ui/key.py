@@ -5,6 +5,7 @@ Markdown with $…$ math (GitHub, Jupyter) or a complete LaTeX document. Text on
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 import numpy as np
@@ -12,6 +13,7 @@ import numpy as np
 from ..core.activations import Activation, Array
 from ..core.explain import Explanation
 from ..core.jacobians import as_matrix
+from ..core.model import Params
 
 Format = Literal["markdown", "latex"]
 
@@ -87,7 +89,7 @@ def prose(text: str, fmt: Format) -> str:
 def answer_key(e: Explanation, name: str, fmt: Format, digits: int, lr: float) -> str:
     """The key for the batch of ``e`` (one section per sample where values are per sample), with
     η = ``lr`` for the update; numbers with ``digits`` after the point."""
-    n, m, K = e.params.shape
+    _, m, K = e.params.shape
     p, c, b, j = e.params, e.cache, e.back, e.jac
     f, g = e.net.f, e.net.g
     def M(a: Array) -> str:  # noqa: N802 (a matrix, as the math writes it)
@@ -105,11 +107,7 @@ def answer_key(e: Explanation, name: str, fmt: Format, digits: int, lr: float) -
 
     loss_formula, dloss_words = loss_words(e, K)
     section(f"Answer key: {prose(name, fmt)}", 1)
-    out.append(f"The network ${n} \\to {m} \\to {K}$ with $f(z) = {symbol(f, 'z')}$, $g(z) = {symbol(g, 'z')}$ "
-               f"and the {prose(e.net.loss.name, fmt)} loss ({e.net.loss.reduction} reduction), on a batch of "
-               f"{e.batch} sample(s). Vectors are columns; weights are (out, in).")
-    out.append(display(rf"W^{{(1)}} = {M(p.W1)},\ b^{{(1)}} = {M(p.b1)},\ W^{{(2)}} = {M(p.W2)},\ "
-                       rf"b^{{(2)}} = {M(p.b2)}"))
+    out += [network_sentence(e, fmt), display(parameters(p, digits))]
 
     section("(a) One iteration of SGD")
     steps = [
@@ -161,8 +159,84 @@ def answer_key(e: Explanation, name: str, fmt: Format, digits: int, lr: float) -
         out.append(rf"$\partial \ell/\partial \hat y$ is {dloss_words}:")
         out.append(display(rf"\frac{{\partial \ell}}{{\partial \hat y}} = {M(j.dloss_dyhat[i][None, :])}"))
 
-    text = "\n\n".join(out) + "\n"
+    return document(out, fmt)
+
+
+def document(parts: list[str], fmt: Format) -> str:
+    """Paragraphs as one text: Markdown as it is, LaTeX as a complete document."""
+    text = "\n\n".join(parts) + "\n"
     if fmt == "latex":
         text = ("\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage[margin=2cm]{geometry}\n"
                 "\\begin{document}\n\n" + text + "\n\\end{document}\n")
     return text
+
+
+def network_sentence(e: Explanation, fmt: Format) -> str:
+    """The network, its f and g, the loss and the batch, in one sentence."""
+    n, m, K = e.params.shape
+    return (f"The network ${n} \\to {m} \\to {K}$ with $f(z) = {symbol(e.net.f, 'z')}$, "
+            f"$g(z) = {symbol(e.net.g, 'z')}$ and the {prose(e.net.loss.name, fmt)} loss "
+            f"({e.net.loss.reduction} reduction), on a batch of {e.batch} sample(s). Vectors are columns; "
+            "weights are (out, in).")
+
+
+def parameters(p: Params, digits: int) -> str:
+    """W⁽¹⁾, b⁽¹⁾, W⁽²⁾, b⁽²⁾ as one line of math."""
+    return (rf"W^{{(1)}} = {matrix(p.W1, digits)},\ b^{{(1)}} = {matrix(p.b1, digits)},\ "
+            rf"W^{{(2)}} = {matrix(p.W2, digits)},\ b^{{(2)}} = {matrix(p.b2, digits)}")
+
+
+def sheet(e: Explanation, student: str, name: str, fmt: Format, digits: int) -> str:
+    """A student's exercise: their numbers (with ``digits`` after the point) and the questions, and
+    how to hand the answers in (the items and shapes `twonet grade` reads). No answer is in it."""
+    n, m, K = e.params.shape
+    B = e.batch
+    head = "#" if fmt == "markdown" else ""
+
+    def display(t: str) -> str:
+        return f"$${t}$$" if fmt == "markdown" else rf"\[ {t} \]"
+
+    def section(title: str, level: int = 2) -> str:
+        return f"{head * level} {title}" if fmt == "markdown" else rf"\{'sub' * (level - 2)}section*{{{title}}}"
+
+    loss_formula, _ = loss_words(e, K)
+    out = [section(f"Backpropagation by hand: {prose(name, fmt)}, student {prose(student, fmt)}", 1),
+           network_sentence(e, fmt), rf"The loss is $\ell = {loss_formula}$, summed over the batch.",
+           display(parameters(e.params, digits))]
+    for i in range(B):
+        label = f"Sample {i + 1} of {B}: " if B > 1 else ""
+        out.append(f"{label}" + display(rf"x = {matrix(e.cache.x[i], digits)},\ y = {matrix(e.y[i], digits)}"))
+    def numbers(count: int) -> str:
+        return f"one row of {count} per sample ({B} × {count})" if B > 1 else \
+            "one number" if count == 1 else f"{count} numbers"
+
+    per, out_per = numbers(m), numbers(K)
+    questions = [
+        (r"$z_1 = W^{(1)} x + b^{(1)}$", "z1", per),
+        (rf"$z_2 = {symbol(e.net.f, 'z_1')}$", "z2", per),
+        (r"$z_3 = W^{(2)} z_2 + b^{(2)}$", "z3", out_per),
+        (rf"$\hat y = {symbol(e.net.g, 'z_3')}$", "y\\_hat" if fmt == "latex" else "y_hat", out_per),
+        (r"the loss $\ell$", "loss", "one number"),
+        (r"$\partial\ell/\partial W^{(1)}$", "dW1", f"{m} × {n}"),
+        (r"$\partial\ell/\partial b^{(1)}$", "db1", "one number" if m == 1 else f"{m} numbers"),
+        (r"$\partial\ell/\partial W^{(2)}$", "dW2", f"{K} × {m}"),
+        (r"$\partial\ell/\partial b^{(2)}$", "db2", "one number" if K == 1 else f"{K} numbers"),
+    ]
+    out.append(section("Questions"))
+    lines = [f"{what}, as `{key}`: {shape}" if fmt == "markdown" else rf"{what}, as \texttt{{{key}}}: {shape}"
+             for what, key, shape in questions]
+    out += [f"{k}. {line}" for k, line in enumerate(lines, start=1)] if fmt == "markdown" else [
+        r"\begin{enumerate}", *(rf"\item {line}" for line in lines), r"\end{enumerate}"]
+    out.append(section("Handing in"))
+    how = ("One file named after your id: a JSON or YAML mapping (or an .npz) with the keys above, a matrix as a "
+           "list of rows; or a folder named after your id with one CSV per key (dW1.csv, …). A vector may be a row "
+           "or a column. A matrix written transposed must say so in its key (dW1.T). Give at least four "
+           "significant digits. In JSON, with your numbers for the zeros:")
+    zeros = {"z1": (B, m), "z2": (B, m), "z3": (B, K), "y_hat": (B, K), "loss": (), "dW1": (m, n), "db1": (m,),
+             "dW2": (K, m), "db2": (K,)}
+    per_sample = {k: s[1:] if B == 1 and k[0] != "d" and k != "loss" else s for k, s in zeros.items()}
+    example = "{\n" + ",\n".join(f'  "{k}": {json.dumps(np.zeros(s).tolist())}' for k, s in per_sample.items()) + "\n}"
+    out.append(prose(how, fmt))
+    out.append(f"```json\n{example}\n```" if fmt == "markdown" else
+               rf"\begin{{verbatim}}{chr(10)}{example}{chr(10)}\end{{verbatim}}")
+    return document(out, fmt)

@@ -1,0 +1,210 @@
+"""Mark a hand-worked answer against its key, as PrairieLearn marks numbers: an item is correct when
+every entry is within ``atol + rtol·|key|`` of the key (numpy.isclose's rule). A wrong item gets
+the mistake in words — a transpose, a sign, a factor with its known cause (the ×5 of the ReLU, a
+reduction off by N), a few wrong entries, the wrong shape — by the diagnoses of ``diagnose``, taken
+at the marking's tolerance. Pure numpy: reading submissions and writing gradebooks live elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..core.activations import Array
+from ..core.model import Net
+from .diagnose import causes, factor
+
+# What a sheet asks for, in the exercise's order: the forward pass, the loss, the four gradients
+ITEMS = ("z1", "z2", "z3", "y_hat", "loss", "dW1", "db1", "dW2", "db2")
+GRADIENTS = {"dW1": "W1", "db1": "b1", "dW2": "W2", "db2": "b2"}  # item → the parameter it is ∂ℓ/∂ of
+WORDS = {"z1": "z1", "z2": "z2", "z3": "z3", "y_hat": "ŷ", "loss": "ℓ",
+         **{item: f"∂ℓ/∂{p}" for item, p in GRADIENTS.items()}}
+
+
+@dataclass(frozen=True)
+class Mark:
+    """The verdict on one item: correct, or the kind of mistake and feedback in words."""
+
+    item: str
+    correct: bool
+    # correct | missing | unreadable | shape | transposed | swapped | sign | factor | entries | wrong | variant
+    kind: str
+    feedback: str
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """An entry is correct when |given − key| ≤ atol + rtol·|key|."""
+
+    rtol: float = 1e-2
+    atol: float = 1e-6
+
+    def close(self, given: Array, key: Array) -> Array:
+        """Entry by entry: within tolerance of the key."""
+        return np.isclose(given, key, rtol=self.rtol, atol=self.atol)
+
+    def all_close(self, given: Array, key: Array) -> bool:
+        """The same shape, and every entry within tolerance."""
+        return given.shape == key.shape and bool(self.close(given, key).all())
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One item as a student gave it: the array, and whether they named it transposed (``dW1.T``)."""
+
+    value: Array
+    transposed: bool = False
+
+
+@dataclass(frozen=True)
+class Graded:
+    """One student's marks, points per item (weight × correct) and what the grader should know."""
+
+    student: str
+    marks: dict[str, Mark]
+    points: dict[str, float]
+    note: str = ""  # for the instructor only (e.g. whose variant a submission answers)
+
+    @property
+    def total(self) -> float:
+        """The points of every item."""
+        return float(sum(self.points.values()))
+
+
+def line_up(answer: Answer, key: Array) -> Array | None:
+    """The answer in the key's shape, where it can be lined up without a guess: a vector (or a
+    number) in any orientation — (K,), (1, K), (K, 1) — and a matrix named transposed, turned back.
+    None when the shapes differ otherwise."""
+    a = answer.value.T if answer.transposed else answer.value
+    if a.shape == key.shape:
+        return a
+    vector = sum(d > 1 for d in key.shape) <= 1
+    if vector and a.size == key.size and sum(d > 1 for d in a.shape) <= 1:
+        return a.reshape(key.shape)
+    return None
+
+
+def where(item: str, index: tuple[int, ...]) -> str:
+    """An entry named as the feedback names it: dW1[0, 1]."""
+    return f"{item}[{', '.join(map(str, index))}]" if index else item
+
+
+def mark(item: str, answer: Answer | None, keys: dict[str, Array], tol: Tolerance, net: Net, B: int,
+         K: int) -> Mark:
+    """The verdict on ``item`` (one of ITEMS) given ``answer`` and every item's key (for swapped items)."""
+    key = keys[item]
+    words = WORDS[item]
+    if answer is None:
+        return Mark(item, False, "missing", f"{words}: not in your submission")
+    a = line_up(answer, key)
+    if a is None:
+        return _misshaped(item, answer.value, key, keys, tol)
+    if tol.all_close(a, key):
+        return Mark(item, True, "correct", f"{words}: correct")
+    close = max(tol.rtol, 1e-6)
+    if key.ndim == 2 and key.shape[0] == key.shape[1] > 1 and tol.all_close(a.T, key):
+        return Mark(item, False, "transposed", f"{words} is transposed: your rows are the key's columns")
+    for other, k in keys.items():
+        if other != item and k.shape == key.shape and tol.all_close(a, k):
+            return Mark(item, False, "swapped", f"{words}: you gave the value of {WORDS[other]}")
+    c = factor(a, key, close)
+    if c is not None:
+        why = _causes(c, item, net, B, K, close)
+        kind = "sign" if abs(c + 1) <= close else "factor"
+        if key.size > 1 or kind == "sign" or why:  # one number is a multiple of any other: only a known cause counts
+            said = "has the wrong sign" if kind == "sign" else f"is ×{c:.4g} the right value"
+            return Mark(item, False, kind, f"{words} {said}" + (f": {'; or '.join(why)}" if why else ""))
+    wrong = np.argwhere(~tol.close(a, key))
+    if 0 < len(wrong) <= 3 and len(wrong) < key.size:
+        shown = ", ".join(f"{where(item, tuple(map(int, w)))} is {a[tuple(w)]:.6g}, not {key[tuple(w)]:.6g}"
+                          for w in wrong)
+        return Mark(item, False, "entries", f"{words}: {len(wrong)} of {key.size} entries wrong: {shown}")
+    return Mark(item, False, "wrong", f"{words}: {len(wrong)} of {key.size} entries wrong, with no simple pattern")
+
+
+def _causes(c: float, item: str, net: Net, B: int, K: int, close: float) -> list[str]:
+    """Known reasons for an item that is c times the key: check's for a gradient, the reduction for ℓ."""
+    if item in GRADIENTS:
+        return causes(c, GRADIENTS[item], net, B, K, close)
+    if item == "loss" and abs(c - 1) > close:
+        n = net.loss.mean_divisor(B, K)
+        v, why = ((float(n), f"summed where the loss is the mean (÷{n})") if net.loss.reduction == "mean" else
+                  (1 / n, f"averaged (÷{n}) where the loss is the sum"))
+        return [why] if abs(c - v) <= close * abs(v) else []
+    return []
+
+
+def _misshaped(item: str, a: Array, key: Array, keys: dict[str, Array], tol: Tolerance) -> Mark:
+    words = WORDS[item]
+    if key.ndim == 2 and a.shape == key.T.shape:
+        values = "its values are right once turned" if tol.all_close(a.T, key) else "and its values differ too"
+        return Mark(item, False, "transposed", f"{words} is transposed: {a.shape} given, {key.shape} expected "
+                    f"(weights are (out, in)); {values}. Name it {item}.T if you mean the transpose")
+    for other, k in keys.items():
+        if other != item and k.shape == a.shape and tol.all_close(a, k):
+            return Mark(item, False, "swapped", f"{words}: you gave the value of {WORDS[other]}")
+    return Mark(item, False, "shape", f"{words} has shape {a.shape}, expected {key.shape}")
+
+
+def mark_all(answers: dict[str, Answer], keys: dict[str, Array], tol: Tolerance, net: Net, B: int,
+             K: int) -> dict[str, Mark]:
+    """Every item marked; one factor on all four gradients is said once, with its cause upstream
+    (∂ℓ/∂z3 before the chain splits), where each alone would be misread."""
+    marks = {item: mark(item, answers.get(item), keys, tol, net, B, K) for item in ITEMS}
+    close = max(tol.rtol, 1e-6)
+    found = [factor(np.asarray(line_up(answers[i], keys[i])), keys[i], close)
+             if marks[i].kind in ("sign", "factor") else None for i in GRADIENTS]
+    if all(c is not None for c in found) and np.ptp(np.array(found, dtype=float)) <= close * abs(found[0] or 1):
+        c = float(found[0] or 0.0)
+        why = causes(c, "all", net, B, K, close)
+        for i in GRADIENTS:
+            said = "has the wrong sign" if marks[i].kind == "sign" else f"is ×{c:.4g} the right value"
+            marks[i] = Mark(i, False, marks[i].kind, f"{WORDS[i]} {said}, as are all four gradients"
+                            + (f": {why[0]}" if why else ""))
+    return marks
+
+
+def unreadable(reason: str) -> dict[str, Mark]:
+    """Every item 0 with the same reason: a submission that cannot be read at all."""
+    return {item: Mark(item, False, "unreadable", reason) for item in ITEMS}
+
+
+@dataclass
+class ItemStats:
+    """One item across the class: how many were right, and the mistakes in order of frequency."""
+
+    item: str
+    correct: int = 0
+    marked: int = 0
+    mistakes: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def share(self) -> float:
+        """The share of marked submissions with this item right."""
+        return self.correct / self.marked if self.marked else 0.0
+
+    @property
+    def commonest(self) -> str:
+        """The commonest mistake and how many made it, e.g. "factor (4)"."""
+        if not self.mistakes:
+            return ""
+        kind, count = self.mistakes.most_common(1)[0]
+        return f"{kind} ({count})"
+
+
+def class_stats(results: list[Graded]) -> list[ItemStats]:
+    """Per item: the share correct and the commonest mistake (missing submissions not counted)."""
+    stats = {item: ItemStats(item) for item in ITEMS}
+    for r in results:
+        if all(m.kind == "missing" for m in r.marks.values()):
+            continue
+        for item, m in r.marks.items():
+            s = stats[item]
+            s.marked += 1
+            if m.correct:
+                s.correct += 1
+            else:
+                s.mistakes[m.kind] += 1
+    return list(stats.values())

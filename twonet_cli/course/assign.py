@@ -1,0 +1,86 @@
+"""`twonet assign`: a variant of the exercise per student on a roster — a sheet (their numbers and
+the questions), a key (`grads --json` of their numbers, and the worked solution) and one manifest.
+The same roster, config and secret give the same bytes."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config.schema import Config
+from ..errors import InputError
+from ..formats.table import read_text_table
+from ..ui.jsondoc import dumps, grads_json, network_json
+from ..ui.key import Format, answer_key, sheet
+from .variant import Values, Variant, variant
+
+KIND = "twonet assignment"  # what manifest.json says the folder is
+ID_COLUMNS = ("id", "student_id", "sid", "student", "login", "username", "email")
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")  # an id is also a file name: no /, no spaces
+DIGITS = 4  # digits after the point in sheets and keys: the variants' values are integers or tenths
+
+
+def roster(path: Path) -> list[str]:
+    """The student ids of a roster CSV, in its order: the column named id (or student_id, sid, login,
+    username, email). Ids must be unique and usable as file names."""
+    header, rows = read_text_table(path, "roster")
+    lower = [h.lower() for h in header]
+    column = next((lower.index(c) for c in ID_COLUMNS if c in lower), None)
+    if column is None:
+        raise InputError(f"roster: {path} has no id column: name one of {', '.join(ID_COLUMNS)} "
+                         f"(its header is {', '.join(header)})")
+    ids: dict[str, int] = {}
+    for line, row in enumerate(rows, start=2):
+        sid = row[column]
+        if not ID_PATTERN.fullmatch(sid):
+            raise InputError(f"roster: {path} row {line}: {sid!r} cannot be an id (letters, digits and ._@+- only, "
+                             "at most 64, starting with a letter or digit: it names the student's files)")
+        if sid in ids:
+            raise InputError(f"roster: {path} names {sid!r} twice (rows {ids[sid]} and {line})")
+        ids[sid] = line
+    if not ids:
+        raise InputError(f"roster: {path} lists no students")
+    return list(ids)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Every student's variant, and how the files show them."""
+
+    cfg: Config
+    name: str
+    variants: list[Variant]
+    batch: int
+    values: Values
+    fmt: Format
+
+    def files(self) -> dict[str, bytes]:
+        """The folder's files by relative path: config.yaml, manifest.json, sheets/, keys/."""
+        ext = "md" if self.fmt == "markdown" else "tex"
+        out: dict[str, bytes] = {"config.yaml": self.cfg.to_yaml().encode()}
+        students = []
+        for v in self.variants:
+            e = v.explanation
+            paths = {"sheet": f"sheets/{v.student}.{ext}", "key": f"keys/{v.student}.json",
+                     "answer_key": f"keys/{v.student}.{ext}"}
+            given = 0 if self.values == "integers" else 1
+            out[paths["sheet"]] = sheet(e, v.student, self.name, self.fmt, given).encode()
+            out[paths["key"]] = dumps(grads_json(e)).encode()
+            out[paths["answer_key"]] = answer_key(e, f"{self.name}, student {v.student}", self.fmt, DIGITS,
+                                                  self.cfg.train.lr).encode()
+            students.append({"id": v.student, **paths, "draws": v.draws})
+        manifest = {"kind": KIND, "config": self.name, "network": network_json(self.cfg.net(), self.cfg.shape),
+                    "batch": self.batch, "values": self.values, "format": self.fmt, "students": students}
+        out["manifest.json"] = (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode()
+        return out
+
+
+def assign(cfg: Config, name: str, ids: list[str], secret: str, batch: int, values: Values,
+           fmt: Format) -> Assignment:
+    """A variant per id (see ``variant``)."""
+    if not secret:
+        raise InputError("--secret: empty; the course secret seeds every variant (keep it, to redo the keys)")
+    net, shape = cfg.net(), cfg.shape
+    return Assignment(cfg, name, [variant(net, shape, sid, secret, batch, values) for sid in ids], batch, values, fmt)

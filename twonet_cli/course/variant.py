@@ -1,0 +1,102 @@
+"""One student's instance of the exercise: x, y and the parameters drawn from a seed that only the
+course secret and the student's id determine (HMAC-SHA256), with values a person can work by hand,
+redrawn until no item is trivial or ambiguous. Pure numpy: no file is read or written here."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from ..core.activations import Array
+from ..core.explain import Explanation, explain
+from ..core.losses import one_hot
+from ..core.model import Net, Params
+from ..errors import TwonetError
+
+Values = Literal["integers", "tenths"]
+MAX_DRAWS = 1000  # draws tried per student before the config is called unworkable
+RANGE = {"x": 3, "W": 2, "b": 2, "y": 3}  # values drawn from −r … r (integers, or one decimal)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A student's numbers and the pass through them (every answer), and how many draws it took."""
+
+    student: str
+    params: Params
+    x: Array
+    y: Array
+    explanation: Explanation
+    draws: int
+
+
+def seed(secret: str, student: str, draw: int) -> int:
+    """A 128-bit seed from the secret and the id: reproducible by whoever has the secret, and no
+    guide to another student's numbers for whoever has only their own."""
+    digest = hmac.new(secret.encode(), f"twonet-variant\0{student}\0{draw}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:16], "big")
+
+
+def _values(rng: np.random.Generator, shape: tuple[int, ...], r: int, values: Values) -> Array:
+    """Numbers from −r … r: integers, or multiples of 0.1."""
+    if values == "integers":
+        return rng.integers(-r, r + 1, size=shape).astype(np.float64)
+    return rng.integers(-10 * r, 10 * r + 1, size=shape) / 10.0
+
+
+def draw(net: Net, shape: tuple[int, int, int], batch: int, values: Values,
+         rng: np.random.Generator) -> tuple[Params, Array, Array]:
+    """One candidate: parameters, x (batch, n) and targets y (batch, K) as the loss takes them."""
+    n, m, K = shape
+    p = Params(W1=_values(rng, (m, n), RANGE["W"], values), b1=_values(rng, (m,), RANGE["b"], values),
+               W2=_values(rng, (K, m), RANGE["W"], values), b2=_values(rng, (K,), RANGE["b"], values))
+    x = _values(rng, (batch, n), RANGE["x"], values)
+    match net.loss.name:
+        case "bce":
+            y = rng.integers(0, 2, size=(batch, K)).astype(np.float64)
+        case "cross_entropy":
+            y = one_hot(rng.integers(0, K, size=batch), K)
+        case _:
+            y = _values(rng, (batch, K), RANGE["y"], values)
+    return p, x, y
+
+
+def degenerate(e: Explanation) -> str | None:
+    """Why this instance would make a poor exercise, or None: a ReLU input exactly at its kink (the
+    derivative there is a convention), every ReLU unit dead, ŷ exactly 0 or 1, an item all zeros
+    (nothing to work out), or a number float64 cannot hold."""
+    if e.non_finite() is not None:
+        return "not finite"
+    c, f = e.cache, e.net.f
+    if f.name in ("relu", "leaky_relu") and (c.z1 == 0).any():
+        return "z1 at the ReLU's kink"
+    if f.name == "relu" and not (c.z1 > 0).any():
+        return "every ReLU unit dead"
+    if e.net.g.name in ("sigmoid", "softmax") and ((c.y_hat == 0) | (c.y_hat == 1)).any():
+        return "ŷ exactly 0 or 1"
+    items = {"z1": c.z1, "z2": c.z2, "z3": c.z3, "y_hat": c.y_hat, "loss": np.asarray(e.loss),
+             **{f"d{k}": a for k, a in e.back.grads.items()}}
+    zero = next((name for name, a in items.items() if not a.any()), None)
+    return None if zero is None else f"{zero} all zeros"
+
+
+def variant(net: Net, shape: tuple[int, int, int], student: str, secret: str, batch: int,
+            values: Values) -> Variant:
+    """The first draw for this student that is not ``degenerate``."""
+    reasons: dict[str, int] = {}
+    for k in range(MAX_DRAWS):
+        rng = np.random.default_rng(seed(secret, student, k))
+        p, x, y = draw(net, shape, batch, values, rng)
+        with np.errstate(all="ignore"):
+            e = explain(net, p, x, y)
+        why = degenerate(e)
+        if why is None:
+            return Variant(student, p, x, y, e, k + 1)
+        reasons[why] = reasons.get(why, 0) + 1
+    common = max(reasons, key=lambda r: reasons[r])
+    raise TwonetError(f"no workable variant for {student!r} in {MAX_DRAWS} draws (most often: {common}); "
+                      "use other sizes, another f or g, or --values tenths")
