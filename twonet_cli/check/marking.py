@@ -32,6 +32,7 @@ class Mark:
     # correct | missing | unreadable | shape | transposed | swapped | sign | factor | entries | wrong | variant
     kind: str
     feedback: str
+    cause: str = ""  # the known cause of a factor or a sign, in a few words (class statistics group by it)
 
 
 @dataclass(frozen=True)
@@ -110,12 +111,13 @@ def mark(item: str, answer: Answer | None, keys: dict[str, Array], tol: Toleranc
         if other != item and k.shape == key.shape and tol.all_close(a, k):
             return Mark(item, False, "swapped", f"{words}: you gave the value of {WORDS[other]}")
     c = factor(a, key, close)
-    if c is not None:
+    if c is not None and abs(c - 1) > close and tol.all_close(a, c * key):  # entry by entry, as the marks
         why = _causes(c, item, net, B, K, close)
         kind = "sign" if abs(c + 1) <= close else "factor"
         if key.size > 1 or kind == "sign" or why:  # one number is a multiple of any other: only a known cause counts
             said = "has the wrong sign" if kind == "sign" else f"is ×{c:.4g} the right value"
-            return Mark(item, False, kind, f"{words} {said}" + (f": {'; or '.join(why)}" if why else ""))
+            return Mark(item, False, kind, f"{words} {said}" + (f": {'; or '.join(why)}" if why else ""),
+                        why[0].split(":")[0] if len(why) == 1 else "")
     wrong = np.argwhere(~tol.close(a, key))
     if 0 < len(wrong) <= 3 and len(wrong) < key.size:
         shown = ", ".join(f"{where(item, tuple(map(int, w)))} is {a[tuple(w)]:.6g}, not {key[tuple(w)]:.6g}"
@@ -162,13 +164,16 @@ def mark_all(answers: dict[str, Answer], keys: dict[str, Array], tol: Tolerance,
         for i in GRADIENTS:
             said = "has the wrong sign" if marks[i].kind == "sign" else f"is ×{c:.4g} the right value"
             marks[i] = Mark(i, False, marks[i].kind, f"{WORDS[i]} {said}, as are all four gradients"
-                            + (f": {why[0]}" if why else ""))
+                            + (f": {why[0]}" if why else ""), why[0].split(":")[0] if len(why) == 1 else "")
     return marks
 
 
 def unreadable(reason: str) -> dict[str, Mark]:
     """Every item 0 with the same reason: a submission that cannot be read at all."""
     return {item: Mark(item, False, "unreadable", reason) for item in ITEMS}
+
+
+NOT_DIAGNOSED = ("missing", "unreadable", "variant")  # zero marks that say nothing about the mathematics
 
 
 @dataclass
@@ -178,7 +183,7 @@ class ItemStats:
     item: str
     correct: int = 0
     marked: int = 0
-    mistakes: Counter[str] = field(default_factory=Counter)
+    mistakes: Counter[str] = field(default_factory=Counter)  # diagnosed mistakes (not missing or unreadable)
 
     @property
     def share(self) -> float:
@@ -205,6 +210,6 @@ def class_stats(results: list[Graded]) -> list[ItemStats]:
             s.marked += 1
             if m.correct:
                 s.correct += 1
-            else:
-                s.mistakes[m.kind] += 1
+            elif m.kind not in NOT_DIAGNOSED:
+                s.mistakes[f"{m.kind}: {m.cause}" if m.cause else m.kind] += 1
     return list(stats.values())

@@ -66,12 +66,14 @@ def draw(net: Net, shape: tuple[int, int, int], batch: int, values: Values,
 
 
 def degenerate(e: Explanation) -> str | None:
-    """Why this instance would make a poor exercise, or None: a ReLU input exactly at its kink (the
-    derivative there is a convention), every ReLU unit dead, ŷ exactly 0 or 1, an item all zeros
-    (nothing to work out), or a number float64 cannot hold."""
+    """Why this instance would make a poor exercise, or None: a sample twice in the batch, a ReLU
+    input exactly at its kink (the derivative there is a convention), every ReLU unit dead, ŷ
+    exactly 0 or 1, an item all zeros (nothing to work out), or a number float64 cannot hold."""
     if e.non_finite() is not None:
         return "not finite"
     c, f = e.cache, e.net.f
+    if len(np.unique(c.x, axis=0)) < len(c.x):
+        return "one sample twice"
     if f.name in ("relu", "leaky_relu") and (c.z1 == 0).any():
         return "z1 at the ReLU's kink"
     if f.name == "relu" and not (c.z1 > 0).any():

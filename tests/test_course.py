@@ -1,0 +1,383 @@
+"""A course of 30 students, run end to end: `assign` draws a variant per student (reproducible from
+the roster and the secret, hand-workable, never degenerate), and `grade` marks 25 submissions with
+planted mistakes of every kind into the expected gradebook, exactly.
+
+The answers the submissions are built from come from tests/reference.py (the exercise's formulas
+written out per sample), never from twonet; each planted mistake is made by hand here."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from tests import reference
+from twonet_cli.cli import app
+
+SECRET = "correct horse battery staple"
+IDS = [f"s{k:02d}" for k in range(1, 31)]
+ITEMS = ["z1", "z2", "z3", "y_hat", "loss", "dW1", "db1", "dW2", "db2"]
+GRADS = ["dW1", "db1", "dW2", "db2"]
+WEIGHTS = {"dW1": 2.0, "db1": 2.0}  # the rest 1 each: 11 in all
+
+
+def invoke(*args: str) -> Any:
+    return CliRunner().invoke(app, list(args))
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("course")
+    (root / "roster.csv").write_text("name,id\n" + "".join(f"Student {i},{i}\n" for i in IDS), encoding="utf-8")
+    r = invoke("assign", str(root / "roster.csv"), "-c", "course", "--secret", SECRET, "-o", str(root / "assignment"))
+    assert r.exit_code == 0, r.stderr
+    return root
+
+
+def key_of(course: Path, sid: str) -> dict[str, Any]:
+    return json.loads((course / "assignment" / "keys" / f"{sid}.json").read_text(encoding="utf-8"))
+
+
+def answers(course: Path, sid: str) -> dict[str, np.ndarray]:
+    """The right answers to ``sid``'s sheet, by the reference formulas (inputs read from the key)."""
+    k = key_of(course, sid)
+    p = {name: np.array(v, dtype=float) for name, v in k["params"].items()}
+    X = np.array([s["x"] for s in k["samples"]])
+    Y = np.array([s["y"] for s in k["samples"]])
+    ref = reference.backprop("relu", "identity", "mse", "mean", p["W1"], p["b1"], p["W2"], p["b2"], X, Y)
+    return {"z1": ref["z1"], "z2": ref["z2"], "z3": ref["z3"], "y_hat": ref["y_hat"], "loss": np.array(ref["loss"]),
+            "dW1": ref["W1"], "db1": ref["b1"], "dW2": ref["W2"], "db2": ref["b2"]}
+
+
+def by_hand(a: np.ndarray) -> Any:
+    """An answer as a student writes it: four significant digits, as nested lists."""
+    return np.vectorize(lambda v: float(f"{v:.4g}"))(np.asarray(a, dtype=float)).tolist()
+
+
+def write_json(path: Path, doc: dict[str, Any]) -> None:
+    path.write_text(json.dumps(doc), encoding="utf-8")
+
+
+# Each student: how the submission is made, the items expected right, the mistake expected per wrong item
+PLAN: dict[str, tuple[str, set[str], dict[str, str]]] = {
+    "s01": ("honest json", set(ITEMS), {}),
+    "s02": ("honest yaml", set(ITEMS), {}),
+    "s03": ("honest npz", set(ITEMS), {}),
+    "s04": ("honest csv folder", set(ITEMS), {}),
+    "s05": ("honest grads --json document", set(ITEMS), {}),
+    "s06": ("vectors as columns and (1, K) rows", set(ITEMS), {}),
+    "s07": ("dW1 given transposed and named dW1.T, aliases dJdW1 … ", set(ITEMS), {}),
+    "s08": ("three significant digits: within rtol", set(ITEMS), {}),
+    "s09": ("×5 of the ReLU missing in dW1, db1", set(ITEMS) - {"dW1", "db1"}, {"dW1": "factor", "db1": "factor"}),
+    "s10": ("all four gradients summed, not averaged (×B)", set(ITEMS) - set(GRADS), dict.fromkeys(GRADS, "factor")),
+    "s11": ("dW1 transposed, not named so", set(ITEMS) - {"dW1"}, {"dW1": "transposed"}),
+    "s12": ("sign of every gradient flipped", set(ITEMS) - set(GRADS), dict.fromkeys(GRADS, "sign")),
+    "s13": ("one wrong entry in z1", set(ITEMS) - {"z1"}, {"z1": "entries"}),
+    "s14": ("db1 of the wrong shape", set(ITEMS) - {"db1"}, {"db1": "shape"}),
+    "s15": ("unreadable file", set(), dict.fromkeys(ITEMS, "unreadable")),
+    "s16": ("s17's answers", set(), dict.fromkeys(ITEMS, "variant")),  # corrected below for chance agreement
+    "s17": ("honest json", set(ITEMS), {}),
+    "s18": ("csv folder with one unreadable item", set(ITEMS) - {"dW2"}, {"dW2": "unreadable"}),
+    "s19": ("no loss", set(ITEMS) - {"loss"}, {"loss": "missing"}),
+    "s20": ("the 2 of 2(ŷ − y) missing in every gradient", set(ITEMS) - set(GRADS), dict.fromkeys(GRADS, "factor")),
+    "s21": ("loss summed, not averaged", set(ITEMS) - {"loss"}, {"loss": "factor"}),
+    "s22": ("two submissions", set(), dict.fromkeys(ITEMS, "unreadable")),
+    "s23": ("z2 given z1's value", set(ITEMS) - {"z2"}, {"z2": "swapped"}),
+    "s24": ("dW2 noise", set(ITEMS) - {"dW2"}, {"dW2": "wrong"}),
+    "s25": ("honest, with an extra key", set(ITEMS), {}),
+}  # s26 … s30 hand nothing in
+
+
+def submit(course: Path) -> Path:
+    folder = course / "submissions"
+    folder.mkdir(exist_ok=True)
+    for sid, (how, _, _) in PLAN.items():
+        a = answers(course, "s17" if sid == "s16" else sid)
+        doc: dict[str, Any] = {k: by_hand(v) for k, v in a.items()}
+        if how == "honest yaml":
+            (folder / f"{sid}.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+        elif how == "honest npz":
+            np.savez(folder / f"{sid}.npz", **{k: np.array(v) for k, v in doc.items()})
+        elif how.startswith("honest csv") or how.startswith("csv folder"):
+            (folder / sid).mkdir()
+            for k, v in doc.items():
+                np.savetxt(folder / sid / f"{k}.csv", np.atleast_2d(v), delimiter=",")
+            if how.startswith("csv folder"):
+                (folder / sid / "dW2.csv").write_text("0.5,abc,1\n", encoding="utf-8")
+        elif how == "honest grads --json document":
+            write_json(folder / f"{sid}.json", {
+                "network": {}, "loss": doc["loss"], "grads": {k[1:]: doc[k] for k in GRADS},
+                "samples": [{k: doc[k][i] for k in ("z1", "z2", "z3", "y_hat")} for i in range(3)]})
+        else:
+            write_json(folder / f"{sid}.json", plant(sid, doc, a))
+    (folder / "s15.json").write_text('{"z1": [1, 2,', encoding="utf-8")
+    (folder / "s22.yaml").write_text("z1: [1]\n", encoding="utf-8")
+    write_json(folder / "s99.json", {"z1": [1]})  # on no roster
+    return folder
+
+
+def plant(sid: str, doc: dict[str, Any], a: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The mistake of ``sid``'s plan, made by hand on the right answers."""
+    match sid:
+        case "s06":
+            doc["db1"] = [[v] for v in doc["db1"]]
+            doc["db2"] = [doc["db2"]]
+            doc["loss"] = [[doc["loss"]]]
+        case "s07":
+            doc["dW1.T"] = by_hand(a["dW1"].T)
+            doc["dJdb1"] = doc.pop("db1")
+            doc["dl_dW2"] = doc.pop("dW2")
+            del doc["dW1"]
+        case "s08":
+            doc = {k: np.vectorize(lambda v: float(f"{v:.3g}"))(a[k]).tolist() for k in ITEMS}
+        case "s09":
+            doc["dW1"], doc["db1"] = by_hand(a["dW1"] / 5), by_hand(a["db1"] / 5)
+        case "s10":
+            doc.update({k: by_hand(3 * a[k]) for k in GRADS})
+        case "s11":
+            doc["dW1"] = by_hand(a["dW1"].T)
+        case "s12":
+            doc.update({k: by_hand(-a[k]) for k in GRADS})
+        case "s13":
+            z1 = a["z1"].copy()
+            z1[1, 2] += 1.0
+            doc["z1"] = by_hand(z1)
+        case "s14":
+            doc["db1"] = by_hand(a["db1"][:2])
+        case "s19":
+            del doc["loss"]
+        case "s20":
+            doc.update({k: by_hand(a[k] / 2) for k in GRADS})
+        case "s21":
+            doc["loss"] = by_hand(3 * a["loss"])
+        case "s23":
+            doc["z2"] = doc["z1"]
+        case "s24":
+            doc["dW2"] = by_hand(a["dW2"] * np.array([[1.5, -2.0, 3.0]]) + 0.37)  # every entry off, by no one factor
+        case "s25":
+            doc["name"] = "Student 25"
+    return doc
+
+
+def expected(course: Path) -> dict[str, tuple[set[str], dict[str, str]]]:
+    """Each student's items right and mistakes; s16 copied s17, so an item whose key s16 shares with
+    s17 (by chance) is right. Students s26 … s30 have every item missing."""
+    out = {sid: (right, dict(kinds)) for sid, (_, right, kinds) in PLAN.items()}
+    mine, theirs = answers(course, "s16"), answers(course, "s17")
+    shared = {k for k in ITEMS if np.allclose(theirs[k], mine[k], rtol=1e-2, atol=1e-6)}
+    out["s16"] = (shared, {k: "variant" for k in ITEMS if k not in shared})
+    for sid in IDS[25:]:
+        out[sid] = (set(), dict.fromkeys(ITEMS, "missing"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def graded(course: Path) -> Path:
+    folder = submit(course)
+    weights = [f"--weight={k}={v:g}" for k, v in WEIGHTS.items()]
+    r = invoke("grade", str(folder), "--keys", str(course / "assignment"), "-o", str(course / "grades"), *weights)
+    assert r.exit_code == 0, r.stderr
+    (course / "screen.txt").write_text(r.stdout, encoding="utf-8")
+    return course / "grades"
+
+
+def test_the_course_grades_to_the_expected_gradebook_exactly(course: Path, graded: Path) -> None:
+    want = expected(course)
+    rows = [["id", *ITEMS, "total"]]
+    for sid in IDS:
+        right = want[sid][0]
+        points = [WEIGHTS.get(k, 1.0) if k in right else 0.0 for k in ITEMS]
+        rows.append([sid, *(f"{p:g}" for p in points), f"{sum(points):g}"])
+    with (graded / "gradebook.csv").open(newline="", encoding="utf-8") as fh:
+        assert list(csv.reader(fh)) == rows
+
+
+def test_every_planted_mistake_is_named_for_what_it_is(course: Path, graded: Path) -> None:
+    want = expected(course)
+    with (graded / "marks.csv").open(newline="", encoding="utf-8") as fh:
+        marks = {(r["id"], r["item"]): r for r in csv.DictReader(fh)}
+    for sid in IDS:
+        right, kinds = want[sid]
+        for item in ITEMS:
+            m = marks[(sid, item)]
+            assert (m["correct"] == "1") == (item in right), (sid, item, m["feedback"])
+            if item not in right:
+                assert m["mistake"] == kinds[item], (sid, item, m["feedback"])
+    words = {("s09", "dW1"): "ReLU scale is missing", ("s10", "db2"): "summed over the batch where the loss is the "
+             "mean (×3)", ("s12", "dW2"): "as are all four gradients: sign flipped", ("s13", "z1"): "z1[1, 2] is",
+             ("s14", "db1"): "has shape (2,), expected (3,)", ("s11", "dW1"): "(2, 3) given, (3, 2) expected",
+             ("s15", "z1"): "cannot read s15.json", ("s18", "dW2"): "s18/dW2.csv",
+             ("s20", "dW1"): "the 2 of the MSE derivative 2(ŷ − y) is missing",
+             ("s21", "loss"): "summed where the loss is the mean (÷3)", ("s22", "loss"): "more than one submission",
+             ("s23", "z2"): "you gave the value of z1", ("s26", "z1"): "no submission found"}
+    for (sid, item), text in words.items():
+        assert text in marks[(sid, item)]["feedback"], (sid, item, marks[(sid, item)]["feedback"])
+
+
+def test_feedback_per_student_and_class_statistics(course: Path, graded: Path) -> None:
+    want = expected(course)
+    for sid in IDS:
+        text = (graded / "feedback" / f"{sid}.md").read_text(encoding="utf-8")
+        right = want[sid][0]
+        total = sum(WEIGHTS.get(k, 1.0) for k in right)
+        assert f"Score: {total:g} of 11." in text
+        assert "s17" not in text or sid == "s17"  # a copied submission's feedback names no other student
+    with (graded / "stats.csv").open(newline="", encoding="utf-8") as fh:
+        stats = {r["item"]: r for r in csv.DictReader(fh)}
+    for item in ITEMS:
+        submitted = IDS[:25]
+        correct = sum(item in want[sid][0] for sid in submitted)
+        assert (int(stats[item]["correct"]), int(stats[item]["marked"])) == (correct, 25)
+    assert stats["z1"]["commonest_mistake"] == "entries (1)"  # s13 (s15, s22 unreadable: not a diagnosis)
+    assert stats["loss"]["commonest_mistake"] == "factor: summed where the loss is the mean (÷3) (1)"  # s21
+    assert stats["dW1"]["commonest_mistake"] == "factor: the ReLU scale is missing (1)"  # s09, first of five ones
+    screen = (course / "screen.txt").read_text(encoding="utf-8")
+    assert "s99.json" in screen and "answers s17's variant" in screen
+
+
+def test_keys_are_the_reference_answers_and_check_accepts_them(course: Path) -> None:
+    for sid in IDS[:5]:
+        k, a = key_of(course, sid), answers(course, sid)
+        np.testing.assert_allclose(np.array(k["grads"]["W1"]), a["dW1"], rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(np.array([s["z3"] for s in k["samples"]]), a["z3"], rtol=1e-13, atol=1e-13)
+        assert k["loss"] == pytest.approx(float(a["loss"]), rel=1e-13)
+    r = invoke("check", "-c", str(course / "assignment" / "config.yaml"), "--grads",
+               str(course / "assignment" / "keys" / "s01.json"))
+    assert r.exit_code == 0, r.stdout
+
+
+def test_variants_are_hand_workable_and_not_degenerate(course: Path) -> None:
+    seen = set()
+    for sid in IDS:
+        k, a = key_of(course, sid), answers(course, sid)
+        numbers = [np.array(v, dtype=float) for v in k["params"].values()]
+        numbers += [np.array([s["x"] for s in k["samples"]]), np.array([s["y"] for s in k["samples"]])]
+        for v in numbers:
+            assert np.array_equal(v, np.round(v)) and np.abs(v).max() <= 3
+        assert (a["z1"] != 0).all() and (a["z1"] > 0).any()  # no ReLU input at the kink; not all dead
+        assert all(np.any(a[i] != 0) for i in ITEMS)  # no item that is all zeros
+        seen.add(json.dumps(k["params"]))
+    assert len(seen) == len(IDS)  # every student's numbers their own
+
+
+def test_the_same_roster_and_secret_give_the_same_bytes(course: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    r = invoke("assign", str(course / "roster.csv"), "-c", "course", "--secret", SECRET, "-o", str(again))
+    assert r.exit_code == 0, r.stderr
+    first = {p.relative_to(course / "assignment"): p.read_bytes() for p in (course / "assignment").rglob("*")
+             if p.is_file()}
+    assert first == {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()}
+    other = tmp_path / "other"
+    assert invoke("assign", str(course / "roster.csv"), "-c", "course", "--secret", "another", "-o",
+                  str(other)).exit_code == 0
+    assert (other / "keys" / "s01.json").read_bytes() != (again / "keys" / "s01.json").read_bytes()
+    sheet = (again / "sheets" / "s01.md").read_text(encoding="utf-8")
+    assert "dW1" in sheet and '"loss": 0.0' in sheet
+    key = key_of(course, "s01")
+    assert str(round(key["loss"], 4)) not in sheet  # the sheet holds the numbers, never the answers
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--secret", ""], "--secret: empty"),
+    ([], "--secret: needed"),
+])
+def test_assign_refuses_without_a_secret(course: Path, tmp_path: Path, args: list[str], message: str,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TWONET_SECRET", raising=False)
+    r = invoke("assign", str(course / "roster.csv"), "-o", str(tmp_path / "out"), *args)
+    assert r.exit_code == 2 and message in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("roster", "message"), [
+    ("name\nAnn\n", "no id column"),
+    ("id\ns01\ns01\n", "names 's01' twice"),
+    ("id\n../evil\n", "cannot be an id"),
+    ("id\n", "lists no students"),
+    ("id,name\ns01\n", "row 2 has 1 cells"),
+])
+def test_a_bad_roster_is_one_line_naming_it(tmp_path: Path, roster: str, message: str) -> None:
+    (tmp_path / "r.csv").write_text(roster, encoding="utf-8")
+    r = invoke("assign", str(tmp_path / "r.csv"), "--secret", "s", "-o", str(tmp_path / "out"))
+    assert r.exit_code == 2 and message in r.stderr, r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_earlier_assignment_is_replaced_only_with_force(course: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["assign", str(course / "roster.csv"), "--secret", "s", "-o", str(out)]
+    assert invoke(*args).exit_code == 0
+    r = invoke(*args)
+    assert r.exit_code == 2 and "--force" in r.stderr
+    assert invoke(*args, "--force").exit_code == 0
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine", encoding="utf-8")
+    r = invoke("assign", str(course / "roster.csv"), "--secret", "s", "-o", str(mine), "--force")
+    assert r.exit_code == 2 and (mine / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--weight", "dW9=2"], "--weight: 'dW9=2'"),
+    (["--weight", "dW1=-1"], "points must be a number ≥ 0"),
+])
+def test_grade_refuses_bad_weights(course: Path, args: list[str], message: str) -> None:
+    r = invoke("grade", str(course), "--keys", str(course / "assignment"), *args)
+    assert r.exit_code == 2 and message in r.stderr
+
+
+def test_grade_refuses_a_folder_that_is_not_an_assignment(course: Path, tmp_path: Path) -> None:
+    r = invoke("grade", str(tmp_path), "--keys", str(tmp_path))
+    assert r.exit_code == 2 and "no manifest.json" in r.stderr
+    r = invoke("grade", str(tmp_path / "nowhere"), "--keys", str(course / "assignment"))
+    assert r.exit_code == 2 and "not a folder" in r.stderr
+
+
+def grade_one(course: Path, tmp_path: Path, name: str, content: bytes | None = None) -> dict[str, dict[str, str]]:
+    """Grade a folder holding one submission for s01 (as ``name``), and return s01's marks by item."""
+    folder = tmp_path / "subs"
+    folder.mkdir(parents=True, exist_ok=True)
+    if content is not None:
+        (folder / name).write_bytes(content)
+    out = tmp_path / "grades"
+    r = invoke("grade", str(folder), "--keys", str(course / "assignment"), "-o", str(out))
+    assert r.exit_code == 0, r.stderr
+    with (out / "marks.csv").open(newline="", encoding="utf-8") as fh:
+        return {row["item"]: row for row in csv.DictReader(fh) if row["id"] == "s01"}
+
+
+def test_submissions_are_data_never_run(course: Path, tmp_path: Path) -> None:
+    """A pickle inside an .npz and a YAML tag that would build a Python object are refused unread."""
+    import io
+
+    buffer = io.BytesIO()
+    np.savez(buffer, z1=np.array([object()], dtype=object))
+    marks = grade_one(course, tmp_path, "s01.npz", buffer.getvalue())
+    assert marks["z1"]["mistake"] == "unreadable" and "not a readable .npz" in marks["z1"]["feedback"]
+    evil = b"z1: !!python/object/apply:os.system ['touch pwned']\n"
+    marks = grade_one(course, tmp_path / "b", "s01.yaml", evil)
+    assert marks["z1"]["mistake"] == "unreadable"
+    assert not (tmp_path / "pwned").exists() and not Path("pwned").exists()
+
+
+def test_a_huge_submission_is_refused_unread(course: Path, tmp_path: Path) -> None:
+    marks = grade_one(course, tmp_path, "s01.json", b"[" + b"0," * 600_000 + b"0]")
+    assert marks["dW1"]["mistake"] == "unreadable" and "more than the 1,000,000" in marks["dW1"]["feedback"]
+
+
+def test_marking_can_fail_by_just_more_than_the_tolerance(course: Path, tmp_path: Path) -> None:
+    """Just inside rtol is right; just outside is wrong: the tolerance is what it says."""
+    a = answers(course, "s01")
+    inside = {k: (np.asarray(v) * (1 + 0.009)).tolist() for k, v in a.items()}
+    outside = {k: (np.asarray(v) * (1 + 0.011)).tolist() for k, v in a.items()}
+    marks = grade_one(course, tmp_path, "s01.json", json.dumps(inside).encode())
+    assert all(m["correct"] == "1" for m in marks.values())
+    marks = grade_one(course, tmp_path / "b", "s01.json", json.dumps(outside).encode())
+    assert all(m["correct"] == "0" for m in marks.values())
+    assert "×1.011 the right value" in marks["dW1"]["feedback"]
