@@ -381,3 +381,38 @@ def test_marking_can_fail_by_just_more_than_the_tolerance(course: Path, tmp_path
     marks = grade_one(course, tmp_path / "b", "s01.json", json.dumps(outside).encode())
     assert all(m["correct"] == "0" for m in marks.values())
     assert "×1.011 the right value" in marks["dW1"]["feedback"]
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "latex"])
+def test_sheets_and_keys_parse_as_latex_math(course: Path, tmp_path: Path, fmt: str) -> None:
+    from latex2mathml.converter import convert
+
+    from tests.test_key import formulas
+
+    out = tmp_path / fmt
+    r = invoke("assign", str(course / "roster.csv"), "-c", "course", "--secret", SECRET, "-o", str(out),
+               "--format", fmt, "--values", "tenths")
+    assert r.exit_code == 0, r.stderr
+    ext = "md" if fmt == "markdown" else "tex"
+    for name in (f"sheets/s01.{ext}", f"keys/s01.{ext}"):
+        text = (out / name).read_text(encoding="utf-8")
+        found = formulas(text, fmt)
+        assert len(found) > 5
+        for formula in found:
+            convert(formula)
+        if fmt == "latex":
+            assert text.startswith("\\documentclass") and text.rstrip().endswith("\\end{document}")
+    key = json.loads((out / "keys" / "s01.json").read_text(encoding="utf-8"))
+    x = np.array([s["x"] for s in key["samples"]])
+    assert np.array_equal(x * 10, np.round(x * 10)) and not np.array_equal(x, np.round(x))  # tenths
+
+
+@pytest.mark.parametrize(("key", "item"), [
+    ("dW1", ("dW1", False)), ("dJdW1", ("dW1", False)), ("dl_dW1", ("dW1", False)), ("grad_W1", ("dW1", False)),
+    ("dW1.T", ("dW1", True)), ("dJdW2_T", ("dW2", True)), ("ŷ", ("y_hat", False)), ("y_hat", ("y_hat", False)),
+    ("loss", ("loss", False)), ("W1", None), ("name", None), ("z4", None),
+])
+def test_the_names_students_give_items(key: str, item: tuple[str, bool] | None) -> None:
+    from twonet_cli.course.submissions import item_of
+
+    assert item_of(key) == item
