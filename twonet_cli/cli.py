@@ -101,9 +101,14 @@ def check(
     config_: opt.ConfigOpt = None, grads: opt.GradsOpt = None, input_: opt.InputOpt = None,
     target: opt.TargetOpt = None, params: opt.ParamsOpt = None, set_: opt.SetOpt = None, run: opt.RunOpt = None,
     best: opt.BestOpt = False, dtype: opt.DTypeOpt = opt.DType.float64, steps: opt.StepsOpt = False,
-    batch: opt.BatchOpt = 8, failures: opt.FailuresOpt = 3, json_: opt.JsonOpt = False,
+    batch: opt.BatchOpt = 8, failures: opt.FailuresOpt = 3, json_: opt.JsonOpt = False, impl: opt.ImplOpt = None,
+    timeout: opt.TimeoutOpt = 60.0, memory: opt.MemoryOpt = 4096,
 ) -> None:
-    """Check every gradient entry against the complex step and central differences; name what is wrong."""
+    """Check every gradient entry against the complex step and central differences; name what is wrong.
+    With --impl, run your own forward and backward code and check every quantity it computes."""
+    if impl is not None:
+        raise typer.Exit(_check_impl(impl, config_, set_, [grads, input_, target, params, run, steps or None, json_
+                                                           or None], timeout, memory))
     import numpy as np
 
     from . import load
@@ -285,6 +290,23 @@ def configs() -> None:
         for name, path in shipped_configs().items():
             t.add_row(name, shown(load_config(str(path))[0].description))
         Console().print(t)
+
+
+def _check_impl(impl: str, config_: str | None, set_: list[str] | None, others: list[Any], timeout: float,
+                memory: int) -> int:
+    """`check --impl`: the code run on its cases, the report printed; the exit code."""
+    from .data.sizes import load_config
+    from .student.verify import verify
+    from .ui.impl import impl_report
+
+    with reported():
+        if any(o is not None for o in others):
+            raise TwonetError("--impl: runs its own cases; --grads, --input, --target, --params, --run, --steps and "
+                              "--json cannot be combined with it")
+        cfg, _ = load_config(config_, set_ or ())
+        report = verify(impl, cfg.net(), cfg.shape, timeout, memory)
+        Console(highlight=False).print(impl_report(report))
+    return 0 if report.passed else EXIT_MISMATCH
 
 
 def _finite(e: Any) -> Any:

@@ -133,3 +133,12 @@ AtolOpt = Annotated[float, typer.Option("--atol", min=0.0, help="See --rtol.")]
 WeightOpt = Annotated[Optional[list[str]], typer.Option(
     "--weight", "-w", metavar="ITEM=POINTS",
     help="Points for an item (default 1 each): z1, z2, z3, y_hat, loss, dW1, db1, dW2, db2 (repeatable).")]
+ImplOpt = Annotated[Optional[str], _option(
+    "--impl", metavar="FILE.py|MODULE:FUNCTION",
+    help="Run and check your own backprop code (in a child process, with --timeout and --memory limits): the "
+         "course's mlp.py skeleton (MLP, mse_loss, bce_loss) on every f × g × loss it allows, or a function "
+         "grads(params, x, y) → {W1, b1, W2, b2} with the config's f, g and loss. It executes the file given.")]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", min=1.0, max=3600.0,
+                                           help="With --impl: seconds the code may run.")]
+MemoryOpt = Annotated[int, typer.Option("--memory", min=256, max=1_000_000,
+                                        help="With --impl: MB of memory the code may use.")]

@@ -19,7 +19,7 @@ from .diagnose import causes, factor
 # What a sheet asks for, in the exercise's order: the forward pass, the loss, the four gradients
 ITEMS = ("z1", "z2", "z3", "y_hat", "loss", "dW1", "db1", "dW2", "db2")
 GRADIENTS = {"dW1": "W1", "db1": "b1", "dW2": "W2", "db2": "b2"}  # item → the parameter it is ∂ℓ/∂ of
-WORDS = {"z1": "z1", "z2": "z2", "z3": "z3", "y_hat": "ŷ", "loss": "ℓ",
+WORDS = {"z1": "z1", "z2": "z2", "z3": "z3", "y_hat": "ŷ", "loss": "ℓ", "dy_hat": "∂ℓ/∂ŷ",
          **{item: f"∂ℓ/∂{p}" for item, p in GRADIENTS.items()}}
 
 
@@ -41,6 +41,7 @@ class Tolerance:
 
     rtol: float = 1e-2
     atol: float = 1e-6
+    digits: int = 6  # significant digits of the numbers a message shows
 
     def close(self, given: Array, key: Array) -> Array:
         """Entry by entry: within tolerance of the key."""
@@ -120,21 +121,32 @@ def mark(item: str, answer: Answer | None, keys: dict[str, Array], tol: Toleranc
                         why[0].split(":")[0] if len(why) == 1 else "")
     wrong = np.argwhere(~tol.close(a, key))
     if 0 < len(wrong) <= 3 and len(wrong) < key.size:
-        shown = ", ".join(f"{where(item, tuple(map(int, w)))} is {a[tuple(w)]:.6g}, not {key[tuple(w)]:.6g}"
+        d = tol.digits
+        shown = ", ".join(f"{where(item, tuple(map(int, w)))} is {a[tuple(w)]:.{d}g}, not {key[tuple(w)]:.{d}g}"
                           for w in wrong)
         return Mark(item, False, "entries", f"{words}: {len(wrong)} of {key.size} entries wrong: {shown}")
-    return Mark(item, False, "wrong", f"{words}: {len(wrong)} of {key.size} entries wrong, with no simple pattern")
+    off = float(np.abs(a - key).max())
+    scale = float(np.abs(key).max(initial=0.0))
+    near = f"; off by at most {off:.3g}" + (f" (relative {off / scale:.2g}: close, not right)" if scale and
+                                             off < 1e-2 * scale else "")
+    return Mark(item, False, "wrong",
+                f"{words}: {len(wrong)} of {key.size} entries wrong, with no simple pattern{near}")
 
 
 def _causes(c: float, item: str, net: Net, B: int, K: int, close: float) -> list[str]:
     """Known reasons for an item that is c times the key: check's for a gradient, the reduction for ℓ."""
     if item in GRADIENTS:
         return causes(c, GRADIENTS[item], net, B, K, close)
+    if item == "dy_hat":  # ∂ℓ/∂ŷ: every cause upstream of the chain's split is one of its own
+        return causes(c, "all", net, B, K, close)
     if item == "loss" and abs(c - 1) > close:
         n = net.loss.mean_divisor(B, K)
-        v, why = ((float(n), f"summed where the loss is the mean (÷{n})") if net.loss.reduction == "mean" else
-                  (1 / n, f"averaged (÷{n}) where the loss is the sum"))
-        return [why] if abs(c - v) <= close * abs(v) else []
+        known = [(float(n), f"summed where the loss is the mean (÷{n})")] if net.loss.reduction == "mean" else [
+            (1 / n, f"averaged (÷{n}) where the loss is the sum")]
+        if net.loss.reduction == "mean" and net.loss.name != "cross_entropy" and B > 1 and K > 1:
+            known += [(float(K), f"divided by B only, not B·K (×K = {K})"),
+                      (float(B), f"divided by K only, not B·K (×B = {B})")]
+        return [why for v, why in known if abs(c - v) <= close * abs(v)]
     return []
 
 

@@ -1,0 +1,5 @@
+"""Not the course's skeleton: no class MLP."""
+
+
+def forward(x):
+    return x

@@ -1,0 +1,1 @@
+"""Run and check a student's own backprop code (`check --impl`)."""

@@ -1,0 +1,119 @@
+"""Run a student's code in a child process (student/child.py) with a time and a memory limit, and
+read back what it computed, case by case. An infinite loop, a crash or an exception in their code
+becomes a message naming the case; twonet itself is never at risk."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..check.impl import Given
+from ..errors import InputError
+from .cases import Case
+
+
+@dataclass
+class Outcome:
+    """What the child reported: the interface it found, each case's values and errors, and why it
+    stopped early (a timeout or a crash, in the case named), if it did."""
+
+    loaded: dict[str, Any] = field(default_factory=dict)
+    results: dict[int, dict[str, Any]] = field(default_factory=dict)
+    stopped: str = ""
+    stopped_case: int | None = None
+
+    def given(self, case: int, group: str = "values") -> dict[str, Given | None]:
+        """The arrays the code produced in one case: y_hat, J, dJdy_hat and the gradients ("grads"),
+        or the gradients of the course's pipeline (group "course")."""
+        values = self.results.get(case, {}).get("values", {})
+        flat = {k: v for k, v in values.items() if k in ("y_hat", "J", "dJdy_hat")} if group == "values" else {}
+        flat.update(values.get("grads" if group == "values" else "course") or {})
+        return {k: None if v is None else Given(np.array(v["values"], dtype=np.float64).reshape(v["shape"]),
+                                                bool(v["float32"])) for k, v in flat.items()}
+
+    def errors(self, case: int) -> dict[str, str]:
+        """The exceptions the code raised in one case, by phase (init, forward, loss, backward)."""
+        if case == self.stopped_case:
+            return {"stopped": self.stopped}
+        return dict(self.results.get(case, {}).get("errors", {}))
+
+
+def _limits(seconds: float, memory_mb: int) -> Any:
+    """A function the child runs before it starts: its CPU time and address space capped."""
+    def apply() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CPU, (int(seconds) + 1, int(seconds) + 2))
+        limit = memory_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    return apply
+
+
+def drive(spec: str, form: str, function: str | None, cases: list[Case], timeout: float,
+          memory_mb: int) -> Outcome:
+    """Run the child on every case; a fatal problem with the file (no such interface, torch missing,
+    an import that fails) is an InputError in one line."""
+    job = json.dumps({"path": spec, "form": form, "function": function, "memory": memory_mb,
+                      "cases": [c.job() for c in cases]})
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "twonet_cli.student.child"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=err, start_new_session=True, preexec_fn=_limits(timeout, memory_mb) if os.name == "posix" else None,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+        try:
+            out, _ = proc.communicate(job.encode(), timeout=timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, _ = proc.communicate()
+            timed_out = True
+        err.seek(0)
+        stderr = err.read().decode(errors="replace")
+    outcome = Outcome()
+    started: int | None = None
+    phase = ""
+    for line in out.decode(errors="replace").splitlines():
+        event = json.loads(line)
+        match event["event"]:
+            case "fatal":
+                raise InputError(f"--impl: {spec}: {event['message']}")
+            case "loaded":
+                outcome.loaded = event
+            case "start":
+                started, phase = event["case"], ""
+            case "phase":
+                phase = event["phase"]
+            case "result":
+                outcome.results[event["case"]] = event
+                started = None
+            case "stop":
+                outcome.stopped_case, outcome.stopped = event["case"], event["message"]
+                return outcome
+    if timed_out or proc.returncode != 0 or started is not None:
+        outcome.stopped_case = started if started is not None else len(outcome.results)
+        outcome.stopped = (f"{phase}: " if phase else "") + _why_stopped(timed_out, timeout, proc.returncode,
+                                                                          memory_mb, stderr)
+    if not outcome.loaded and outcome.stopped:
+        raise InputError(f"--impl: {spec}: {outcome.stopped} while importing it")
+    return outcome
+
+
+def _why_stopped(timed_out: bool, timeout: float, code: int | None, memory_mb: int, stderr: str) -> str:
+    if timed_out:
+        return f"did not finish within {timeout:g} s (an infinite loop?); stopped there (--timeout)"
+    if code is not None and code < 0:
+        sig = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+        hint = " (the CPU time limit)" if sig == "SIGXCPU" else ""
+        return f"the Python process running the code was killed by {sig}{hint}"
+    last = next((line for line in reversed(stderr.strip().splitlines()) if line.strip()), "")
+    if "MemoryError" in last:
+        return f"the code ran out of the {memory_mb} MB memory limit (--memory)"
+    return f"the Python process running the code stopped (exit {code}){': ' + last[:200] if last else ''}"
