@@ -157,3 +157,17 @@ def test_the_students_file_runs_beside_its_own_modules(tmp_path: Path) -> None:
     code, out, err = check("--impl", str(tmp_path / "mlp.py"))
     assert code == 0, out + err
     assert os.getcwd() != str(tmp_path)
+
+
+def test_the_readme_shows_what_check_impl_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+    import shlex
+
+    readme = (IMPLS.parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Checking your own code"):readme.index("## Instructors")]
+    block = re.search(r"```console\n\$ (twonet[^\n]*)\n(.*?)```", section, re.S)
+    assert block is not None
+    monkeypatch.chdir(IMPLS.parents[1])
+    r = CliRunner().invoke(app, shlex.split(block.group(1))[1:], env={"COLUMNS": "100"})
+    assert r.exit_code == 1
+    assert [line.rstrip() for line in r.stdout.rstrip().splitlines()] == block.group(2).rstrip().splitlines()

@@ -152,6 +152,13 @@ def judge(e: Exact, net: Net, given: dict[str, Given | None], errors: dict[str, 
     return out
 
 
+def in_cache(cache: dict[str, Array], e: Exact) -> dict[str, list[str]]:
+    """For z1, z2 and z3: the names of the student's cache entries that hold exactly it (none: [])."""
+    truth = {"z1": e.z1, "z2": e.z2, "z3": e.z3}
+    return {z: sorted(k for k, v in cache.items() if v.size == t.size and agrees(v.reshape(t.shape), t))
+            for z, t in truth.items()}
+
+
 def course_passes(course: dict[str, Given | None], e: Exact) -> bool:
     """The course's own test on the gradients of its pipeline (their loss feeding their backward):
     ‖yours − autograd‖₂ < 1e-3 for each of the four."""

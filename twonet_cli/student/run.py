@@ -39,6 +39,11 @@ class Outcome:
         return {k: None if v is None else Given(np.array(v["values"], dtype=np.float64).reshape(v["shape"]),
                                                 bool(v["float32"])) for k, v in flat.items()}
 
+    def cache(self, case: int) -> dict[str, np.ndarray]:
+        """The numeric entries of the student's cache after forward, by name."""
+        entries = self.results.get(case, {}).get("values", {}).get("cache") or {}
+        return {k: np.array(v["values"], dtype=np.float64).reshape(v["shape"]) for k, v in entries.items()}
+
     def errors(self, case: int) -> dict[str, str]:
         """The exceptions the code raised in one case, by phase (init, forward, loss, backward)."""
         if case == self.stopped_case:

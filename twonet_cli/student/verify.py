@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..check.impl import GRADS, Verdict, course_passes, judge
+from ..check.impl import GRADS, Verdict, course_passes, in_cache, judge
 from ..core.model import Net
 from ..errors import InputError, path_kind
 from .cases import Case, function_cases, skeleton_cases
@@ -27,6 +27,7 @@ class ImplReport:
     course: list[bool | None]
     stopped: str
     absent: list[str]  # the skeleton's loss functions the file does not have (their cases are left out)
+    intermediates: dict[str, list[str]]  # z1, z2, z3 → the cache names holding it exactly in every case run
 
     @property
     def quantities(self) -> tuple[str, ...]:
@@ -73,8 +74,11 @@ def verify(spec: str, net: Net, shape: tuple[int, int, int], timeout: float, mem
     at = next((k for k, (i, _) in enumerate(kept) if i == outcome.stopped_case), None)
     stopped = f"case {at + 1}: {outcome.stopped}" if at is not None else outcome.stopped
     missing = sorted({c.net.loss.name for c in cases} - losses)
+    found = [in_cache(outcome.cache(i), c.exact) for i, c in kept if i in outcome.results]
+    intermediates = {z: sorted(set.intersection(*(set(f[z]) for f in found))) if found else []
+                     for z in ("z1", "z2", "z3")}
     return ImplReport(spec, form, bool(outcome.loaded.get("torch")), [c for _, c in kept], verdicts, course, stopped,
-                      [f"{loss}_loss" for loss in missing])
+                      [f"{loss}_loss" for loss in missing], intermediates)
 
 
 def _judged(outcome: Outcome, i: int, case: Case, form: str) -> dict[str, Verdict]:

@@ -57,6 +57,10 @@ def impl_report(r: ImplReport) -> Group:
     parts: list[Table | Text | str] = [
         f"[bold]{shown(r.spec)}[/bold]: {kind}, driven with {arrays} on {len(r.cases)} cases, in a child process.",
         *([cases_table(r)] if not r.passed else []), findings_table(r)]
+    if r.form == "skeleton":
+        held = [f"{z} as {', '.join(f'cache[{k!r}]' for k in names)}" if names else f"{z} nowhere"
+                for z, names in r.intermediates.items()]
+        parts.append(f"Intermediates your forward keeps, exact in every case: {shown('; '.join(held))}.")
     if r.absent:
         parts.append(f"The file has no {', '.join(r.absent)}: those cases were left out.")
     if r.stopped:
