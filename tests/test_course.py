@@ -416,3 +416,16 @@ def test_the_names_students_give_items(key: str, item: tuple[str, bool] | None) 
     from twonet_cli.course.submissions import item_of
 
     assert item_of(key) == item
+
+
+def test_the_gradebooks_id_column_keeps_the_rosters_name(tmp_path: Path) -> None:
+    """A roster exported from an LMS (Canvas names its column ID, Gradescope SID or Email) gives a
+    gradebook whose id column has that name, so the LMS can match its rows."""
+    (tmp_path / "roster.csv").write_text("Student,SID,Section\nAda,a1,B\nAlan,a2,B\n", encoding="utf-8")
+    assert invoke("assign", str(tmp_path / "roster.csv"), "--secret", "s", "-c", "course",
+                  "-o", str(tmp_path / "a")).exit_code == 0
+    (tmp_path / "subs").mkdir()
+    r = invoke("grade", str(tmp_path / "subs"), "--keys", str(tmp_path / "a"), "-o", str(tmp_path / "g"))
+    assert r.exit_code == 0, r.stderr
+    rows = (tmp_path / "g" / "gradebook.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("SID,z1,") and rows[1].startswith("a1,0,")

@@ -22,9 +22,9 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")  # an id is also a
 DIGITS = 4  # digits after the point in sheets and keys: the variants' values are integers or tenths
 
 
-def roster(path: Path) -> list[str]:
-    """The student ids of a roster CSV, in its order: the column named id (or student_id, sid, login,
-    username, email). Ids must be unique and usable as file names."""
+def roster(path: Path) -> tuple[str, list[str]]:
+    """(the id column's name, the student ids in the roster's order): the column named id (or
+    student_id, sid, login, username, email). Ids must be unique and usable as file names."""
     header, rows = read_text_table(path, "roster")
     lower = [h.lower() for h in header]
     column = next((lower.index(c) for c in ID_COLUMNS if c in lower), None)
@@ -42,7 +42,7 @@ def roster(path: Path) -> list[str]:
         ids[sid] = line
     if not ids:
         raise InputError(f"roster: {path} lists no students")
-    return list(ids)
+    return header[column], list(ids)
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class Assignment:
 
     cfg: Config
     name: str
+    id_column: str  # as the roster names it: the gradebook's id column has the same name, for the LMS to match
     variants: list[Variant]
     batch: int
     values: Values
@@ -72,15 +73,18 @@ class Assignment:
                                                   self.cfg.train.lr).encode()
             students.append({"id": v.student, **paths, "draws": v.draws})
         manifest = {"kind": KIND, "config": self.name, "network": network_json(self.cfg.net(), self.cfg.shape),
-                    "batch": self.batch, "values": self.values, "format": self.fmt, "students": students}
+                    "batch": self.batch, "values": self.values, "format": self.fmt, "id_column": self.id_column,
+                    "students": students}
         out["manifest.json"] = (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode()
         return out
 
 
-def assign(cfg: Config, name: str, ids: list[str], secret: str, batch: int, values: Values,
+def assign(cfg: Config, name: str, roster: tuple[str, list[str]], secret: str, batch: int, values: Values,
            fmt: Format) -> Assignment:
-    """A variant per id (see ``variant``)."""
+    """A variant per id of the roster (see ``variant``)."""
     if not secret:
         raise InputError("--secret: empty; the course secret seeds every variant (keep it, to redo the keys)")
     net, shape = cfg.net(), cfg.shape
-    return Assignment(cfg, name, [variant(net, shape, sid, secret, batch, values) for sid in ids], batch, values, fmt)
+    column, ids = roster
+    return Assignment(cfg, name, column, [variant(net, shape, sid, secret, batch, values) for sid in ids], batch,
+                      values, fmt)

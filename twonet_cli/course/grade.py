@@ -35,6 +35,7 @@ class Course:
     students: list[str]
     keys: dict[str, dict[str, Array]]
     batch: int
+    id_column: str = "id"
 
 
 def load_course(folder: Path) -> Course:
@@ -56,7 +57,7 @@ def load_course(folder: Path) -> Course:
             keys[entry["id"]] = key_items(read_json(folder / entry["key"]), f"{folder.name}/{entry['key']}")
     except (KeyError, TypeError) as e:
         raise InputError(f"--keys: {manifest_path} is damaged ({type(e).__name__}: {e})") from None
-    return Course(cfg, students, keys, int(manifest.get("batch", 1)))
+    return Course(cfg, students, keys, int(manifest.get("batch", 1)), str(manifest.get("id_column", "id")))
 
 
 def key_items(doc: Any, where: str) -> dict[str, Array]:
@@ -109,6 +110,7 @@ class Grades:
     weights: Weights
     tolerance: Tolerance
     strays: list[str]  # submissions named for no one on the roster
+    id_column: str = "id"
 
 
 def grade(course: Course, folder: Path, tol: Tolerance, weights: Weights) -> Grades:
@@ -125,7 +127,7 @@ def grade(course: Course, folder: Path, tol: Tolerance, weights: Weights) -> Gra
     roster = set(course.students)
     strays = sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")
                     and (p.is_dir() or p.suffix.lower() in FILE_SUFFIXES) and owner(p) not in roster)
-    return Grades(results, class_stats(results), weights, tol, strays)
+    return Grades(results, class_stats(results), weights, tol, strays, course.id_column)
 
 
 def _marks(course: Course, folder: Path, student: str, tol: Tolerance, net: Any, K: int
@@ -193,7 +195,7 @@ def files(g: Grades) -> dict[str, bytes]:
     """The grade folder: gradebook.csv, marks.csv, stats.csv, feedback/ID.md and manifest.json."""
     import json
 
-    gradebook = [["id", *ITEMS, "total"]] + [
+    gradebook = [[g.id_column, *ITEMS, "total"]] + [
         [r.student, *(points_text(r.points[i]) for i in ITEMS), points_text(r.total)] for r in g.results]
     marks = [["id", "item", "points", "correct", "mistake", "feedback"]] + [
         [r.student, item, points_text(r.points[item]), int(m.correct), "" if m.correct else m.kind, m.feedback]

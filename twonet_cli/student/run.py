@@ -77,7 +77,10 @@ def drive(spec: str, form: str, function: str | None, cases: list[Case], timeout
             out, _ = proc.communicate(job.encode(), timeout=timeout)
             timed_out = False
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            if hasattr(os, "killpg"):
+                os.killpg(proc.pid, signal.SIGKILL)  # the code's own children too (it has a session of its own)
+            else:
+                proc.kill()
             out, _ = proc.communicate()
             timed_out = True
         err.seek(0)
