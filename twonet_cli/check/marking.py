@@ -44,8 +44,8 @@ class Tolerance:
     digits: int = 6  # significant digits of the numbers a message shows
 
     def close(self, given: Array, key: Array) -> Array:
-        """Entry by entry: within tolerance of the key."""
-        return np.isclose(given, key, rtol=self.rtol, atol=self.atol)
+        """Entry by entry: within tolerance of the key (numpy.isclose's rule, for a finite key; NaN never is)."""
+        return np.asarray(np.abs(given - key) <= self.atol + self.rtol * np.abs(key))
 
     def all_close(self, given: Array, key: Array) -> bool:
         """The same shape, and every entry within tolerance."""

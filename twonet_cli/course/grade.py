@@ -171,6 +171,8 @@ def _right(answers: dict[str, Answer], keys: dict[str, Array], tol: Tolerance) -
 def _other_variant(sub: Submission, student: str, course: Course, tol: Tolerance) -> str | None:
     """The student whose variant the submission answers, where it answers another's better than its own."""
     own = _right(sub.answers, course.keys[student], tol)
+    if own * 2 >= len(sub.answers):  # mostly right for their own numbers: not another's answers
+        return None
     best, who = own, None
     for other in course.students:
         if other != student:
