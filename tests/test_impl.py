@@ -54,7 +54,7 @@ PLANTED = {
                                 "∂J/∂W2": ("∂ŷ/∂z3 are [z ≥ 0]", "at 0")},
     "relu_derivative_wrong_side": {"∂J/∂b1": ("[z < 0]: the ReLU's derivative on the wrong side of 0", None)},
     "sigmoid_prime_as_sigmoid": {"∂J/∂W1": ("σ(z): σ′ written as σ", None)},
-    "mse_summed": {"J": ("summed where the loss is the mean (÷50)", "2→20→5 B=10"),
+    "mse_summed": {"J": ("summed where the loss is the mean (of 50 terms)", "2→20→5 B=10"),
                    "∂J/∂ŷ": ("summed over the batch where the loss is the mean (×50)", None)},
     "mse_over_batch_only": {"∂J/∂ŷ": ("divided by B only, not B·K (×K = 5)", None)},
     "mse_without_two": {"∂J/∂ŷ": ("the 2 of the MSE derivative 2(ŷ − y) is missing", None)},

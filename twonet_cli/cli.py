@@ -239,7 +239,7 @@ def assign(
 ) -> None:
     """Give each student on a roster their own variant of the exercise: a sheet to hand out and a key to keep.
     The same roster, config and secret always give the same files."""
-    from .course.assign import KIND, assign
+    from .course.assign import KIND, assign, check_replace
     from .course.assign import roster as read_roster
     from .data.sizes import load_config
     from .formats.write import write_folder
@@ -250,17 +250,22 @@ def assign(
         cfg, path = load_config(config_, set_ or ())
         batch = batch or (len(cfg.example.x) if cfg.example is not None and cfg.example.x.ndim == 2 else 1)
         a = assign(cfg, path.stem, read_roster(roster), secret, batch, values.value, format_.value)
-        write_folder(out, a.files(), "--out", force, KIND)
+        files = a.files()
+        if force:
+            check_replace(out, secret, files)
+        write_folder(out, files, "--out", force, KIND)
         n, m, K = cfg.shape
+        count = f"{len(a.variants)} variant{'s' * (len(a.variants) != 1)}"
         Console(highlight=False).print(
-            f"Wrote {len(a.variants)} variants of {shown(a.name)} ({n} → {m} → {K}, batch {batch}) to "
-            f"{shown(out)}: sheets/ to hand out, keys/ to keep (check one with: twonet check -c "
-            f"{shown(out)}/config.yaml --grads {shown(out)}/keys/{shown(a.variants[0].student)}.json).")
+            f"Wrote {count} of {shown(a.name)} ({n} → {m} → {K}, batch {batch}) to {shown(out)}: sheets/ to hand out, "
+            "keys/ to keep. Check a key with:")
+        Console(highlight=False, soft_wrap=True).print(
+            f"  twonet check -c {shown(out)}/config.yaml --grads {shown(out)}/keys/{shown(a.variants[0].student)}.json")
 
 
 @app.command(epilog=EXIT_CODES)
 def grade(
-    submissions: opt.SubmissionsArg, keys: opt.KeysOpt, out: opt.GradeOutOpt = None, rtol: opt.RtolOpt = 1e-2,
+    submissions: opt.SubmissionsArg, keys: opt.KeysOpt, out: opt.GradeOutOpt = None, rtol: opt.RtolOpt = 1e-3,
     atol: opt.AtolOpt = 1e-6, weight: opt.WeightOpt = None, force: opt.ForceOpt = False,
 ) -> None:
     """Mark a folder of submissions against the keys of `twonet assign`: each item right within rtol/atol, or

@@ -128,8 +128,9 @@ KeysOpt = Annotated[Path, typer.Option("--keys", "-k", metavar="DIR", show_defau
 GradeOutOpt = Annotated[Optional[Path], typer.Option(
     "--out", "-o", metavar="DIR", show_default=False,
     help="Also write gradebook.csv (one column per item and a total), marks.csv, stats.csv and feedback/ID.md.")]
-RtolOpt = Annotated[float, typer.Option("--rtol", min=0.0, help="An entry is right within atol + rtol·|answer|.")]
-AtolOpt = Annotated[float, typer.Option("--atol", min=0.0, help="See --rtol.")]
+RtolOpt = Annotated[float, typer.Option("--rtol", min=0.0, max=1.0,
+                                        help="An entry is right within atol + rtol·|answer| (numpy.isclose's rule).")]
+AtolOpt = Annotated[float, typer.Option("--atol", min=0.0, max=1e6, help="See --rtol.")]
 WeightOpt = Annotated[Optional[list[str]], typer.Option(
     "--weight", "-w", metavar="ITEM=POINTS",
     help="Points for an item (default 1 each): z1, z2, z3, y_hat, loss, dW1, db1, dW2, db2 (repeatable).")]

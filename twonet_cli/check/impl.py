@@ -14,7 +14,7 @@ import numpy as np
 
 from ..core.activations import Array
 from ..core.model import Net
-from .marking import Answer, Tolerance, mark
+from .marking import GRADIENTS, Answer, Tolerance, all_four, mark
 
 # The quantities compared, as the course's skeleton names them, and the item `mark` knows each as
 QUANTITIES = {"y_hat": "y_hat", "J": "loss", "dJdy_hat": "dy_hat", "dJdW1": "dW1", "dJdb1": "db1", "dJdW2": "dW2",
@@ -148,6 +148,11 @@ def judge(e: Exact, net: Net, given: dict[str, Given | None], errors: dict[str, 
             out[q] = Verdict(q, False, "derivative", wrong_derivative)
         else:
             m = mark(QUANTITIES[q], Answer(lined), keys, tolerance(key, EXACT_RTOL), net, B, K)
+            out[q] = Verdict(q, False, m.kind, m.feedback)
+    wrong = {QUANTITIES[q]: grads[q] if not out[q].passed else None for q in GRADS if q in grads}
+    if len(wrong) == len(GRADIENTS) and wrong_derivative is None:
+        for item, m in all_four(wrong, keys, EXACT_RTOL, net, B, K).items():
+            q = f"dJd{GRADIENTS[item]}"
             out[q] = Verdict(q, False, m.kind, m.feedback)
     return out
 

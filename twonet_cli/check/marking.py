@@ -39,7 +39,7 @@ class Mark:
 class Tolerance:
     """An entry is correct when |given − key| ≤ atol + rtol·|key|."""
 
-    rtol: float = 1e-2
+    rtol: float = 1e-3
     atol: float = 1e-6
     digits: int = 6  # significant digits of the numbers a message shows
 
@@ -135,14 +135,14 @@ def mark(item: str, answer: Answer | None, keys: dict[str, Array], tol: Toleranc
 
 def _causes(c: float, item: str, net: Net, B: int, K: int, close: float) -> list[str]:
     """Known reasons for an item that is c times the key: check's for a gradient, the reduction for ℓ."""
-    if item in GRADIENTS:
-        return causes(c, GRADIENTS[item], net, B, K, close)
+    if item in GRADIENTS:  # a cause upstream of the split would change all four: said by mark_all, not here
+        return [why for why in causes(c, GRADIENTS[item], net, B, K, close) if not why.startswith(UPSTREAM)]
     if item == "dy_hat":  # ∂ℓ/∂ŷ: every cause upstream of the chain's split is one of its own
         return causes(c, "all", net, B, K, close)
     if item == "loss" and abs(c - 1) > close:
         n = net.loss.mean_divisor(B, K)
-        known = [(float(n), f"summed where the loss is the mean (÷{n})")] if net.loss.reduction == "mean" else [
-            (1 / n, f"averaged (÷{n}) where the loss is the sum")]
+        known = [(float(n), f"summed where the loss is the mean (of {n} terms)")] if net.loss.reduction == "mean" \
+            else [(1 / n, f"averaged (over {n} terms) where the loss is the sum")]
         if net.loss.reduction == "mean" and net.loss.name != "cross_entropy" and B > 1 and K > 1:
             known += [(float(K), f"divided by B only, not B·K (×K = {K})"),
                       (float(B), f"divided by K only, not B·K (×B = {B})")]
@@ -167,17 +167,24 @@ def mark_all(answers: dict[str, Answer], keys: dict[str, Array], tol: Tolerance,
     """Every item marked; one factor on all four gradients is said once, with its cause upstream
     (∂ℓ/∂z3 before the chain splits), where each alone would be misread."""
     marks = {item: mark(item, answers.get(item), keys, tol, net, B, K) for item in ITEMS}
-    close = max(tol.rtol, 1e-6)
-    found = [factor(np.asarray(line_up(answers[i], keys[i])), keys[i], close)
-             if marks[i].kind in ("sign", "factor") else None for i in GRADIENTS]
-    if all(c is not None for c in found) and np.ptp(np.array(found, dtype=float)) <= close * abs(found[0] or 1):
-        c = float(found[0] or 0.0)
-        why = causes(c, "all", net, B, K, close)
-        for i in GRADIENTS:
-            said = "has the wrong sign" if marks[i].kind == "sign" else f"is ×{c:.4g} the right value"
-            marks[i] = Mark(i, False, marks[i].kind, f"{WORDS[i]} {said}, as are all four gradients"
-                            + (f": {why[0]}" if why else ""), why[0].split(":")[0] if len(why) == 1 else "")
+    lined = {i: line_up(answers[i], keys[i]) if i in answers and not marks[i].correct else None for i in GRADIENTS}
+    marks.update(all_four(lined, keys, max(tol.rtol, 1e-6), net, B, K))
     return marks
+
+
+def all_four(given: dict[str, Array | None], keys: dict[str, Array], close: float, net: Net, B: int,
+             K: int) -> dict[str, Mark]:
+    """When the four gradients (lined up, None where right or unreadable) share one factor, each one's
+    mark says so, with the cause upstream of the chain's split; else no marks."""
+    found = [factor(a, keys[i], close) if a is not None else None for i, a in given.items()]
+    if not (all(c is not None for c in found) and np.ptp(np.array(found, dtype=float)) <= close * abs(found[0] or 1)):
+        return {}
+    c = float(found[0] or 0.0)  # a one-entry gradient is a multiple of anything: it counts when it agrees
+    why = causes(c, "all", net, B, K, close)
+    kind = "sign" if abs(c + 1) <= close else "factor"
+    said = "has the wrong sign, like" if kind == "sign" else f"is ×{c:.4g} the right value, like"
+    return {i: Mark(i, False, kind, f"{WORDS[i]} {said} all four gradients" + (f": {why[0]}" if why else ""),
+                    why[0].split(":")[0] if len(why) == 1 else "") for i in given}
 
 
 def unreadable(reason: str) -> dict[str, Mark]:
@@ -185,6 +192,7 @@ def unreadable(reason: str) -> dict[str, Mark]:
     return {item: Mark(item, False, "unreadable", reason) for item in ITEMS}
 
 
+UPSTREAM = ("the 2 of the MSE", "the MSE derivative is doubled", "reduction mismatch")
 NOT_DIAGNOSED = ("missing", "unreadable", "variant")  # zero marks that say nothing about the mathematics
 
 

@@ -9,15 +9,17 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ..config.schema import Config
 from ..errors import InputError
 from ..formats.table import read_text_table
 from ..ui.jsondoc import dumps, grads_json, network_json
 from ..ui.key import Format, answer_key, sheet
-from .variant import Values, Variant, variant
+from .variant import Values, Variant, fingerprint, variant
 
 KIND = "twonet assignment"  # what manifest.json says the folder is
-ID_COLUMNS = ("id", "student_id", "sid", "student", "login", "username", "email")
+ID_COLUMNS = ("id", "student_id", "sid", "login", "username", "email")  # not "student": LMSs put names there
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")  # an id is also a file name: no /, no spaces
 DIGITS = 4  # digits after the point in sheets and keys: the variants' values are integers or tenths
 
@@ -32,6 +34,7 @@ def roster(path: Path) -> tuple[str, list[str]]:
         raise InputError(f"roster: {path} has no id column: name one of {', '.join(ID_COLUMNS)} "
                          f"(its header is {', '.join(header)})")
     ids: dict[str, int] = {}
+    folded: dict[str, str] = {}
     for line, row in enumerate(rows, start=2):
         sid = row[column]
         if not ID_PATTERN.fullmatch(sid):
@@ -39,7 +42,10 @@ def roster(path: Path) -> tuple[str, list[str]]:
                              "at most 64, starting with a letter or digit: it names the student's files)")
         if sid in ids:
             raise InputError(f"roster: {path} names {sid!r} twice (rows {ids[sid]} and {line})")
-        ids[sid] = line
+        if sid.lower() in folded:
+            raise InputError(f"roster: {path} names {folded[sid.lower()]!r} and {sid!r}, which differ only in case: "
+                             "their files would be one on macOS and Windows")
+        ids[sid], folded[sid.lower()] = line, sid
     if not ids:
         raise InputError(f"roster: {path} lists no students")
     return header[column], list(ids)
@@ -56,6 +62,7 @@ class Assignment:
     batch: int
     values: Values
     fmt: Format
+    fingerprint: str = ""
 
     def files(self) -> dict[str, bytes]:
         """The folder's files by relative path: config.yaml, manifest.json, sheets/, keys/."""
@@ -72,9 +79,12 @@ class Assignment:
             out[paths["answer_key"]] = answer_key(e, f"{self.name}, student {v.student}", self.fmt, DIGITS,
                                                   self.cfg.train.lr).encode()
             students.append({"id": v.student, **paths, "draws": v.draws})
-        manifest = {"kind": KIND, "config": self.name, "network": network_json(self.cfg.net(), self.cfg.shape),
-                    "batch": self.batch, "values": self.values, "format": self.fmt, "id_column": self.id_column,
-                    "students": students}
+        from importlib.metadata import version
+
+        manifest = {"kind": KIND, "twonet": version("twonet"), "numpy": np.__version__, "config": self.name,
+                    "network": network_json(self.cfg.net(), self.cfg.shape), "batch": self.batch,
+                    "values": self.values, "format": self.fmt, "id_column": self.id_column,
+                    "secret_fingerprint": self.fingerprint, "students": students}
         out["manifest.json"] = (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode()
         return out
 
@@ -87,4 +97,26 @@ def assign(cfg: Config, name: str, roster: tuple[str, list[str]], secret: str, b
     net, shape = cfg.net(), cfg.shape
     column, ids = roster
     return Assignment(cfg, name, column, [variant(net, shape, sid, secret, batch, values) for sid in ids], batch,
-                      values, fmt)
+                      values, fmt, fingerprint(secret))
+
+
+def check_replace(out: Path, secret: str, files: dict[str, bytes]) -> None:
+    """Before --force replaces an earlier assignment: it must have been made with the same secret
+    (else its keys, perhaps handed out, would silently change), and hold nothing but its own files
+    (grades or notes put beside them are not deleted)."""
+    manifest = out / "manifest.json"
+    if not manifest.is_file():
+        return
+    try:
+        earlier = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    mark = earlier.get("secret_fingerprint") if isinstance(earlier, dict) else None
+    if mark and mark != fingerprint(secret):
+        raise InputError(f"--out: {out} was made with another secret; its keys would all change: write to a new "
+                         "folder, or give the secret it was made with")
+    ours = {Path(p).parts[0] for p in files} | {"manifest.json"}
+    extra = sorted(p.name for p in out.iterdir() if p.name not in ours and not p.name.startswith("."))
+    if extra:
+        raise InputError(f"--out: {out} holds files that are not the assignment's ({', '.join(extra[:5])}); move "
+                         "them out before --force replaces it")

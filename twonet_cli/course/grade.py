@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..check.marking import ITEMS, WORDS, Answer, Graded, ItemStats, Mark, Tolerance, class_stats, line_up, mark_all
 from ..check.marking import unreadable as all_unreadable
 from ..config.schema import Config
@@ -22,9 +20,10 @@ from ..errors import InputError, TwonetError, path_kind
 from ..formats.arrays import numbers_array
 from ..formats.text import read_json
 from .assign import KIND
-from .submissions import FILE_SUFFIXES, Submission, find, owner, read
+from .submissions import Folder, Submission, read
 
-GRADE_KIND = "twonet grades"  # what a grade folder's manifest.json says it is
+GRADE_KIND = "twonet grades"
+MAX_POINTS = 1e6  # an item's points: a gradebook's totals stay finite  # what a grade folder's manifest.json says it is
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,11 @@ def load_course(folder: Path) -> Course:
             keys[entry["id"]] = key_items(read_json(folder / entry["key"]), f"{folder.name}/{entry['key']}")
     except (KeyError, TypeError) as e:
         raise InputError(f"--keys: {manifest_path} is damaged ({type(e).__name__}: {e})") from None
-    return Course(cfg, students, keys, int(manifest.get("batch", 1)), str(manifest.get("id_column", "id")))
+    try:
+        batch = int(manifest.get("batch", 1))
+    except (TypeError, ValueError):
+        raise InputError(f"--keys: {manifest_path} is damaged (batch {manifest.get('batch')!r})") from None
+    return Course(cfg, students, keys, batch, str(manifest.get("id_column", "id")))
 
 
 def key_items(doc: Any, where: str) -> dict[str, Array]:
@@ -90,8 +93,8 @@ class Weights:
                 w = float(value)
             except ValueError:
                 w = float("nan")
-            if not (w >= 0 and np.isfinite(w)):
-                raise InputError(f"--weight: {spec!r}: points must be a number ≥ 0")
+            if not (0 <= w <= MAX_POINTS):
+                raise InputError(f"--weight: {spec!r}: points must be a number from 0 to {MAX_POINTS:g}")
             points[item.strip()] = w
         return cls(points)
 
@@ -119,29 +122,33 @@ def grade(course: Course, folder: Path, tol: Tolerance, weights: Weights) -> Gra
         raise InputError(f"SUBMISSIONS: '{folder}' is not a folder")
     net = course.cfg.net()
     K = course.cfg.shape[2]
+    listing = Folder.scan(folder)
     results = []
     for student in course.students:
-        marks, note = _marks(course, folder, student, tol, net, K)
+        marks, note = _marks(course, listing, student, tol, net, K)
         points = {item: weights.points[item] if m.correct else 0.0 for item, m in marks.items()}
         results.append(Graded(student, marks, points, note))
     roster = set(course.students)
-    strays = sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")
-                    and (p.is_dir() or p.suffix.lower() in FILE_SUFFIXES) and owner(p) not in roster)
+    strays = sorted(p.name for sid, paths in (*listing.submissions.items(), *listing.others.items())
+                    if sid not in roster for p in paths)
     return Grades(results, class_stats(results), weights, tol, strays, course.id_column)
 
 
-def _marks(course: Course, folder: Path, student: str, tol: Tolerance, net: Any, K: int
+def _marks(course: Course, listing: Folder, student: str, tol: Tolerance, net: Any, K: int
            ) -> tuple[dict[str, Mark], str]:
-    paths = find(folder, student)
+    paths = listing.submissions.get(student, [])
     if not paths:
         reason = f"no submission found (looked for {student}.json, .yaml, .yml, .npz or a folder {student}/)"
+        others = listing.others.get(student, [])
+        if others:
+            reason += f"; {', '.join(p.name for p in others)} is not one of these forms"
         return {item: Mark(item, False, "missing", reason) for item in ITEMS}, ""
     if len(paths) > 1:
         return all_unreadable(f"more than one submission ({', '.join(p.name for p in paths)}): keep one"), ""
     try:
         sub = read(paths[0])
     except TwonetError as e:
-        return all_unreadable(f"cannot read {paths[0].name}: {str(e).replace(str(folder) + '/', '')}"), ""
+        return all_unreadable(f"cannot read {paths[0].name}: {str(e).replace(str(paths[0].parent) + '/', '')}"), ""
     keys = course.keys[student]
     marks = mark_all(sub.answers, keys, tol, net, course.batch, K)
     for item, why in sub.problems.items():
@@ -204,7 +211,10 @@ def files(g: Grades) -> dict[str, bytes]:
         for r in g.results for item, m in r.marks.items()]
     stats = [["item", "correct", "marked", "share_correct", "commonest_mistake"]] + [
         [s.item, s.correct, s.marked, f"{s.share:.4f}", s.commonest] for s in g.stats]
-    out = {"gradebook.csv": _csv(gradebook), "marks.csv": _csv(marks), "stats.csv": _csv(stats)}
+    notes = [[g.id_column, "note"]] + [[r.student, r.note] for r in g.results if r.note] + [
+        [name, "not on the roster: not graded"] for name in g.strays]
+    out = {"gradebook.csv": _csv(gradebook), "marks.csv": _csv(marks), "stats.csv": _csv(stats),
+           "notes.csv": _csv(notes)}
     for r in g.results:
         out[f"feedback/{r.student}.md"] = feedback(r, g).encode()
     manifest = {"kind": GRADE_KIND, "rtol": g.tolerance.rtol, "atol": g.tolerance.atol, "weights": g.weights.points,

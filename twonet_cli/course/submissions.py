@@ -1,10 +1,14 @@
 """A student's submission read as data, never run: a JSON or YAML mapping (a `grads --json`
-document too), an .npz, or a folder of one .csv/.json/.npy per item. Keys are matched loosely
-(dW1, dJdW1, dl_dW1, grad_W1, …; ``.T`` or ``_T`` names a transposed matrix); whatever cannot be
-read is named, item by item, and the rest is still marked."""
+document too), an .npz, or a folder of one .csv/.json/.npy per item (or holding the one file).
+Keys are matched loosely (dW1, dJdW1, dl_dW1, grad_W1, …; ``.T`` or ``_T`` names a transposed
+matrix); text in UTF-8 (with or without a byte-order mark) or UTF-16, as Windows tools write it;
+numbers written as strings ("0.5") and CSV cells split by commas, semicolons or spaces are read.
+A link is refused (it could point anywhere, the keys included). Whatever cannot be read is named,
+item by item, and the rest is still marked."""
 
 from __future__ import annotations
 
+import json
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -14,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from ..check.marking import GRADIENTS, ITEMS, Answer
-from ..errors import TwonetError
+from ..errors import ConfigError, TwonetError
 from ..formats.arrays import load_array, numbers_array
-from ..formats.text import parse_yaml, read_json, read_text
+from ..formats.text import check_depth, parse_yaml
 
 FILE_SUFFIXES = (".json", ".yaml", ".yml", ".npz")
 ITEM_SUFFIXES = (".csv", ".json", ".npy")
@@ -52,34 +56,107 @@ def item_of(key: str) -> tuple[str, bool] | None:
     return None if item is None else (item, transposed)
 
 
-def find(folder: Path, student: str) -> list[Path]:
-    """The submissions of ``student`` in ``folder``: ID.json/.yaml/.yml/.npz, or a folder ID/."""
-    found = [folder / f"{student}{s}" for s in FILE_SUFFIXES if (folder / f"{student}{s}").is_file()]
-    return found + ([folder / student] if (folder / student).is_dir() else [])
+@dataclass
+class Folder:
+    """A submissions folder listed once: each id's submissions (any case of suffix), and the other
+    entries (a .zip, a .txt: forms that are not read) by the id they are named for."""
 
+    submissions: dict[str, list[Path]] = field(default_factory=dict)
+    others: dict[str, list[Path]] = field(default_factory=dict)
 
-def owner(path: Path) -> str:
-    """The id a file or folder in the submissions folder is named for."""
-    return path.name if path.is_dir() else path.stem
+    @classmethod
+    def scan(cls, folder: Path) -> Folder:
+        """Every entry of ``folder``, sorted into submissions and other files by the id they name."""
+        out = cls()
+        for entry in sorted(folder.iterdir()):
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                out.submissions.setdefault(entry.name, []).append(entry)
+            elif entry.suffix.lower() in FILE_SUFFIXES:
+                out.submissions.setdefault(entry.stem, []).append(entry)
+            else:
+                out.others.setdefault(entry.stem, []).append(entry)
+        return out
 
 
 def read(path: Path) -> Submission:
     """Every item of the submission at ``path``; a TwonetError when none of it can be read."""
+    if path.is_symlink():
+        raise TwonetError(f"{path.name} is a link: hand in the file itself")
     if path.is_dir():
         return _read_folder(path)
+    if not path.is_file():
+        raise TwonetError(f"{path.name} is not a regular file")
     _check_size(path)
     if path.suffix.lower() == ".npz":
         return _from_mapping(_read_npz(path), path.name)
-    raw = read_json(path) if path.suffix.lower() == ".json" else parse_yaml(read_text(path, "submission"), str(path))
+    raw = _parse(path)
     if not isinstance(raw, dict):
         raise TwonetError(f"{path.name}: expected a mapping of item names to numbers")
     return _from_mapping(_flatten(raw), path.name)
 
 
+def text_of(path: Path) -> str:
+    """A small text file as students' tools write it: UTF-8 (a byte-order mark or none) or UTF-16."""
+    raw = path.read_bytes()
+    try:
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return raw.decode("utf-16")
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise TwonetError(f"{path.name}: not UTF-8 or UTF-16 text (save it as UTF-8)") from None
+
+
+def _parse(path: Path) -> Any:
+    """A JSON or YAML file's value, nested at most as deep as any file twonet reads."""
+    text = text_of(path)
+    try:
+        if path.suffix.lower() == ".json":
+            return check_depth(json.loads(text), path.name)
+        return parse_yaml(text, path.name)
+    except json.JSONDecodeError as e:
+        raise TwonetError(f"{path.name}: invalid JSON: {e}") from None
+    except RecursionError:
+        raise TwonetError(f"{path.name}: nested too deep") from None
+    except ConfigError as e:
+        raise TwonetError(str(e)) from None
+
+
 def _check_size(path: Path) -> None:
+    if path.is_symlink():
+        raise TwonetError(f"{path.name} is a link: hand in the file itself")
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise TwonetError(f"{path.name}: {size:,} bytes is more than the {MAX_BYTES:,} a submission may hold")
+
+
+def _numbers(value: Any) -> Any:
+    """Numbers as students write them: strings that read as numbers ("0.5", " -2 ") become numbers."""
+    if isinstance(value, list):
+        return [_numbers(v) for v in value]
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            raise TwonetError(f"the text {value[:20]!r} where a number belongs") from None
+    return value
+
+
+def _csv_numbers(path: Path) -> Any:
+    """A CSV of numbers, its cells split by commas, semicolons, tabs or spaces (as spreadsheets in
+    every locale save them), one row per line."""
+    rows = [[c for c in re.split(r"[,;\s]+", line.strip()) if c] for line in text_of(path).splitlines()]
+    rows = [r for r in rows if r]
+    if not rows:
+        raise TwonetError(f"{path}: no numbers")
+    if len({len(r) for r in rows}) > 1:
+        raise TwonetError(f"{path}: its rows have different lengths")
+    try:
+        values = _numbers(rows)
+    except TwonetError as e:
+        raise TwonetError(f"{path}: {e}") from None
+    return values[0] if len(values) == 1 else values
 
 
 def _flatten(raw: dict[str, Any]) -> dict[str, Any]:
@@ -121,17 +198,23 @@ def _from_mapping(raw: dict[str, Any], where: str) -> Submission:
             continue
         seen[item] = str(key)
         try:
-            array = numbers_array(value.tolist() if isinstance(value, np.ndarray) else value, f"{where}: {key}")
+            plain = value.tolist() if isinstance(value, np.ndarray) else value
+            array = numbers_array(_numbers(plain), f"{where}: {key}")
         except TwonetError as e:
-            out.problems[item] = str(e)
+            out.problems[item] = str(e) if str(e).startswith(where) else f"{where}: {key}: {e}"
             continue
         out.answers[item] = Answer(array, transposed)
     return out
 
 
 def _read_folder(folder: Path) -> Submission:
+    files = sorted(p for p in folder.iterdir() if not p.name.startswith(".") and not p.is_dir())
+    whole = [p for p in files if p.suffix.lower() in FILE_SUFFIXES and item_of(p.stem) is None]
+    if len(whole) == 1 and not any(item_of(p.stem) for p in files):  # a folder holding the one file (as LMSs download)
+        sub = read(whole[0])
+        sub.ignored += [p.name for p in files if p != whole[0]]
+        return sub
     out = Submission()
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     seen: dict[str, str] = {}
     for path in files:
         found = item_of(path.stem) if path.suffix.lower() in ITEM_SUFFIXES else None
@@ -146,7 +229,9 @@ def _read_folder(folder: Path) -> Submission:
         seen[item] = path.name
         try:
             _check_size(path)
-            out.answers[item] = Answer(load_array(str(path), f"{folder.name}/{path.name}"), transposed)
+            value = (numbers_array(_csv_numbers(path), f"{folder.name}/{path.name}")
+                     if path.suffix.lower() == ".csv" else load_array(str(path), f"{folder.name}/{path.name}"))
+            out.answers[item] = Answer(value, transposed)
         except TwonetError as e:
             out.problems[item] = str(e).replace(str(path), f"{folder.name}/{path.name}")
     return out

@@ -18,6 +18,7 @@ from ..core.model import Net, Params
 from ..errors import TwonetError
 
 Values = Literal["integers", "tenths"]
+NOISE = 1e-9  # an entry this small beside its item's largest is 0 up to rounding (or a value no one works by hand)
 MAX_DRAWS = 1000  # draws tried per student before the config is called unworkable
 RANGE = {"x": 3, "W": 2, "b": 2, "y": 3}  # values drawn from −r … r (integers, or one decimal)
 
@@ -34,11 +35,24 @@ class Variant:
     draws: int
 
 
-def seed(secret: str, student: str, draw: int) -> int:
-    """A 128-bit seed from the secret and the id: reproducible by whoever has the secret, and no
+def secret_bytes(secret: str) -> bytes:
+    """The secret as the bytes typed (a terminal's undecodable bytes kept as they came)."""
+    return secret.encode("utf-8", "surrogateescape")
+
+
+def seed(secret: str, student: str, draw: int, exercise: str = "") -> int:
+    """A 128-bit seed from the secret, the id and the exercise (its network, batch and values, so
+    that two assignments under one secret differ): reproducible by whoever has the secret, and no
     guide to another student's numbers for whoever has only their own."""
-    digest = hmac.new(secret.encode(), f"twonet-variant\0{student}\0{draw}".encode(), hashlib.sha256).digest()
+    message = f"twonet-variant\0{exercise}\0{student}\0{draw}".encode("utf-8", "surrogateescape")
+    digest = hmac.new(secret_bytes(secret), message, hashlib.sha256).digest()
     return int.from_bytes(digest[:16], "big")
+
+
+def fingerprint(secret: str) -> str:
+    """A short mark of the secret, kept in the manifest: a later run can tell the same secret from
+    another without the secret being stored."""
+    return hmac.new(secret_bytes(secret), b"twonet-fingerprint", hashlib.sha256).hexdigest()[:16]
 
 
 def _values(rng: np.random.Generator, shape: tuple[int, ...], r: int, values: Values) -> Array:
@@ -67,14 +81,15 @@ def draw(net: Net, shape: tuple[int, int, int], batch: int, values: Values,
 
 def degenerate(e: Explanation) -> str | None:
     """Why this instance would make a poor exercise, or None: a sample twice in the batch, a ReLU
-    input exactly at its kink (the derivative there is a convention), every ReLU unit dead, ŷ
-    exactly 0 or 1, an item all zeros (nothing to work out), or a number float64 cannot hold."""
+    input at its kink (the derivative there is a convention), every ReLU unit dead, ŷ exactly 0 or
+    1, an item all zeros (nothing to work out), an entry that is 0 up to rounding (a key could not
+    say whether it is 0), or a number float64 cannot hold."""
     if e.non_finite() is not None:
         return "not finite"
     c, f = e.cache, e.net.f
     if len(np.unique(c.x, axis=0)) < len(c.x):
         return "one sample twice"
-    if f.name in ("relu", "leaky_relu") and (c.z1 == 0).any():
+    if f.name in ("relu", "leaky_relu") and (np.abs(c.z1) <= NOISE * np.abs(c.z1).max()).any():
         return "z1 at the ReLU's kink"
     if f.name == "relu" and not (c.z1 > 0).any():
         return "every ReLU unit dead"
@@ -83,15 +98,20 @@ def degenerate(e: Explanation) -> str | None:
     items = {"z1": c.z1, "z2": c.z2, "z3": c.z3, "y_hat": c.y_hat, "loss": np.asarray(e.loss),
              **{f"d{k}": a for k, a in e.back.grads.items()}}
     zero = next((name for name, a in items.items() if not a.any()), None)
-    return None if zero is None else f"{zero} all zeros"
+    if zero is not None:
+        return f"{zero} all zeros"
+    noisy = next((name for name, a in items.items()
+                  if ((a != 0) & (np.abs(a) <= NOISE * np.abs(a).max())).any()), None)
+    return None if noisy is None else f"{noisy} has an entry that is 0 up to rounding"
 
 
 def variant(net: Net, shape: tuple[int, int, int], student: str, secret: str, batch: int,
             values: Values) -> Variant:
     """The first draw for this student that is not ``degenerate``."""
     reasons: dict[str, int] = {}
+    exercise = f"{net.f.spec()}{net.g.spec()}{net.loss.name}{net.loss.reduction}{shape}{batch}{values}"
     for k in range(MAX_DRAWS):
-        rng = np.random.default_rng(seed(secret, student, k))
+        rng = np.random.default_rng(seed(secret, student, k, exercise))
         p, x, y = draw(net, shape, batch, values, rng)
         with np.errstate(all="ignore"):
             e = explain(net, p, x, y)

@@ -238,10 +238,16 @@ def read_text_table(path: Path, where: str, max_rows: int = 100_000) -> tuple[li
     if path.is_dir():
         raise InputError(f"{where}: '{path}' is a directory, not a CSV file")
     reader = _reader(path)
-    first = next(reader, None)
+    try:
+        first = next(reader, None)
+    except InputError as e:
+        raise InputError(f"{e} (save it as CSV UTF-8)" if "codec" in str(e) else str(e)) from None
     if first is None:
         raise InputError(f"{where}: {path} is empty")
     header = [c.strip() for c in first]
+    twice = next((h for i, h in enumerate(header) if h in header[:i]), None)
+    if twice is not None:
+        raise InputError(f"{where}: {path}'s header names the column {twice!r} twice")
     rows = []
     for i, row in enumerate(reader, start=2):
         if len(row) != len(header):

@@ -217,12 +217,16 @@ def write_folder(out: Path, files: dict[str, bytes], where: str, force: bool, ki
         raise TwonetError(f"{where}: '{printable(str(out))}' exists and is not a folder")
     if state == "dir" and any(out.iterdir()):
         if not _is_kind(out / "manifest.json", kind):
-            raise TwonetError(f"{where}: '{printable(str(out))}' holds files that are not a {kind}; "
+            raise TwonetError(f"{where}: '{printable(str(out))}' holds files that are not a {kind} folder; "
                               "choose a new folder")
         if not force:
-            raise TwonetError(f"{where}: '{printable(str(out))}' holds an earlier {kind}; pass --force to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+            raise TwonetError(f"{where}: '{printable(str(out))}' holds an earlier {kind} folder; "
+                              "pass --force to replace it")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    except OSError as e:
+        raise OutputError(f"{where}: cannot write '{printable(str(out))}': {e.strerror or e}") from None
     aside = tmp.with_suffix(".old")
     try:
         for name, data in files.items():

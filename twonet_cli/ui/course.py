@@ -21,6 +21,7 @@ def gradebook_table(results: list[Graded], total: float) -> Table:
     """✓ or the kind of mistake per item, the total, and a note for the grader."""
     t = Table("id", *(HEAD[i] for i in ITEMS), f"/{total:g}", "note", title="Grades", title_justify="left",
               caption=LEGEND, caption_justify="left")
+    t.columns[0].overflow = "fold"  # an id is never cut: two long emails could look alike
     for r in results:
         cells = [f"[green]{SIGNS[m.kind]}[/green]" if m.correct else f"[red]{SIGNS[m.kind]}[/red]"
                  for m in r.marks.values()]

@@ -66,9 +66,12 @@ def loss_words(e: Explanation, K: int) -> tuple[str, str]:
     loss = e.net.loss
     n = loss.divisor(e.batch, K)
     over = "" if n == 1 else rf"\frac{{1}}{{{n}}}"
-    formula = {"mse": rf"{over}\sum_i (\hat y_i - y_i)^2",
-               "bce": rf"{over}\sum_i -[y_i \log \hat y_i + (1 - y_i)\log(1 - \hat y_i)]",
-               "cross_entropy": rf"{over}\sum_i -y_i \log \hat y_i"}[loss.name]
+    samples = r"\sum_{b=1}^{B}" if e.batch > 1 else ""
+    y, h = (r"y_{b,i}", r"\hat y_{b,i}") if e.batch > 1 else ("y_i", r"\hat y_i")
+    outputs = rf"\sum_{{i=1}}^{{{K}}}"
+    formula = {"mse": rf"{over}{samples}{outputs} ({h} - {y})^2",
+               "bce": rf"{over}{samples}{outputs} -[{y} \log {h} + (1 - {y})\log(1 - {h})]",
+               "cross_entropy": rf"{over}{samples}{outputs} -{y} \log {h}"}[loss.name]
     two = "2" if n == 1 else rf"\frac{{2}}{{{n}}}"
     grad = {"mse": rf"the $1 \times {K}$ row $V = {two}(\hat y - y)^\top$",
             "bce": rf"the $1 \times {K}$ row with $V_i = {over}\left(\frac{{1 - y_i}}{{1 - \hat y_i}} - "
@@ -112,7 +115,8 @@ def answer_key(e: Explanation, name: str, fmt: Format, digits: int, lr: float) -
     section("(a) One iteration of SGD")
     steps = [
         r"Forward: $\hat y = \mathrm{model}(x)$, through the modules of (b).",
-        rf"Loss: $\ell = {loss_formula}$, summed over the batch; here $\ell = {number(e.loss, digits)}$.",
+        rf"Loss: $\ell = {loss_formula}$" + (f" over the batch's $B = {e.batch}$ samples" if e.batch > 1 else "")
+        + rf"; here $\ell = {number(e.loss, digits)}$.",
         r"Zero the gradients: $\partial\ell/\partial\theta \leftarrow 0$ for every parameter $\theta$.",
         r"Backward: $\partial\ell/\partial\theta$ by the chain rule, in (c).",
         rf"Update: $\theta \leftarrow \theta - \eta\,\partial\ell/\partial\theta$ with $\eta = {lr:g}$:",
@@ -201,7 +205,8 @@ def sheet(e: Explanation, student: str, name: str, fmt: Format, digits: int) -> 
 
     loss_formula, _ = loss_words(e, K)
     out = [section(f"Backpropagation by hand: {prose(name, fmt)}, student {prose(student, fmt)}", 1),
-           network_sentence(e, fmt), rf"The loss is $\ell = {loss_formula}$, summed over the batch.",
+           network_sentence(e, fmt), rf"The loss is $\ell = {loss_formula}$"
+           + (f" over the batch's $B = {e.batch}$ samples." if e.batch > 1 else "."),
            display(parameters(e.params, digits))]
     for i in range(B):
         label = f"Sample {i + 1} of {B}: " if B > 1 else ""
