@@ -107,8 +107,9 @@ def check(
     """Check every gradient entry against the complex step and central differences; name what is wrong.
     With --impl, run your own forward and backward code and check every quantity it computes."""
     if impl is not None:
-        raise typer.Exit(_check_impl(impl, config_, set_, [grads, input_, target, params, run, steps or None, json_
-                                                           or None], timeout, memory))
+        others = [grads, input_, target, params, run, steps or None, json_ or None,
+                  dtype if dtype != opt.DType.float64 else None]
+        raise typer.Exit(_check_impl(impl, config_, set_, others, timeout, memory))
     import numpy as np
 
     from . import load
@@ -306,8 +307,11 @@ def _check_impl(impl: str, config_: str | None, set_: list[str] | None, others: 
 
     with reported():
         if any(o is not None for o in others):
-            raise TwonetError("--impl: runs its own cases; --grads, --input, --target, --params, --run, --steps and "
-                              "--json cannot be combined with it")
+            raise TwonetError("--impl: runs its own cases; --grads, --input, --target, --params, --run, --steps, "
+                              "--json and --dtype cannot be combined with it")
+        if ":" not in impl.removesuffix(".py") and (config_ is not None or set_):
+            raise TwonetError("--impl: the course's skeleton is run on every f × g × loss it allows; --config and "
+                              "--set choose the network of a FILE.py:FUNCTION only")
         cfg, _ = load_config(config_, set_ or ())
         report = verify(impl, cfg.net(), cfg.shape, timeout, memory)
         Console(highlight=False).print(impl_report(report))

@@ -141,5 +141,5 @@ ImplOpt = Annotated[Optional[str], _option(
          "grads(params, x, y) → {W1, b1, W2, b2} with the config's f, g and loss. It executes the file given.")]
 TimeoutOpt = Annotated[float, typer.Option("--timeout", min=1.0, max=3600.0,
                                            help="With --impl: seconds the code may run.")]
-MemoryOpt = Annotated[int, typer.Option("--memory", min=256, max=1_000_000,
+MemoryOpt = Annotated[int, typer.Option("--memory", min=1024, max=1_000_000,
                                         help="With --impl: MB of memory the code may use.")]

@@ -67,6 +67,9 @@ def causes(c: float, name: str, net: Net, B: int, K: int, close: float = CLOSE) 
                       (float(K), f"reduction mismatch: divided by B only, not B·K (×K = {K})")]
     else:
         known += [(1 / n_mean, f"reduction mismatch: averaged (÷{n_mean}) where the loss is the sum")]
+    if net.loss.name == "cross_entropy" and red == "mean" and K > 1:
+        known += [(1 / K, f"reduction mismatch: divided by B·K where cross-entropy's mean divides by B only "
+                          f"(÷K = {K})")]
     if B > 1 and all(abs(v - 1 / B) > close * (1 / B) for v, _ in known):
         known += [(1 / B, f"averaged over the batch (÷B = {B}) where the samples' gradients add up (a mean loss "
                           "has its 1/N in ∂ℓ/∂ŷ already)")]

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..core.activations import Array
 from ..core.model import Net
-from .marking import GRADIENTS, Answer, Tolerance, all_four, mark
+from .marking import GRADIENTS, Answer, Tolerance, all_four, line_up, mark
 
 # The quantities compared, as the course's skeleton names them, and the item `mark` knows each as
 QUANTITIES = {"y_hat": "y_hat", "J": "loss", "dJdy_hat": "dy_hat", "dJdW1": "dW1", "dJdb1": "db1", "dJdW2": "dW2",
@@ -64,6 +64,8 @@ def wrong_derivatives(name: str, scale: float = 1.0) -> list[tuple[str, Derivati
         case "relu":
             return [(f"{c}[z ≥ 0]: the ReLU's derivative at 0 taken as 1 (autograd, and the exercise, take 0)",
                      lambda z, a: scale * (z >= 0)),
+                    (f"{c}([z > 0] + ½[z = 0]): the ReLU's derivative at 0 taken as ½ (autograd takes 0)",
+                     lambda z, a: scale * ((z > 0) + 0.5 * (z == 0))),
                     (f"{c}[z < 0]: the ReLU's derivative on the wrong side of 0", lambda z, a: scale * (z < 0)),
                     ("max(0, z): the ReLU itself used as its derivative", lambda z, a: a),
                     ("1 everywhere: the ReLU's derivative left out", lambda z, a: np.ones_like(z))]
@@ -112,6 +114,14 @@ def derivative_mistake(e: Exact, net: Net, grads: dict[str, Array]) -> str | Non
               for what, d in wrong_derivatives(net.f.name, net.f.scale)]
     trials += [(f"∂ŷ/∂z3 is {what}", chain(e, dJdy, f_true, np.asarray(d(e.z3, y_hat), float)))
                for what, d in wrong_derivatives(net.g.name, net.g.scale)]
+    if net.f != net.g and net.f.elementwise:  # one layer's derivative used for the other's
+        g_as_f = np.asarray(net.f.derivative(e.z3, net.f(e.z3)), float)
+        f_as_g = np.asarray(net.g.derivative(e.z1, net.g(e.z1)), float) if net.g.elementwise else None
+        trials.append((f"∂ŷ/∂z3 is f′(z3): the hidden layer's derivative ({net.f.name}) used for g ({net.g.name})",
+                       chain(e, dJdy, f_true, g_as_f)))
+        if f_as_g is not None:
+            trials.append((f"∂z2/∂z1 is g′(z1): the output's derivative ({net.g.name}) used for f ({net.f.name})",
+                           chain(e, dJdy, f_as_g, g_true)))
     if net.f == net.g:  # one helper for both derivatives, wrong in both places
         trials += [(f"∂z2/∂z1 and ∂ŷ/∂z3 are {what}", chain(e, dJdy, np.asarray(d(e.z1, e.z2), float),
                                                          np.asarray(d(e.z3, y_hat), float)))
@@ -139,13 +149,18 @@ def judge(e: Exact, net: Net, given: dict[str, Given | None], errors: dict[str, 
             out[q] = Verdict(q, False, "error" if errors else "missing", next(iter(errors.values()), "not produced"))
             continue
         key = e.values[q]
-        lined = g.value.reshape(key.shape) if g.value.size == key.size and q == "J" else g.value
+        lined = line_up(Answer(g.value), key)  # a vector as (K,), (1, K) or (K, 1): the course's test broadcasts it
+        if lined is None:
+            lined = g.value.reshape(key.shape) if g.value.ndim == 1 and g.value.size == key.size else g.value
         if agrees(lined, key):
             out[q] = Verdict(q, True, "exact", "exact")
         elif float32 and agrees(lined, key, FLOAT32_RTOL):
             out[q] = Verdict(q, True, "float32", "right to float32's precision (the code computes in float32)")
         elif wrong_derivative is not None and q in GRADS:
             out[q] = Verdict(q, False, "derivative", wrong_derivative)
+        elif q == "dJdy_hat" and net.g.elementwise and agrees(lined, key * net.g.derivative(e.z3, e.values["y_hat"])):
+            out[q] = Verdict(q, False, "derivative", "∂J/∂ŷ is ∂J/∂z3 (ŷ − y)/N: g′ folded into the loss's gradient, "
+                             "where backward applies it again")
         else:
             m = mark(QUANTITIES[q], Answer(lined), keys, tolerance(key, EXACT_RTOL), net, B, K)
             out[q] = Verdict(q, False, m.kind, m.feedback)

@@ -10,6 +10,7 @@ and {"event": "result", "case": i, "values": {…}, "errors": {phase: message}};
 
 from __future__ import annotations
 
+import errno
 import importlib
 import importlib.util
 import json
@@ -41,7 +42,9 @@ def where(e: BaseException, path: str) -> str:
     frames = [f for f in traceback.extract_tb(e.__traceback__) if os.path.abspath(f.filename) == path]
     at = f" ({Path(path).name}, line {frames[-1].lineno}, in {frames[-1].name})" if frames else ""
     text = str(e).strip().splitlines()[0] if str(e).strip() else ""
-    return f"{type(e).__name__}{': ' + text if text else ''}{at}"
+    hint = " (it printed past the output limit: a print in a loop?)" if getattr(e, "errno", None) == errno.EFBIG \
+        else ""
+    return f"{type(e).__name__}{': ' + text if text else ''}{at}{hint}"
 
 
 def load(spec: str) -> tuple[ModuleType, str]:
@@ -101,14 +104,16 @@ def use_torch() -> None:
     TORCH = torch
 
 
-def to_user(a: list[Any] | float, tensors: bool) -> Any:
-    """A value as the student's code takes it: a float64 tensor or a float64 array."""
-    array = np.array(a, dtype=np.float64)
-    return TORCH.tensor(array, dtype=TORCH.float64) if tensors else array
+def to_user(a: list[Any] | float, tensors: bool, single: bool = False) -> Any:
+    """A value as the student's code takes it: a tensor or an array, float64 (float32 if ``single``)."""
+    array = np.array(a, dtype=np.float32 if single else np.float64)
+    return TORCH.tensor(array) if tensors else array
 
 
 def as_numpy(v: Any) -> Any:
     """A tensor or array-like as a float64 array, or None where it holds no numbers."""
+    if v is None:
+        return None
     if hasattr(v, "detach"):
         v = v.detach().cpu().numpy()
     try:
@@ -127,45 +132,76 @@ def from_user(v: Any) -> Any:
             "float32": str(getattr(v, "dtype", "")) in ("float32", "torch.float32")}
 
 
+def out_of_memory(e: BaseException) -> bool:
+    """numpy's MemoryError, or torch's allocator failing under the limit."""
+    return isinstance(e, MemoryError) or (isinstance(e, RuntimeError) and "can't allocate memory" in str(e))
+
+
+def zero(grads: Any) -> bool:
+    """Every gradient the net holds is zero (what clear_grad_and_cache must leave)."""
+    return all(a is not None and not np.any(a) for a in (as_numpy(v) for v in dict(grads).values()))
+
+
 def drive_skeleton(module: ModuleType, path: str, case: dict[str, Any],
                    emit: Any) -> tuple[dict[str, Any], dict[str, str]]:
-    """The course's pipeline (their loss feeding their backward), then their backward fed the exact ∂J/∂ŷ."""
+    """The course's pipeline (their loss feeding their backward), then, on a new MLP, their backward
+    fed the exact ∂J/∂ŷ. Torch code that casts to float32 itself is driven in float32 throughout."""
+    values, errors = _drive(module, path, case, emit, single=False)
+    dtype_clash = any(("dtype" in e) or ("Float" in e and "Double" in e) for e in errors.values())
+    if TORCH is not None and dtype_clash:
+        TORCH.set_default_dtype(TORCH.float32)
+        try:
+            values, errors = _drive(module, path, case, emit, single=True)
+        finally:
+            TORCH.set_default_dtype(TORCH.float64)
+    return values, errors
+
+
+def _drive(module: ModuleType, path: str, case: dict[str, Any], emit: Any,
+           single: bool) -> tuple[dict[str, Any], dict[str, str]]:
     n, m, K = case["n"], case["m"], case["K"]
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    try:
-        net = module.MLP(n, m, case["f"], m, K, case["g"])
-    except Exception as e:
-        errors["init"] = where(e, path)
-        return values, errors
-    tensors = TORCH is not None and isinstance(net.parameters.get("W1"), TORCH.Tensor)
-    for k in PARAMS:
-        net.parameters[k] = to_user(case["params"][k], tensors)
-    for k in list(getattr(net, "grads", {})):  # float64 zeros of their shapes: a `+=` into them stays float64
-        shape = np.shape(as_numpy(net.grads[k]))
-        net.grads[k] = to_user(np.zeros(shape).tolist(), tensors)
     loss_fn = getattr(module, f"{case['loss']}_loss", None)
     if loss_fn is None:
         return values, {"skipped": f"no {case['loss']}_loss"}
-    x, y = to_user(case["x"], tensors), to_user(case["y"], tensors)
 
     def phase(name: str, action: Any) -> Any:
         emit({"event": "phase", "phase": name})
         try:
             return action()
-        except MemoryError as e:
-            raise OutOfMemoryError(f"{name}: {where(e, path)}") from None
         except Exception as e:
+            if out_of_memory(e):
+                raise OutOfMemoryError(f"{name}: {where(e, path)}") from None
             errors[name] = where(e, path)
             return None
 
-    phase("clear", net.clear_grad_and_cache)
+    def fresh() -> Any:
+        net = phase("__init__", lambda: module.MLP(n, m, case["f"], m, K, case["g"]))
+        if net is None:
+            return None
+        tensors = TORCH is not None and isinstance(getattr(net, "parameters", {}).get("W1"), TORCH.Tensor)
+        for k in PARAMS:
+            net.parameters[k] = to_user(case["params"][k], tensors, single)
+        for k in list(getattr(net, "grads", {})):  # zeros of their shapes in our precision: `+=` keeps it
+            net.grads[k] = to_user(np.zeros(np.shape(as_numpy(net.grads[k]))).tolist(), tensors, single)
+        return net, tensors
+
+    made = fresh()
+    if made is None:
+        return values, errors
+    net, tensors = made
+    x, y = to_user(case["x"], tensors, single), to_user(case["y"], tensors, single)
+    phase("clear_grad_and_cache", net.clear_grad_and_cache)
     y_hat = phase("forward", lambda: net.forward(x))
+    if "forward" not in errors and y_hat is None:
+        errors["forward"] = "forward returned None (it must return ŷ)"
     if "forward" in errors:
         return values, errors
     values["y_hat"] = from_user(y_hat)
-    values["cache"] = {str(k): from_user(v) for k, v in getattr(net, "cache", {}).items()
-                       if from_user(v) is not None}
+    cache = getattr(net, "cache", None)
+    values["cache"] = {str(k): v for k, v in ((k, from_user(c)) for k, c in cache.items()) if v is not None} \
+        if isinstance(cache, dict) else {}
     out = phase("loss", lambda: loss_fn(y, y_hat))
     if out is not None:
         try:
@@ -177,13 +213,20 @@ def drive_skeleton(module: ModuleType, path: str, case: dict[str, Any],
             phase("backward", lambda: net.backward(dJdy_hat))
             if "backward" not in errors:
                 values["course"] = {k: from_user(net.grads.get(k)) for k in GRADS}
-            errors.pop("backward", None)  # judged below, on the exact ∂J/∂ŷ
-    phase("clear", net.clear_grad_and_cache)
+                phase("clear_grad_and_cache", net.clear_grad_and_cache)
+                if "clear_grad_and_cache" not in errors and not zero(getattr(net, "grads", {})):
+                    values["notes"] = ["clear_grad_and_cache leaves the gradients as they were (each backward then "
+                                       "adds to the last one's)"]
+            errors.pop("backward", None)  # judged below, on the exact ∂J/∂ŷ and a new MLP
+    made = fresh()  # a new MLP: a clear that does not clear is named above, not taken for a factor 2 below
+    if made is None:
+        return values, errors
+    net, _ = made
+    phase("clear_grad_and_cache", net.clear_grad_and_cache)
     phase("forward", lambda: net.forward(x))
     if "forward" in errors:
         return values, errors
-    exact = to_user(case["dJdy"], tensors)
-    phase("backward", lambda: net.backward(exact))
+    phase("backward", lambda: net.backward(to_user(case["dJdy"], tensors, single)))
     if "backward" not in errors:
         values["grads"] = {k: from_user(net.grads.get(k)) for k in GRADS}
     return values, errors
@@ -194,13 +237,17 @@ def drive_function(fn: Any, path: str, case: dict[str, Any]) -> tuple[dict[str, 
     params = {k: np.array(case["params"][k], dtype=np.float64) for k in PARAMS}
     try:
         out = fn(params, np.array(case["x"], dtype=np.float64), np.array(case["y"], dtype=np.float64))
-    except MemoryError as e:
-        raise OutOfMemoryError(f"grads: {where(e, path)}") from None
     except Exception as e:
+        if out_of_memory(e):
+            raise OutOfMemoryError(f"grads: {where(e, path)}") from None
         return {}, {"grads": where(e, path)}
     if not isinstance(out, dict):
         return {}, {"grads": f"returned {type(out).__name__}, not a mapping of W1, b1, W2, b2"}
-    return {"grads": {f"dJd{k}": from_user(out[k]) if k in out else None for k in PARAMS}}, {}
+    names = {k: next((n for n in (k, f"dJd{k}", f"d{k}") if n in out), None) for k in PARAMS}
+    missing = [k for k, n in names.items() if n is None]
+    if missing:
+        return {}, {"grads": f"returned no {', '.join(missing)} (keys: {', '.join(map(str, list(out)[:6]))})"}
+    return {"grads": {f"dJd{k}": from_user(out[n]) for k, n in names.items()}}, {}
 
 
 def interface(module: ModuleType, form: str, function: str | None) -> dict[str, Any]:
@@ -225,15 +272,13 @@ def interface(module: ModuleType, form: str, function: str | None) -> dict[str, 
 
 def main() -> None:
     """Read the job from stdin, drive the code case by case, and report each event on stdout."""
-    out = os.fdopen(os.dup(1), "w", encoding="utf-8")  # the results, on what was stdout
-    os.dup2(2, 1)  # their prints go to stderr, never into the results
-    sys.stdout = sys.stderr
+    job = json.loads(sys.stdin.read())
+    out = open(job["results"], "w", encoding="utf-8")  # noqa: SIM115 (open for the whole run)
 
     def emit(event: dict[str, Any]) -> None:
         out.write(json.dumps(event) + "\n")
         out.flush()
 
-    job = json.loads(sys.stdin.read())
     try:
         module, path = load(job["path"])
         emit({"event": "loaded", "torch": TORCH is not None, **interface(module, job["form"], job.get("function"))})

@@ -11,12 +11,13 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..check.impl import Given
-from ..errors import InputError
+from ..errors import EXIT_MISMATCH, InputError, TwonetError
 from .cases import Case
 
 
@@ -51,46 +52,70 @@ class Outcome:
         return dict(self.results.get(case, {}).get("errors", {}))
 
 
+OUTPUT_LIMIT = 64 * 2**20  # bytes the code may print (and write to any file): a print in a loop ends there
+
+
+class CodeFailedError(TwonetError):
+    """The code hung or crashed before any case ran: the check fails (exit 1), in one line."""
+
+    exit_code = EXIT_MISMATCH
+
+
 def _limits(seconds: float, memory_mb: int) -> Any:
-    """A function the child runs before it starts: its CPU time and address space capped."""
+    """A function the child runs before it starts: its CPU time, address space and output capped."""
     def apply() -> None:
         import resource
 
         resource.setrlimit(resource.RLIMIT_CPU, (int(seconds) + 1, int(seconds) + 2))
         limit = memory_mb * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_LIMIT, OUTPUT_LIMIT))
     return apply
 
 
 def drive(spec: str, form: str, function: str | None, cases: list[Case], timeout: float,
           memory_mb: int) -> Outcome:
-    """Run the child on every case; a fatal problem with the file (no such interface, torch missing,
-    an import that fails) is an InputError in one line."""
-    job = json.dumps({"path": spec, "form": form, "function": function, "memory": memory_mb,
-                      "cases": [c.job() for c in cases]})
-    with tempfile.TemporaryFile() as err:
+    """Run the child on every case; a file that cannot be used (no such interface, torch missing, an
+    import that fails) is an InputError in one line, code that hangs or crashes on import a CodeFailedError."""
+    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryFile() as log:
+        results = Path(folder) / "results.jsonl"
+        job = json.dumps({"path": spec, "form": form, "function": function, "memory": memory_mb,
+                          "results": str(results), "cases": [c.job() for c in cases]})
         proc = subprocess.Popen(
-            [sys.executable, "-m", "twonet_cli.student.child"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=err, start_new_session=True, preexec_fn=_limits(timeout, memory_mb) if os.name == "posix" else None,
+            [sys.executable, "-m", "twonet_cli.student.child"], stdin=subprocess.PIPE, stdout=log, stderr=log,
+            start_new_session=True, preexec_fn=_limits(timeout, memory_mb) if os.name == "posix" else None,
             env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
         try:
-            out, _ = proc.communicate(job.encode(), timeout=timeout)
+            proc.communicate(job.encode(), timeout=timeout)  # waits for the child alone, not for what it forked
             timed_out = False
         except subprocess.TimeoutExpired:
             if hasattr(os, "killpg"):
                 os.killpg(proc.pid, signal.SIGKILL)  # the code's own children too (it has a session of its own)
             else:
                 proc.kill()
-            out, _ = proc.communicate()
+            proc.wait()
             timed_out = True
-        err.seek(0)
-        stderr = err.read().decode(errors="replace")
+        except BrokenPipeError:  # the code ended the process before reading its job
+            proc.wait()
+            timed_out = False
+        log.seek(max(0, log.seek(0, os.SEEK_END) - 65536))  # the last of what it printed: enough for a traceback
+        stderr = log.read().decode(errors="replace")
+        lines = results.read_text(encoding="utf-8", errors="replace").splitlines() if results.exists() else []
+    return _outcome(spec, lines, len(cases), timed_out, timeout, proc.returncode, memory_mb, stderr)
+
+
+def _outcome(spec: str, lines: list[str], count: int, timed_out: bool, timeout: float, code: int | None,
+             memory_mb: int, stderr: str) -> Outcome:
     outcome = Outcome()
     started: int | None = None
     phase = ""
-    for line in out.decode(errors="replace").splitlines():
-        event = json.loads(line)
-        match event["event"]:
+    for line in lines:
+        try:
+            event = json.loads(line)
+            kind = event["event"]
+        except (ValueError, KeyError, TypeError):
+            continue  # not ours: something the code wrote into the results file
+        match kind:
             case "fatal":
                 raise InputError(f"--impl: {spec}: {event['message']}")
             case "loaded":
@@ -105,12 +130,14 @@ def drive(spec: str, form: str, function: str | None, cases: list[Case], timeout
             case "stop":
                 outcome.stopped_case, outcome.stopped = event["case"], event["message"]
                 return outcome
-    if timed_out or proc.returncode != 0 or started is not None:
+    why = _why_stopped(timed_out, timeout, code, memory_mb, stderr)
+    if not outcome.loaded:
+        if "MemoryError" in why or "map segment" in stderr:
+            why += f" (importing needs more than --memory {memory_mb} MB?)"
+        raise CodeFailedError(f"--impl: {spec}: {why} while importing it")
+    if len(outcome.results) < count:  # stopped before the last case: where, and why
         outcome.stopped_case = started if started is not None else len(outcome.results)
-        outcome.stopped = (f"{phase}: " if phase else "") + _why_stopped(timed_out, timeout, proc.returncode,
-                                                                          memory_mb, stderr)
-    if not outcome.loaded and outcome.stopped:
-        raise InputError(f"--impl: {spec}: {outcome.stopped} while importing it")
+        outcome.stopped = (f"{phase}: " if phase else "") + why
     return outcome
 
 
@@ -119,9 +146,10 @@ def _why_stopped(timed_out: bool, timeout: float, code: int | None, memory_mb: i
         return f"did not finish within {timeout:g} s (an infinite loop?); stopped there (--timeout)"
     if code is not None and code < 0:
         sig = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
-        hint = " (the CPU time limit)" if sig == "SIGXCPU" else ""
-        return f"the Python process running the code was killed by {sig}{hint}"
+        hint = {"SIGXCPU": " (the CPU time limit)",
+                "SIGXFSZ": f" (it printed or wrote more than {OUTPUT_LIMIT // 2**20} MB: a print in a loop?)"}
+        return f"the Python process running the code was killed by {sig}{hint.get(sig, '')}"
     last = next((line for line in reversed(stderr.strip().splitlines()) if line.strip()), "")
     if "MemoryError" in last:
         return f"the code ran out of the {memory_mb} MB memory limit (--memory)"
-    return f"the Python process running the code stopped (exit {code}){': ' + last[:200] if last else ''}"
+    return f"the code ended the Python process (exit {code}){': ' + last[:200] if last else ''}"

@@ -28,6 +28,7 @@ class ImplReport:
     stopped: str
     absent: list[str]  # the skeleton's loss functions the file does not have (their cases are left out)
     intermediates: dict[str, list[str]]  # z1, z2, z3 → the cache names holding it exactly in every case run
+    notes: dict[str, int]  # a mistake no quantity shows (a clear that does not clear) → the first case showing it
 
     @property
     def quantities(self) -> tuple[str, ...]:
@@ -37,7 +38,8 @@ class ImplReport:
     @property
     def passed(self) -> bool:
         """Every quantity of every case exact (or right to float32, where the code computes in float32)."""
-        return not self.stopped and all(v.passed for case in self.verdicts for v in case.values())
+        return (bool(self.cases) and not self.stopped and not self.notes
+                and all(v.passed for case in self.verdicts for v in case.values()))
 
     def lucky(self) -> list[int]:
         """Cases the course's test passes though a gradient is wrong."""
@@ -48,8 +50,12 @@ class ImplReport:
 def parse_spec(spec: str) -> tuple[str, str, str | None]:
     """(the file or module, its form, the function): mlp.py is the skeleton; FILE.py:NAME or
     package.module:NAME is a function grads(params, x, y)."""
-    target, sep, function = spec.rpartition(":") if ":" in spec else (spec, "", "")
+    target, sep, function = spec.rpartition(":")
+    if not sep or spec.endswith(".py"):  # a path may hold a ':' of its own
+        target, sep, function = spec, "", ""
     form = "function" if sep else "skeleton"
+    if not target:
+        raise InputError(f"--impl: '{spec}' names no file or module before the ':'")
     if not sep and not target.endswith(".py"):
         raise InputError(f"--impl: '{spec}' is neither a .py file (the course's skeleton) nor MODULE:FUNCTION")
     if sep and not function.isidentifier():
@@ -77,8 +83,13 @@ def verify(spec: str, net: Net, shape: tuple[int, int, int], timeout: float, mem
     found = [in_cache(outcome.cache(i), c.exact) for i, c in kept if i in outcome.results]
     intermediates = {z: sorted(set.intersection(*(set(f[z]) for f in found))) if found else []
                      for z in ("z1", "z2", "z3")}
-    return ImplReport(spec, form, bool(outcome.loaded.get("torch")), [c for _, c in kept], verdicts, course, stopped,
-                      [f"{loss}_loss" for loss in missing], intermediates)
+    notes: dict[str, int] = {}
+    for k, (i, _) in enumerate(kept):
+        for note in outcome.results.get(i, {}).get("values", {}).get("notes", []):
+            notes.setdefault(str(note), k)
+    torch = bool(outcome.loaded.get("torch")) and form == "skeleton"  # a function is given numpy arrays
+    return ImplReport(spec, form, torch, [c for _, c in kept], verdicts, course, stopped,
+                      [f"{loss}_loss" for loss in missing], intermediates, notes)
 
 
 def _judged(outcome: Outcome, i: int, case: Case, form: str) -> dict[str, Verdict]:

@@ -53,7 +53,7 @@ def impl_report(r: ImplReport) -> Group:
     """The cases, the findings, and the verdict with the course's criterion beside twonet's."""
     kind = ("the course's skeleton (MLP, mse_loss, bce_loss)" if r.form == "skeleton" else
             "a function grads(params, x, y)")
-    arrays = "torch tensors (float64)" if r.torch else "numpy arrays"
+    arrays = "torch tensors" if r.torch else "numpy arrays"
     parts: list[Table | Text | str] = [
         f"[bold]{shown(r.spec)}[/bold]: {kind}, driven with {arrays} on {len(r.cases)} cases, in a child process.",
         *([cases_table(r)] if not r.passed else []), findings_table(r)]
@@ -61,6 +61,8 @@ def impl_report(r: ImplReport) -> Group:
         held = [f"{z} as {', '.join(f'cache[{k!r}]' for k in names)}" if names else f"{z} nowhere"
                 for z, names in r.intermediates.items()]
         parts.append(f"Intermediates your forward keeps, exact in every case: {shown('; '.join(held))}.")
+    for note, case in r.notes.items():
+        parts.append(f"[red]{shown(note)}[/red] (first in case {case + 1}).")
     if r.absent:
         parts.append(f"The file has no {', '.join(r.absent)}: those cases were left out.")
     if r.stopped:
@@ -81,6 +83,7 @@ def impl_report(r: ImplReport) -> Group:
     note = f" ({rounded} to float32's precision: the code computes in float32)" if rounded else ""
     verdict = f"[bold green]PASSED[/bold green]: every quantity exact in every case{note}" if r.passed else (
         f"[bold red]FAILED[/bold red]: {len(r.cases) - exact} of {len(r.cases)} cases have a wrong quantity"
-        + ("" if wrong_grads or not r.cases else " (the gradients themselves are right)"))
+        + ("" if wrong_grads or not r.cases else " (the gradients themselves are right)")
+        + (f"; and {len(r.notes)} mistake(s) named above" if r.notes else ""))
     parts.append(verdict)
     return Group(*parts)
