@@ -77,7 +77,8 @@ class TableWriter:
         if self.path is None:
             self._fh = sys.stdout
         else:
-            fd, self._tmp = temporary(self.path)
+            self._tmp = fresh_name(self.path)  # named before it exists: a stop signal at any instant leaves nothing
+            fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
             self._fh = os.fdopen(fd, "wb") if self.kind == "npy" else os.fdopen(fd, "w", encoding="utf-8", newline="")
         if self.kind == "csv":
             self._csv = csv.writer(cast("IO[str]", self._fh), lineterminator="\n")
@@ -164,6 +165,19 @@ def temporary(path: Path) -> tuple[int, str]:
     its folder made if missing: its descriptor and name. Publish it with ``publish``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+
+
+def fresh_name(path: Path) -> str:
+    """A name beside ``path`` that no file has (``.NAME.`` + 8 random characters + ``.tmp``, as
+    ``temporary``'s), its folder made if missing: the caller creates it with O_EXCL, so that whoever
+    cleans up knows the name from before the file exists."""
+    import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        name = str(path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp")
+        if not os.path.lexists(name):
+            return name
 
 
 def publish(tmp: str, path: Path) -> None:
