@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..check.marking import GRADIENTS, ITEMS, Answer
+from ..core.activations import Array
 from ..errors import ConfigError, TwonetError
 from ..formats.arrays import load_array, numbers_array
 from ..formats.text import check_depth, parse_yaml
@@ -184,27 +187,14 @@ def _read_npz(path: Path) -> dict[str, Any]:
 
 
 def _from_mapping(raw: dict[str, Any], where: str) -> Submission:
-    out = Submission()
-    seen: dict[str, str] = {}
-    for key, value in raw.items():
-        found = item_of(key)
-        if found is None:
-            out.ignored.append(str(key))
-            continue
-        item, transposed = found
-        if item in seen:
-            out.problems[item] = f"given twice in {where} (as {seen[item]!r} and {key!r})"
-            out.answers.pop(item, None)
-            continue
-        seen[item] = str(key)
+    def load(key: str, value: Any) -> Array:
         try:
             plain = value.tolist() if isinstance(value, np.ndarray) else value
-            array = numbers_array(_numbers(plain), f"{where}: {key}")
+            return numbers_array(_numbers(plain), f"{where}: {key}")
         except TwonetError as e:
-            out.problems[item] = str(e) if str(e).startswith(where) else f"{where}: {key}: {e}"
-            continue
-        out.answers[item] = Answer(array, transposed)
-    return out
+            raise TwonetError(str(e) if str(e).startswith(where) else f"{where}: {key}: {e}") from None
+
+    return _collect([(str(key), str(key), partial(load, str(key), value)) for key, value in raw.items()], where)
 
 
 def _read_folder(folder: Path) -> Submission:
@@ -214,26 +204,40 @@ def _read_folder(folder: Path) -> Submission:
         sub = read(whole[0])
         sub.ignored += [p.name for p in files if p != whole[0]]
         return sub
+
+    def load(path: Path) -> Array:
+        shown = f"{folder.name}/{path.name}"
+        try:
+            _check_size(path)
+            return (numbers_array(_csv_numbers(path), shown) if path.suffix.lower() == ".csv" else
+                    load_array(str(path), shown))
+        except TwonetError as e:
+            raise TwonetError(str(e).replace(str(path), shown)) from None
+
+    entries = [(p.stem if p.suffix.lower() in ITEM_SUFFIXES else "", p.name, partial(load, p)) for p in files]
+    return _collect(entries, f"{folder.name}/")
+
+
+def _collect(entries: Sequence[tuple[str, str, Callable[[], Array]]], where: str) -> Submission:
+    """The items among (key, name shown, how to read it): an item given twice, or unreadable, is named
+    as a problem; a key that names no item is ignored (and said so)."""
     out = Submission()
     seen: dict[str, str] = {}
-    for path in files:
-        found = item_of(path.stem) if path.suffix.lower() in ITEM_SUFFIXES else None
+    for key, name, load in entries:
+        found = item_of(key) if key else None
         if found is None:
-            out.ignored.append(path.name)
+            out.ignored.append(name)
             continue
         item, transposed = found
         if item in seen:
-            out.problems[item] = f"given twice in {folder.name}/ ({seen[item]} and {path.name})"
+            out.problems[item] = f"given twice in {where} ({seen[item]!r} and {name!r})"
             out.answers.pop(item, None)
             continue
-        seen[item] = path.name
+        seen[item] = name
         try:
-            _check_size(path)
-            value = (numbers_array(_csv_numbers(path), f"{folder.name}/{path.name}")
-                     if path.suffix.lower() == ".csv" else load_array(str(path), f"{folder.name}/{path.name}"))
-            out.answers[item] = Answer(value, transposed)
+            out.answers[item] = Answer(load(), transposed)
         except TwonetError as e:
-            out.problems[item] = str(e).replace(str(path), f"{folder.name}/{path.name}")
+            out.problems[item] = str(e)
     return out
 
 
