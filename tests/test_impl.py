@@ -5,8 +5,8 @@ torch are one clear message, never a hung or crashed twonet."""
 
 from __future__ import annotations
 
-import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -107,11 +107,12 @@ def test_a_function_is_checked_with_the_configs_network() -> None:
 
 
 def test_an_infinite_loop_is_stopped_and_named() -> None:
-    code, out, err = check("--impl", str(IMPLS / "infinite_loop.py"), "--timeout", "2")
+    code, out, err = check("--impl", str(IMPLS / "infinite_loop.py"), "--timeout", "5")
     assert code == 1, out + err
-    assert "Stopped at case 1: backward: did not finish within 2 s" in out
+    assert "Stopped at case 1: backward: did not finish within 5 s" in out
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="the address-space limit (RLIMIT_AS) is Linux's")
 def test_a_memory_hog_is_stopped_at_the_limit() -> None:
     code, out, err = check("--impl", str(IMPLS / "memory_hog.py"), "--memory", "1024")
     assert code == 1, out + err
@@ -126,7 +127,7 @@ def test_torch_missing_is_one_line() -> None:
 
 @pytest.mark.parametrize(("spec", "message"), [
     ("not_the_skeleton.py", "it is not the skeleton: missing class MLP"),
-    ("nowhere.py", "file"),
+    ("nowhere.py", "not found"),
     ("correct.txt", "neither a .py file"),
     ("grads_function.py:not_there", "it has no function 'not_there'"),
     ("grads_function.py:1x", "is not a function's name"),
@@ -156,7 +157,6 @@ def test_the_students_file_runs_beside_its_own_modules(tmp_path: Path) -> None:
     (tmp_path / "mlp.py").write_text("from helpers import MLP, mse_loss, bce_loss  # noqa: F401\n", encoding="utf-8")
     code, out, err = check("--impl", str(tmp_path / "mlp.py"))
     assert code == 0, out + err
-    assert os.getcwd() != str(tmp_path)
 
 
 def test_the_readme_shows_what_check_impl_prints(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -174,7 +174,7 @@ def test_the_readme_shows_what_check_impl_prints(monkeypatch: pytest.MonkeyPatch
 
 
 MORE = {  # from a reviewer's list of what students really write
-    "bce_gradient_of_z3": ("∂J/∂ŷ", "∂J/∂ŷ is ∂J/∂z3 (ŷ − y)/N"),
+    "bce_gradient_of_z3": ("∂J/∂ŷ", "∂J/∂ŷ is ∂J/∂z3 = ∂J/∂ŷ · g′(z3)"),
     "g_derivative_from_f": ("∂J/∂W2", "the hidden layer's derivative"),
     "relu_derivative_half_at_zero": ("∂J/∂W1", "the ReLU's derivative at 0 taken as ½"),
     "forward_returns_none": ("ŷ = forward(x)", "forward returned None"),

@@ -107,8 +107,9 @@ def check(
     """Check every gradient entry against the complex step and central differences; name what is wrong.
     With --impl, run your own forward and backward code and check every quantity it computes."""
     if impl is not None:
-        others = [grads, input_, target, params, run, steps or None, json_ or None,
-                  dtype if dtype != opt.DType.float64 else None]
+        others = [grads, input_, target, params, run, steps or None, json_ or None, best or None,
+                  dtype if dtype != opt.DType.float64 else None, batch if batch != 8 else None,
+                  failures if failures != 3 else None]
         raise typer.Exit(_check_impl(impl, config_, set_, others, timeout, memory))
     import numpy as np
 
@@ -234,7 +235,7 @@ def evaluate(
 
 @app.command(epilog=EXIT_CODES)
 def assign(
-    roster: opt.RosterArg, out: opt.AssignOutOpt, config_: opt.ConfigOpt = None, set_: opt.SetOpt = None,
+    roster: opt.RosterArg, out: opt.AssignOutOpt, config_: opt.AssignConfigOpt = None, set_: opt.SetOpt = None,
     secret: opt.SecretOpt = None, batch: opt.AssignBatchOpt = None, values: opt.ValuesOpt = opt.Values.integers,
     format_: opt.SheetFormatOpt = opt.KeyFormat.markdown, force: opt.ForceOpt = False,
 ) -> None:
@@ -248,13 +249,12 @@ def assign(
     with reported():
         if secret is None:
             raise TwonetError("--secret: needed (or set TWONET_SECRET): with each id it seeds that student's variant")
-        cfg, path = load_config(config_, set_ or ())
+        cfg, path = load_config(config_ or "course", set_ or ())
         batch = batch or (len(cfg.example.x) if cfg.example is not None and cfg.example.x.ndim == 2 else 1)
         a = assign(cfg, path.stem, read_roster(roster), secret, batch, values.value, format_.value)
-        files = a.files()
         if force:
-            check_replace(out, secret, files)
-        write_folder(out, files, "--out", force, KIND)
+            check_replace(out, secret)
+        write_folder(out, a.files(), "--out", force, KIND)
         n, m, K = cfg.shape
         count = f"{len(a.variants)} variant{'s' * (len(a.variants) != 1)}"
         Console(highlight=False).print(
@@ -302,14 +302,14 @@ def _check_impl(impl: str, config_: str | None, set_: list[str] | None, others: 
                 memory: int) -> int:
     """`check --impl`: the code run on its cases, the report printed; the exit code."""
     from .data.sizes import load_config
-    from .student.verify import verify
+    from .student.verify import parse_spec, verify
     from .ui.impl import impl_report
 
     with reported():
         if any(o is not None for o in others):
-            raise TwonetError("--impl: runs its own cases; --grads, --input, --target, --params, --run, --steps, "
-                              "--json and --dtype cannot be combined with it")
-        if ":" not in impl.removesuffix(".py") and (config_ is not None or set_):
+            raise TwonetError("--impl: runs its own cases; --grads, --input, --target, --params, --run, --best, "
+                              "--steps, --json, --dtype, --batch and --failures cannot be combined with it")
+        if parse_spec(impl)[1] == "skeleton" and (config_ is not None or set_):
             raise TwonetError("--impl: the course's skeleton is run on every f × g × loss it allows; --config and "
                               "--set choose the network of a FILE.py:FUNCTION only")
         cfg, _ = load_config(config_, set_ or ())

@@ -102,6 +102,10 @@ FormatOpt = Annotated[Optional[KeyFormat], typer.Option(
     help="Print the worked solution (an answer key) instead of tables: the SGD iteration, each module's input and "
          "output, the four gradients as chain-rule products, the Jacobians; markdown ($…$ math) or a LaTeX "
          "document. η is --lr, else train.lr; numbers with --precision digits.")]
+AssignConfigOpt = Annotated[Optional[str], _option(
+    "--config", "-c", metavar="NAME|FILE",
+    help="The exercise's network: a config file or a shipped config's name (default: course, 2 → 3 → 1 with "
+         "5·ReLU, identity and MSE: small enough to work by hand).")]
 RosterArg = Annotated[Path, typer.Argument(
     metavar="ROSTER.csv", show_default=False,
     help="The class: a CSV with a header naming an id column (id, student_id, sid, login, username or email).")]

@@ -143,6 +143,7 @@ def judge(e: Exact, net: Net, given: dict[str, Given | None], errors: dict[str, 
     wrong_derivative = None
     if any(not agrees(grads[q], e.values[q]) for q in grads):
         wrong_derivative = derivative_mistake(e, net, grads)
+    lined_up: dict[str, Array] = {}
     for q in given:
         g = given.get(q)
         if g is None:
@@ -152,6 +153,7 @@ def judge(e: Exact, net: Net, given: dict[str, Given | None], errors: dict[str, 
         lined = line_up(Answer(g.value), key)  # a vector as (K,), (1, K) or (K, 1): the course's test broadcasts it
         if lined is None:
             lined = g.value.reshape(key.shape) if g.value.ndim == 1 and g.value.size == key.size else g.value
+        lined_up[q] = lined
         if agrees(lined, key):
             out[q] = Verdict(q, True, "exact", "exact")
         elif float32 and agrees(lined, key, FLOAT32_RTOL):
@@ -159,14 +161,14 @@ def judge(e: Exact, net: Net, given: dict[str, Given | None], errors: dict[str, 
         elif wrong_derivative is not None and q in GRADS:
             out[q] = Verdict(q, False, "derivative", wrong_derivative)
         elif q == "dJdy_hat" and net.g.elementwise and agrees(lined, key * net.g.derivative(e.z3, e.values["y_hat"])):
-            out[q] = Verdict(q, False, "derivative", "∂J/∂ŷ is ∂J/∂z3 (ŷ − y)/N: g′ folded into the loss's gradient, "
-                             "where backward applies it again")
+            out[q] = Verdict(q, False, "derivative", "∂J/∂ŷ is ∂J/∂z3 = ∂J/∂ŷ · g′(z3): g′ folded into the loss's "
+                             "gradient, where backward applies it again")
         else:
             m = mark(QUANTITIES[q], Answer(lined), keys, tolerance(key, EXACT_RTOL), net, B, K)
             out[q] = Verdict(q, False, m.kind, m.feedback)
-    wrong = {QUANTITIES[q]: grads[q] if not out[q].passed else None for q in GRADS if q in grads}
+    wrong = {QUANTITIES[q]: lined_up[q] if not out[q].passed else None for q in GRADS if q in lined_up}
     if len(wrong) == len(GRADIENTS) and wrong_derivative is None:
-        for item, m in all_four(wrong, keys, EXACT_RTOL, net, B, K).items():
+        for item, m in all_four(wrong, keys, EXACT_RTOL, net, B, K, upstream=False).items():
             q = f"dJd{GRADIENTS[item]}"
             out[q] = Verdict(q, False, m.kind, m.feedback)
     return out

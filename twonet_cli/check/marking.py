@@ -115,11 +115,14 @@ def mark(item: str, answer: Answer | None, keys: dict[str, Array], tol: Toleranc
     if c is not None and abs(c - 1) > close and tol.all_close(a, c * key):  # entry by entry, as the marks
         why = _causes(c, item, net, B, K, close)
         kind = "sign" if abs(c + 1) <= close else "factor"
-        if key.size > 1 or kind == "sign" or why:  # one number is a multiple of any other: only a known cause counts
+        # one number is a multiple of any other, and rounding is a factor near 1: only a known cause counts then
+        if (key.size > 1 and abs(c - 1) > NEAR_ONE) or kind == "sign" or why:
             said = "has the wrong sign" if kind == "sign" else f"is ×{c:.4g} the right value"
             return Mark(item, False, kind, f"{words} {said}" + (f": {'; or '.join(why)}" if why else ""),
                         why[0].split(":")[0] if len(why) == 1 else "")
     wrong = np.argwhere(~tol.close(a, key))
+    if key.size == 1:
+        return Mark(item, False, "wrong", f"{words} is {a.item():.{tol.digits}g}, not {key.item():.{tol.digits}g}")
     if 0 < len(wrong) <= 3 and len(wrong) < key.size:
         d = tol.digits
         shown = ", ".join(f"{where(item, tuple(map(int, w)))} is {a[tuple(w)]:.{d}g}, not {key[tuple(w)]:.{d}g}"
@@ -173,14 +176,16 @@ def mark_all(answers: dict[str, Answer], keys: dict[str, Array], tol: Tolerance,
 
 
 def all_four(given: dict[str, Array | None], keys: dict[str, Array], close: float, net: Net, B: int,
-             K: int) -> dict[str, Mark]:
+             K: int, upstream: bool = True) -> dict[str, Mark]:
     """When the four gradients (lined up, None where right or unreadable) share one factor, each one's
-    mark says so, with the cause upstream of the chain's split; else no marks."""
+    mark says so, with the cause upstream of the chain's split (in the loss, unless ``upstream`` is
+    False: then ∂ℓ/∂ŷ was given exact, and the factor was put on ∂ℓ/∂z3 in backward); else no marks."""
     found = [factor(a, keys[i], close) if a is not None else None for i, a in given.items()]
     if not (all(c is not None for c in found) and np.ptp(np.array(found, dtype=float)) <= close * abs(found[0] or 1)):
         return {}
     c = float(found[0] or 0.0)  # a one-entry gradient is a multiple of anything: it counts when it agrees
-    why = causes(c, "all", net, B, K, close)
+    why = causes(c, "all", net, B, K, close) if upstream else [
+        "a factor put on ∂ℓ/∂z3 in backward, before the chain splits (∂ℓ/∂ŷ was given exact)"]
     kind = "sign" if abs(c + 1) <= close else "factor"
     said = "has the wrong sign, like" if kind == "sign" else f"is ×{c:.4g} the right value, like"
     return {i: Mark(i, False, kind, f"{WORDS[i]} {said} all four gradients" + (f": {why[0]}" if why else ""),
@@ -192,6 +197,7 @@ def unreadable(reason: str) -> dict[str, Mark]:
     return {item: Mark(item, False, "unreadable", reason) for item in ITEMS}
 
 
+NEAR_ONE = 0.05  # a fitted factor within 5% of 1, with no known cause, is rounding or a few wrong entries: not named
 UPSTREAM = ("the 2 of the MSE", "the MSE derivative is doubled", "reduction mismatch")
 NOT_DIAGNOSED = ("missing", "unreadable", "variant")  # zero marks that say nothing about the mathematics
 

@@ -84,7 +84,7 @@ class Assignment:
         manifest = {"kind": KIND, "twonet": version("twonet"), "numpy": np.__version__, "config": self.name,
                     "network": network_json(self.cfg.net(), self.cfg.shape), "batch": self.batch,
                     "values": self.values, "format": self.fmt, "id_column": self.id_column,
-                    "secret_fingerprint": self.fingerprint, "students": students}
+                    "secret_fingerprint": self.fingerprint, "students": students, "files": sorted(out)}
         out["manifest.json"] = (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode()
         return out
 
@@ -100,10 +100,9 @@ def assign(cfg: Config, name: str, roster: tuple[str, list[str]], secret: str, b
                       values, fmt, fingerprint(secret))
 
 
-def check_replace(out: Path, secret: str, files: dict[str, bytes]) -> None:
-    """Before --force replaces an earlier assignment: it must have been made with the same secret
-    (else its keys, perhaps handed out, would silently change), and hold nothing but its own files
-    (grades or notes put beside them are not deleted)."""
+def check_replace(out: Path, secret: str) -> None:
+    """Before --force replaces an earlier assignment: it must have been made with the same secret,
+    else its keys (perhaps handed out) would all change silently."""
     manifest = out / "manifest.json"
     if not manifest.is_file():
         return
@@ -115,8 +114,4 @@ def check_replace(out: Path, secret: str, files: dict[str, bytes]) -> None:
     if mark and mark != fingerprint(secret):
         raise InputError(f"--out: {out} was made with another secret; its keys would all change: write to a new "
                          "folder, or give the secret it was made with")
-    ours = {Path(p).parts[0] for p in files} | {"manifest.json"}
-    extra = sorted(p.name for p in out.iterdir() if p.name not in ours and not p.name.startswith("."))
-    if extra:
-        raise InputError(f"--out: {out} holds files that are not the assignment's ({', '.join(extra[:5])}); move "
-                         "them out before --force replaces it")
+

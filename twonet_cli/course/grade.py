@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,11 @@ from ..data.sizes import load_config
 from ..errors import InputError, TwonetError, path_kind
 from ..formats.arrays import numbers_array
 from ..formats.text import read_json
-from .assign import KIND
+from .assign import ID_PATTERN, KIND
 from .submissions import Folder, Submission, read
 
-GRADE_KIND = "twonet grades"
-MAX_POINTS = 1e6  # an item's points: a gradebook's totals stay finite  # what a grade folder's manifest.json says it is
+GRADE_KIND = "twonet grades"  # what a grade folder's manifest.json says it is
+MAX_POINTS = 1e6  # an item's points: a gradebook's totals stay finite
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,10 @@ def load_course(folder: Path) -> Course:
     cfg, _ = load_config(str(folder / "config.yaml"))
     keys: dict[str, dict[str, Array]] = {}
     try:
-        students = [s["id"] for s in manifest["students"]]
+        students = [str(s["id"]) for s in manifest["students"]]
+        bad = next((sid for sid in students if not ID_PATTERN.fullmatch(sid)), None)
+        if bad is not None:  # an id names files: one edited into '../x' would write outside the grades
+            raise InputError(f"--keys: {manifest_path} lists {bad!r}, which cannot be an id")
         for entry in manifest["students"]:
             keys[entry["id"]] = key_items(read_json(folder / entry["key"]), f"{folder.name}/{entry['key']}")
     except (KeyError, TypeError) as e:
@@ -122,7 +126,10 @@ def grade(course: Course, folder: Path, tol: Tolerance, weights: Weights) -> Gra
         raise InputError(f"SUBMISSIONS: '{folder}' is not a folder")
     net = course.cfg.net()
     K = course.cfg.shape[2]
-    listing = Folder.scan(folder)
+    try:
+        listing = Folder.scan(folder)
+    except OSError as e:
+        raise InputError(f"SUBMISSIONS: '{folder}' cannot be read: {e.strerror or e}") from None
     results = []
     for student in course.students:
         marks, note = _marks(course, listing, student, tol, net, K)
@@ -148,7 +155,10 @@ def _marks(course: Course, listing: Folder, student: str, tol: Tolerance, net: A
     try:
         sub = read(paths[0])
     except TwonetError as e:
-        return all_unreadable(f"cannot read {paths[0].name}: {str(e).replace(str(paths[0].parent) + '/', '')}"), ""
+        why = str(e).replace(str(paths[0].parent) + "/", "")
+        return all_unreadable(why if why.startswith(paths[0].name) else f"cannot read {paths[0].name}: {why}"), ""
+    except OSError as e:  # no permission to read it, and the like: this student's 0, never the class's
+        return all_unreadable(f"cannot read {paths[0].name}: {e.strerror or e}"), ""
     keys = course.keys[student]
     marks = mark_all(sub.answers, keys, tol, net, course.batch, K)
     for item, why in sub.problems.items():
@@ -200,25 +210,28 @@ def points_text(v: float) -> str:
     return f"{v:g}"
 
 
-def files(g: Grades) -> dict[str, bytes]:
-    """The grade folder: gradebook.csv, marks.csv, stats.csv, feedback/ID.md and manifest.json."""
-    import json
+def cell(text: str) -> str:
+    """A CSV cell a spreadsheet shows as text, never runs as a formula (a file named '=cmd|…')."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
 
+
+def files(g: Grades) -> dict[str, bytes]:
+    """The grade folder: gradebook.csv, marks.csv, stats.csv, notes.csv, feedback/ID.md and manifest.json."""
     gradebook = [[g.id_column, *ITEMS, "total"]] + [
         [r.student, *(points_text(r.points[i]) for i in ITEMS), points_text(r.total)] for r in g.results]
-    marks = [["id", "item", "points", "correct", "mistake", "feedback"]] + [
+    marks = [[g.id_column, "item", "points", "correct", "mistake", "feedback"]] + [
         [r.student, item, points_text(r.points[item]), int(m.correct), "" if m.correct else m.kind, m.feedback]
         for r in g.results for item, m in r.marks.items()]
     stats = [["item", "correct", "marked", "share_correct", "commonest_mistake"]] + [
         [s.item, s.correct, s.marked, f"{s.share:.4f}", s.commonest] for s in g.stats]
-    notes = [[g.id_column, "note"]] + [[r.student, r.note] for r in g.results if r.note] + [
-        [name, "not on the roster: not graded"] for name in g.strays]
+    notes = [[g.id_column, "note"]] + [[r.student, cell(r.note)] for r in g.results if r.note] + [
+        [cell(name), "not on the roster: not graded"] for name in g.strays]
     out = {"gradebook.csv": _csv(gradebook), "marks.csv": _csv(marks), "stats.csv": _csv(stats),
            "notes.csv": _csv(notes)}
     for r in g.results:
         out[f"feedback/{r.student}.md"] = feedback(r, g).encode()
     manifest = {"kind": GRADE_KIND, "rtol": g.tolerance.rtol, "atol": g.tolerance.atol, "weights": g.weights.points,
-                "students": len(g.results), "strays": g.strays}
+                "students": len(g.results), "strays": g.strays, "files": sorted(out)}
     out["manifest.json"] = (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode()
     return out
 

@@ -2,7 +2,8 @@
 document too), an .npz, or a folder of one .csv/.json/.npy per item (or holding the one file).
 Keys are matched loosely (dW1, dJdW1, dl_dW1, grad_W1, …; ``.T`` or ``_T`` names a transposed
 matrix); text in UTF-8 (with or without a byte-order mark) or UTF-16, as Windows tools write it;
-numbers written as strings ("0.5") and CSV cells split by commas, semicolons or spaces are read.
+numbers written as strings ("0.5") and CSV cells split by commas, spaces or semicolons (with a
+decimal comma) are read.
 A link is refused (it could point anywhere, the keys included). Whatever cannot be read is named,
 item by item, and the rest is still marked."""
 
@@ -102,7 +103,10 @@ def read(path: Path) -> Submission:
 
 def text_of(path: Path) -> str:
     """A small text file as students' tools write it: UTF-8 (a byte-order mark or none) or UTF-16."""
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise TwonetError(f"{path.name}: cannot read: {e.strerror or e}") from None
     try:
         if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
             return raw.decode("utf-16")
@@ -147,9 +151,13 @@ def _numbers(value: Any) -> Any:
 
 
 def _csv_numbers(path: Path) -> Any:
-    """A CSV of numbers, its cells split by commas, semicolons, tabs or spaces (as spreadsheets in
-    every locale save them), one row per line."""
-    rows = [[c for c in re.split(r"[,;\s]+", line.strip()) if c] for line in text_of(path).splitlines()]
+    """A CSV of numbers, one row per line: cells split by commas, tabs or spaces; or, where a line
+    holds a semicolon, by semicolons, with a comma as the decimal point (0,5;1,25), as spreadsheets
+    in German or French save them."""
+    text = text_of(path)
+    if ";" in text:
+        text = text.replace(",", ".").replace(";", ",")
+    rows = [[c for c in re.split(r"[,\s]+", line.strip()) if c] for line in text.splitlines()]
     rows = [r for r in rows if r]
     if not rows:
         raise TwonetError(f"{path}: no numbers")
@@ -198,7 +206,10 @@ def _from_mapping(raw: dict[str, Any], where: str) -> Submission:
 
 
 def _read_folder(folder: Path) -> Submission:
-    files = sorted(p for p in folder.iterdir() if not p.name.startswith(".") and not p.is_dir())
+    try:
+        files = sorted(p for p in folder.iterdir() if not p.name.startswith(".") and p.is_file())
+    except OSError as e:
+        raise TwonetError(f"{folder.name}/ cannot be read: {e.strerror or e}") from None
     whole = [p for p in files if p.suffix.lower() in FILE_SUFFIXES and item_of(p.stem) is None]
     if len(whole) == 1 and not any(item_of(p.stem) for p in files):  # a folder holding the one file (as LMSs download)
         sub = read(whole[0])

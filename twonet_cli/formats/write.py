@@ -224,8 +224,13 @@ def umask() -> int:
 
 def write_folder(out: Path, files: dict[str, bytes], where: str, force: bool, kind: str) -> None:
     """A folder of result files written whole, then renamed into place: a reader sees the earlier
-    folder or the complete new one, never a mix. An existing folder is replaced only with ``force``
-    and only when it is one of ours (its ``manifest.json`` says ``kind``); an empty one is taken."""
+    folder or the complete new one, never a mix. An existing folder is replaced only with ``force``,
+    only when it is one of ours (its ``manifest.json`` says ``kind``), and only when it holds nothing
+    its manifest does not list (a note put beside the results is never deleted); an empty one is
+    taken. The manifest (``manifest.json`` in ``files``) gets the list of every file, written last."""
+    bad = next((name for name in files if Path(name).is_absolute() or ".." in Path(name).parts), None)
+    if bad is not None:
+        raise TwonetError(f"{where}: refusing to write '{printable(bad)}' outside the folder")
     state = path_kind(out, where)
     if state not in ("missing", "dir"):
         raise TwonetError(f"{where}: '{printable(str(out))}' exists and is not a folder")
@@ -236,6 +241,13 @@ def write_folder(out: Path, files: dict[str, bytes], where: str, force: bool, ki
         if not force:
             raise TwonetError(f"{where}: '{printable(str(out))}' holds an earlier {kind} folder; "
                               "pass --force to replace it")
+        listed = set(_manifest(out / "manifest.json").get("files", [])) | {"manifest.json"}
+        extra = sorted(str(p.relative_to(out)) for p in out.rglob("*") if not p.is_dir()
+                       and str(p.relative_to(out)) not in listed)
+        if extra:
+            raise TwonetError(f"{where}: '{printable(str(out))}' holds files that are not the {kind}'s "
+                              f"({printable(', '.join(extra[:4]))}{', …' if len(extra) > 4 else ''}): move them out "
+                              "before --force replaces it")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
@@ -264,8 +276,14 @@ def write_folder(out: Path, files: dict[str, bytes], where: str, force: bool, ki
         shutil.rmtree(aside, ignore_errors=True)
 
 
-def _is_kind(manifest: Path, kind: str) -> bool:
+def _manifest(path: Path) -> dict[str, Any]:
+    """A folder's manifest.json, or {} where there is none (or it is not a mapping)."""
     try:
-        return bool(json.loads(manifest.read_text(encoding="utf-8")).get("kind") == kind)
-    except (OSError, ValueError, AttributeError):
-        return False
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _is_kind(manifest: Path, kind: str) -> bool:
+    return _manifest(manifest).get("kind") == kind

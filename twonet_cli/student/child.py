@@ -3,9 +3,11 @@ case, and writes what their code computed as one JSON line per event to the desc
 given. It runs under the time and memory limits the parent set, and imports nothing of twonet's:
 whatever the student's code does, the parent is not touched.
 
-Events: {"event": "loaded", "torch": bool, "form": …}, then per case {"event": "start", "case": i}
-and {"event": "result", "case": i, "values": {…}, "errors": {phase: message}}; or
-{"event": "fatal", "message": …} when the file cannot be used at all.
+Events: {"event": "loaded", "torch": bool, "form": …}, then per case {"event": "start", "case": i},
+{"event": "phase", "phase": …} as each call into their code begins, and {"event": "result",
+"case": i, "values": {…}, "errors": {phase: message}}; {"event": "stop", …} when the code ran out of
+memory (every later case would too); or {"event": "fatal", "message": …} when the file cannot be
+used at all.
 """
 
 from __future__ import annotations
@@ -52,22 +54,19 @@ def load(spec: str) -> tuple[ModuleType, str]:
     if spec.endswith(".py") or os.path.sep in spec:
         path = os.path.abspath(spec)
         sys.path.insert(0, os.path.dirname(path))  # their own helper modules beside it
-        source = Path(path).read_text(encoding="utf-8", errors="replace")
-        if "torch" in source:
-            use_torch()
         loader = importlib.util.spec_from_file_location(Path(path).stem, path)
         if loader is None or loader.loader is None:
             raise FatalError(f"{spec}: cannot be imported as a Python module")
         module = importlib.util.module_from_spec(loader)
         sys.modules[loader.name] = module
         run_import(lambda: loader.loader.exec_module(module), path)
-        return module, path
-    sys.path.insert(0, os.getcwd())
-    holder: list[ModuleType] = []
-    run_import(lambda: holder.append(importlib.import_module(spec)), spec)
-    module = holder[0]
-    path = os.path.abspath(getattr(module, "__file__", "") or spec)
-    if "torch" in Path(path).read_text(encoding="utf-8", errors="replace") if os.path.isfile(path) else False:
+    else:
+        sys.path.insert(0, os.getcwd())
+        holder: list[ModuleType] = []
+        run_import(lambda: holder.append(importlib.import_module(spec)), spec)
+        module = holder[0]
+        path = os.path.abspath(getattr(module, "__file__", "") or spec)
+    if "torch" in sys.modules:  # the code imported torch: its tensors are made in float64 from here on
         use_torch()
     return module, path
 
@@ -180,11 +179,16 @@ def _drive(module: ModuleType, path: str, case: dict[str, Any], emit: Any,
         net = phase("__init__", lambda: module.MLP(n, m, case["f"], m, K, case["g"]))
         if net is None:
             return None
-        tensors = TORCH is not None and isinstance(getattr(net, "parameters", {}).get("W1"), TORCH.Tensor)
+        parameters, grads = getattr(net, "parameters", None), getattr(net, "grads", None)
+        if not (isinstance(parameters, dict) and isinstance(grads, dict)):
+            errors["__init__"] = ("MLP has no `parameters` and `grads` dicts (W1, b1, W2, b2 and dJdW1 … dJdb2, as "
+                                  "the skeleton's __init__ makes them)")
+            return None
+        tensors = TORCH is not None and isinstance(parameters.get("W1"), TORCH.Tensor)
         for k in PARAMS:
-            net.parameters[k] = to_user(case["params"][k], tensors, single)
-        for k in list(getattr(net, "grads", {})):  # zeros of their shapes in our precision: `+=` keeps it
-            net.grads[k] = to_user(np.zeros(np.shape(as_numpy(net.grads[k]))).tolist(), tensors, single)
+            parameters[k] = to_user(case["params"][k], tensors, single)
+        for k in list(grads):  # zeros of their shapes in our precision: `+=` keeps it
+            grads[k] = to_user(np.zeros(np.shape(as_numpy(grads[k]))).tolist(), tensors, single)
         return net, tensors
 
     made = fresh()
@@ -271,7 +275,7 @@ def interface(module: ModuleType, form: str, function: str | None) -> dict[str, 
 
 
 def main() -> None:
-    """Read the job from stdin, drive the code case by case, and report each event on stdout."""
+    """Read the job from stdin, drive the code case by case, and report each event in the results file."""
     job = json.loads(sys.stdin.read())
     out = open(job["results"], "w", encoding="utf-8")  # noqa: SIM115 (open for the whole run)
 

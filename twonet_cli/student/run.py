@@ -81,10 +81,13 @@ def drive(spec: str, form: str, function: str | None, cases: list[Case], timeout
         results = Path(folder) / "results.jsonl"
         job = json.dumps({"path": spec, "form": form, "function": function, "memory": memory_mb,
                           "results": str(results), "cases": [c.job() for c in cases]})
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "twonet_cli.student.child"], stdin=subprocess.PIPE, stdout=log, stderr=log,
-            start_new_session=True, preexec_fn=_limits(timeout, memory_mb) if os.name == "posix" else None,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "twonet_cli.student.child"], stdin=subprocess.PIPE, stdout=log, stderr=log,
+                start_new_session=True, preexec_fn=_limits(timeout, memory_mb) if os.name == "posix" else None,
+                env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+        except (OSError, subprocess.SubprocessError) as e:
+            raise InputError(f"--impl: cannot start a Python process to run the code in: {e}") from None
         try:
             proc.communicate(job.encode(), timeout=timeout)  # waits for the child alone, not for what it forked
             timed_out = False
