@@ -250,7 +250,6 @@ def assign(
         if secret is None:
             raise TwonetError("--secret: needed (or set TWONET_SECRET): with each id it seeds that student's variant")
         cfg, path = load_config(config_ or "course", set_ or ())
-        batch = batch or (len(cfg.example.x) if cfg.example is not None and cfg.example.x.ndim == 2 else 1)
         a = assign(cfg, path.stem, read_roster(roster), secret, batch, values.value, format_.value)
         if force:
             check_replace(out, secret)
@@ -258,8 +257,8 @@ def assign(
         n, m, K = cfg.shape
         count = f"{len(a.variants)} variant{'s' * (len(a.variants) != 1)}"
         Console(highlight=False).print(
-            f"Wrote {count} of {shown(a.name)} ({n} → {m} → {K}, batch {batch}) to {shown(out)}: sheets/ to hand out, "
-            "keys/ to keep. Check a key with:")
+            f"Wrote {count} of {shown(a.name)} ({n} → {m} → {K}, batch {a.batch}) to {shown(out)}: sheets/ to hand "
+            "out, keys/ to keep. Check a key with:")
         Console(highlight=False, soft_wrap=True).print(
             f"  twonet check -c {shown(out)}/config.yaml --grads {shown(out)}/keys/{shown(a.variants[0].student)}.json")
 
@@ -272,17 +271,18 @@ def grade(
     """Mark a folder of submissions against the keys of `twonet assign`: each item right within rtol/atol, or
     its mistake named (a transpose, a sign, the ×5 of the ReLU, a reduction, wrong entries, another's variant)."""
     from .check.marking import Tolerance
-    from .course.grade import Weights, grade, load_course, write
+    from .course.grade import Weights, check_out, grade, load_course, write
     from .ui.course import grades_report
 
     with reported():
         weights = Weights.parse(weight or [])
-        if out is not None and out.resolve() in (submissions.resolve(), keys.resolve()):
-            raise TwonetError(f"--out: '{out}' is an input folder; write the grades to a folder of their own")
+        if out is not None:
+            check_out(out, submissions, keys)
         grades = grade(load_course(keys), submissions, Tolerance(rtol, atol), weights)
         if out is not None:
             write(grades, out, force)
-        Console(highlight=False).print(grades_report(grades.results, grades.stats, weights.total, grades.strays))
+        Console(highlight=False).print(grades_report(grades.results, grades.stats, weights.total, grades.strays,
+                                                     grades.id_column))
 @app.command()
 def configs() -> None:
     """List the shipped configs (use a name with --config)."""

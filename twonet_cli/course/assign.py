@@ -89,12 +89,15 @@ class Assignment:
         return out
 
 
-def assign(cfg: Config, name: str, roster: tuple[str, list[str]], secret: str, batch: int, values: Values,
+def assign(cfg: Config, name: str, roster: tuple[str, list[str]], secret: str, batch: int | None, values: Values,
            fmt: Format) -> Assignment:
-    """A variant per id of the roster (see ``variant``)."""
+    """A variant per id of the roster (see ``variant``), of ``batch`` samples: by default as many as
+    the config's example has, else 1."""
     if not secret:
         raise InputError("--secret: empty; the course secret seeds every variant (keep it, to redo the keys)")
     net, shape = cfg.net(), cfg.shape
+    if batch is None:
+        batch = len(cfg.example.x) if cfg.example is not None and cfg.example.x.ndim == 2 else 1
     column, ids = roster
     return Assignment(cfg, name, column, [variant(net, shape, sid, secret, batch, values) for sid in ids], batch,
                       values, fmt, fingerprint(secret))

@@ -249,6 +249,12 @@ def feedback(r: Graded, g: Grades) -> str:
     return "\n".join(lines) + "\n"
 
 
+def check_out(out: Path, submissions: Path, keys: Path) -> None:
+    """The grades go to a folder of their own, never into what they are read from."""
+    if out.resolve() in (submissions.resolve(), keys.resolve()):
+        raise InputError(f"--out: '{out}' is an input folder; write the grades to a folder of their own")
+
+
 def write(g: Grades, out: Path, force: bool) -> None:
     """The grade folder (see ``files``), written whole or not at all."""
     from ..formats.write import write_folder

@@ -17,9 +17,9 @@ LEGEND = ("✓ right  · missing  ? unreadable  shp wrong shape  ᵀ transposed 
 HEAD = {**WORDS, **{f"d{p}": f"∂{p}" for p in ("W1", "b1", "W2", "b2")}}
 
 
-def gradebook_table(results: list[Graded], total: float) -> Table:
+def gradebook_table(results: list[Graded], total: float, id_column: str = "id") -> Table:
     """✓ or the kind of mistake per item, the total, and a note for the grader."""
-    t = Table("id", *(HEAD[i] for i in ITEMS), f"/{total:g}", "note", title="Grades", title_justify="left",
+    t = Table(shown(id_column), *(HEAD[i] for i in ITEMS), f"/{total:g}", "note", title="Grades", title_justify="left",
               caption=LEGEND, caption_justify="left")
     t.columns[0].overflow = "fold"  # an id is never cut: two long emails could look alike
     for r in results:
@@ -37,9 +37,10 @@ def stats_table(stats: list[ItemStats]) -> Table:
     return t
 
 
-def grades_report(results: list[Graded], stats: list[ItemStats], total: float, strays: list[str]) -> Group:
+def grades_report(results: list[Graded], stats: list[ItemStats], total: float, strays: list[str],
+                  id_column: str = "id") -> Group:
     """The grades, the class's statistics, and the submissions no one on the roster owns."""
-    parts: list[Table | str] = [gradebook_table(results, total), stats_table(stats)]
+    parts: list[Table | str] = [gradebook_table(results, total, id_column), stats_table(stats)]
     if strays:
         parts.append(f"Not on the roster, not graded: {shown(', '.join(strays))}")
     return Group(*parts)

@@ -99,14 +99,12 @@ def answer_key(e: Explanation, name: str, fmt: Format, digits: int, lr: float) -
         return matrix(a, digits)
 
     def display(t: str) -> str:
-        return f"$${t}$$" if fmt == "markdown" else rf"\[ {t} \]"
+        return display_math(t, fmt)
 
-    head = "#" if fmt == "markdown" else ""
     out: list[str] = []
 
     def section(title: str, level: int = 2) -> None:
-        out.append(f"{head * level} {title}" if fmt == "markdown" else
-                   rf"\{'sub' * (level - 2)}section*{{{title}}}")
+        out.append(heading(title, fmt, level))
 
     loss_formula, dloss_words = loss_words(e, K)
     section(f"Answer key: {prose(name, fmt)}", 1)
@@ -166,6 +164,16 @@ def answer_key(e: Explanation, name: str, fmt: Format, digits: int, lr: float) -
     return document(out, fmt)
 
 
+def display_math(t: str, fmt: Format) -> str:
+    """A formula on a line of its own: $$…$$ in Markdown, \\[ … \\] in LaTeX."""
+    return f"$${t}$$" if fmt == "markdown" else rf"\[ {t} \]"
+
+
+def heading(title: str, fmt: Format, level: int = 2) -> str:
+    """A heading: # … in Markdown, \\section*{…} (\\subsection* one level down) in LaTeX."""
+    return f"{'#' * level} {title}" if fmt == "markdown" else rf"\{'sub' * (level - 2)}section*{{{title}}}"
+
+
 def document(parts: list[str], fmt: Format) -> str:
     """Paragraphs as one text: Markdown as it is, LaTeX as a complete document."""
     text = "\n\n".join(parts) + "\n"
@@ -195,13 +203,12 @@ def sheet(e: Explanation, student: str, name: str, fmt: Format, digits: int) -> 
     how to hand the answers in (the items and shapes `twonet grade` reads). No answer is in it."""
     n, m, K = e.params.shape
     B = e.batch
-    head = "#" if fmt == "markdown" else ""
 
     def display(t: str) -> str:
-        return f"$${t}$$" if fmt == "markdown" else rf"\[ {t} \]"
+        return display_math(t, fmt)
 
     def section(title: str, level: int = 2) -> str:
-        return f"{head * level} {title}" if fmt == "markdown" else rf"\{'sub' * (level - 2)}section*{{{title}}}"
+        return heading(title, fmt, level)
 
     loss_formula, _ = loss_words(e, K)
     out = [section(f"Backpropagation by hand: {prose(name, fmt)}, student {prose(student, fmt)}", 1),
