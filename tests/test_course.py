@@ -237,7 +237,7 @@ def test_feedback_per_student_and_class_statistics(course: Path, graded: Path) -
         correct = sum(item in want[sid][0] for sid in submitted)
         assert (int(stats[item]["correct"]), int(stats[item]["marked"])) == (correct, 25)
     assert stats["z1"]["commonest_mistake"] == "entries (1)"  # s13 (s15, s22 unreadable: not a diagnosis)
-    assert stats["loss"]["commonest_mistake"] == "factor: summed where the loss is the mean (of 3 terms) (1)"
+    assert stats["loss"]["commonest_mistake"] == "factor: summed where the loss is the mean (1)"
     assert stats["dW1"]["commonest_mistake"] == "factor: the ReLU scale is missing (1)"  # s09, first of five ones
     screen = (course / "screen.txt").read_text(encoding="utf-8")
     assert "s99.json" in screen and "answers s17's variant" in screen

@@ -44,36 +44,51 @@ def factor(g: Array, r: Array, close: float = CLOSE) -> float | None:
     return c if same(g, c * r, close) and c != 0.0 else None
 
 
-def causes(c: float, name: str, net: Net, B: int, K: int, close: float = CLOSE) -> list[str]:
+@dataclass(frozen=True)
+class Cause:
+    """A known reason for a gradient that is ``factor`` times the right one: its short label, what it
+    is in words, and whether it lies upstream of the chain's split (in the loss or ∂ℓ/∂z3), where it
+    would change all four gradients alike."""
+
+    factor: float
+    label: str
+    text: str
+    upstream: bool = False
+
+
+def causes(c: float, name: str, net: Net, B: int, K: int, close: float = CLOSE) -> list[Cause]:
     """Known reasons for a gradient of ``name`` (W1 … b2, or "all" four) that is c times the right one."""
     n_mean = net.loss.mean_divisor(B, K)
-    upstream = name == "all"  # one factor on all four comes from ∂ℓ/∂z3, before the chain splits
-    known: list[tuple[float, str]] = [(-1.0, "sign flipped: ŷ − y written as y − ŷ, or the step added instead of "
-                                             "subtracted" if upstream else
-                                      f"sign flipped in ∂ℓ/∂{name} alone (its own formula, not ŷ − y, which "
-                                      "would flip all four)")]
+    sign = (Cause(-1.0, "sign flipped", "sign flipped: ŷ − y written as y − ŷ, or the step added instead of "
+                  "subtracted", upstream=True) if name == "all" else
+            Cause(-1.0, "sign flipped", f"sign flipped in ∂ℓ/∂{name} alone (its own formula, not ŷ − y, which would "
+                  "flip all four)"))
+    known = [sign]
     scale = net.f.scale if net.f.name == "relu" else 1.0
     if scale != 1.0 and name in ("W1", "b1"):
-        known += [(1 / scale, f"the ReLU scale is missing: ∂z2/∂z1 = {scale:g}·[z1 > 0], not [z1 > 0]"),
-                  (scale, f"the ReLU scale {scale:g} is applied twice")]
+        known += [Cause(1 / scale, "the ReLU scale is missing",
+                        f"the ReLU scale is missing: ∂z2/∂z1 = {scale:g}·[z1 > 0], not [z1 > 0]"),
+                  Cause(scale, "the ReLU scale applied twice", f"the ReLU scale {scale:g} is applied twice")]
     if net.loss.name == "mse":
-        known += [(0.5, "the 2 of the MSE derivative 2(ŷ − y) is missing"),
-                  (2.0, "the MSE derivative is doubled (2 applied twice)")]
+        known += [Cause(0.5, "the 2 of the MSE missing", "the 2 of the MSE derivative 2(ŷ − y) is missing", True),
+                  Cause(2.0, "the MSE's 2 applied twice", "the MSE derivative is doubled (2 applied twice)", True)]
     red = net.loss.reduction
+    mismatch = "reduction mismatch"
     if red == "mean":
-        known += [(float(n_mean), f"reduction mismatch: summed over the batch where the loss is the mean (×{n_mean})")]
+        known += [Cause(float(n_mean), mismatch, f"{mismatch}: summed over the batch where the loss is the mean "
+                        f"(×{n_mean})", True)]
         if net.loss.name != "cross_entropy" and K > 1:
-            known += [(float(B), f"reduction mismatch: divided by K only, not B·K (×B = {B})"),
-                      (float(K), f"reduction mismatch: divided by B only, not B·K (×K = {K})")]
+            known += [Cause(float(B), mismatch, f"{mismatch}: divided by K only, not B·K (×B = {B})", True),
+                      Cause(float(K), mismatch, f"{mismatch}: divided by B only, not B·K (×K = {K})", True)]
+        if net.loss.name == "cross_entropy" and K > 1:
+            known += [Cause(1 / K, mismatch, f"{mismatch}: divided by B·K where cross-entropy's mean divides by B "
+                            f"only (÷K = {K})", True)]
     else:
-        known += [(1 / n_mean, f"reduction mismatch: averaged (÷{n_mean}) where the loss is the sum")]
-    if net.loss.name == "cross_entropy" and red == "mean" and K > 1:
-        known += [(1 / K, f"reduction mismatch: divided by B·K where cross-entropy's mean divides by B only "
-                          f"(÷K = {K})")]
-    if B > 1 and all(abs(v - 1 / B) > close * (1 / B) for v, _ in known):
-        known += [(1 / B, f"averaged over the batch (÷B = {B}) where the samples' gradients add up (a mean loss "
-                          "has its 1/N in ∂ℓ/∂ŷ already)")]
-    return [why for v, why in known if abs(c - v) <= close * abs(v)]
+        known += [Cause(1 / n_mean, mismatch, f"{mismatch}: averaged (÷{n_mean}) where the loss is the sum", True)]
+    if B > 1 and all(abs(k.factor - 1 / B) > close * (1 / B) for k in known):
+        known += [Cause(1 / B, "averaged over the batch", f"averaged over the batch (÷B = {B}) where the samples' "
+                        "gradients add up (a mean loss has its 1/N in ∂ℓ/∂ŷ already)")]
+    return [k for k in known if abs(c - k.factor) <= close * abs(k.factor)]
 
 
 def diagnose(grads: dict[str, Array], ref: dict[str, Array], net: Net, shape: tuple[int, int, int],
@@ -96,7 +111,7 @@ def diagnose(grads: dict[str, Array], ref: dict[str, Array], net: Net, shape: tu
         findings.extend(_mismatch(name, g, r, ref, net, B, K, factors))
     if len(factors) == len(PARAM_NAMES) and len({round(c, 9) for c in factors.values()}) == 1:
         c = next(iter(factors.values()))  # one cause upstream of every parameter: say it once
-        why = causes(c, "all", net, B, K)
+        why = [k.text for k in causes(c, "all", net, B, K)]
         kind = "sign" if abs(c + 1) <= CLOSE else "factor"
         message = f"all four gradients are ×{c:.6g} the reference" + (f": {why[0]}" if why else "")
         findings = [Finding("all", kind, message)]
@@ -138,7 +153,7 @@ def _mismatch(name: str, g: Array, r: Array, ref: dict[str, Array], net: Net, B:
     c = factor(g, r)
     if c is not None:
         factors[name] = c
-        why = causes(c, name, net, B, K)
+        why = [k.text for k in causes(c, name, net, B, K)]
         kind = "sign" if abs(c + 1) <= CLOSE else "factor"
         message = f"∂ℓ/∂{name} is ×{c:.6g} the reference" + (f": {'; or '.join(why)}" if why else "")
         return [Finding(name, kind, message)]

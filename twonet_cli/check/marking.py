@@ -14,7 +14,7 @@ import numpy as np
 
 from ..core.activations import Array
 from ..core.model import Net
-from .diagnose import causes, factor
+from .diagnose import Cause, causes, factor
 
 # What a sheet asks for, in the exercise's order: the forward pass, the loss, the four gradients
 ITEMS = ("z1", "z2", "z3", "y_hat", "loss", "dW1", "db1", "dW2", "db2")
@@ -118,8 +118,8 @@ def mark(item: str, answer: Answer | None, keys: dict[str, Array], tol: Toleranc
         # one number is a multiple of any other, and rounding is a factor near 1: only a known cause counts then
         if (key.size > 1 and abs(c - 1) > NEAR_ONE) or kind == "sign" or why:
             said = "has the wrong sign" if kind == "sign" else f"is ×{c:.4g} the right value"
-            return Mark(item, False, kind, f"{words} {said}" + (f": {'; or '.join(why)}" if why else ""),
-                        why[0].split(":")[0] if len(why) == 1 else "")
+            text = f"{words} {said}" + (f": {'; or '.join(k.text for k in why)}" if why else "")
+            return Mark(item, False, kind, text, why[0].label if len(why) == 1 else "")
     wrong = np.argwhere(~tol.close(a, key))
     if key.size == 1:
         return Mark(item, False, "wrong", f"{words} is {a.item():.{tol.digits}g}, not {key.item():.{tol.digits}g}")
@@ -136,20 +136,21 @@ def mark(item: str, answer: Answer | None, keys: dict[str, Array], tol: Toleranc
                 f"{words}: {len(wrong)} of {key.size} entries wrong, with no simple pattern{near}")
 
 
-def _causes(c: float, item: str, net: Net, B: int, K: int, close: float) -> list[str]:
+def _causes(c: float, item: str, net: Net, B: int, K: int, close: float) -> list[Cause]:
     """Known reasons for an item that is c times the key: check's for a gradient, the reduction for ℓ."""
-    if item in GRADIENTS:  # a cause upstream of the split would change all four: said by mark_all, not here
-        return [why for why in causes(c, GRADIENTS[item], net, B, K, close) if not why.startswith(UPSTREAM)]
+    if item in GRADIENTS:  # a cause upstream of the split would change all four: said by all_four, not here
+        return [k for k in causes(c, GRADIENTS[item], net, B, K, close) if not k.upstream]
     if item == "dy_hat":  # ∂ℓ/∂ŷ: every cause upstream of the chain's split is one of its own
         return causes(c, "all", net, B, K, close)
     if item == "loss" and abs(c - 1) > close:
         n = net.loss.mean_divisor(B, K)
-        known = [(float(n), f"summed where the loss is the mean (of {n} terms)")] if net.loss.reduction == "mean" \
-            else [(1 / n, f"averaged (over {n} terms) where the loss is the sum")]
+        summed = "summed where the loss is the mean"
+        known = [Cause(float(n), summed, f"{summed} (of {n} terms)")] if net.loss.reduction == "mean" else [
+            Cause(1 / n, "averaged where the loss is the sum", f"averaged (over {n} terms) where the loss is the sum")]
         if net.loss.reduction == "mean" and net.loss.name != "cross_entropy" and B > 1 and K > 1:
-            known += [(float(K), f"divided by B only, not B·K (×K = {K})"),
-                      (float(B), f"divided by K only, not B·K (×B = {B})")]
-        return [why for v, why in known if abs(c - v) <= close * abs(v)]
+            known += [Cause(float(K), "divided by B only", f"divided by B only, not B·K (×K = {K})"),
+                      Cause(float(B), "divided by K only", f"divided by K only, not B·K (×B = {B})")]
+        return [k for k in known if abs(c - k.factor) <= close * abs(k.factor)]
     return []
 
 
@@ -185,11 +186,12 @@ def all_four(given: dict[str, Array | None], keys: dict[str, Array], close: floa
         return {}
     c = float(found[0] or 0.0)  # a one-entry gradient is a multiple of anything: it counts when it agrees
     why = causes(c, "all", net, B, K, close) if upstream else [
-        "a factor put on ∂ℓ/∂z3 in backward, before the chain splits (∂ℓ/∂ŷ was given exact)"]
+        Cause(c, "a factor in backward", "a factor put on ∂ℓ/∂z3 in backward, before the chain splits (∂ℓ/∂ŷ was "
+              "given exact)")]
     kind = "sign" if abs(c + 1) <= close else "factor"
     said = "has the wrong sign, like" if kind == "sign" else f"is ×{c:.4g} the right value, like"
-    return {i: Mark(i, False, kind, f"{WORDS[i]} {said} all four gradients" + (f": {why[0]}" if why else ""),
-                    why[0].split(":")[0] if len(why) == 1 else "") for i in given}
+    return {i: Mark(i, False, kind, f"{WORDS[i]} {said} all four gradients" + (f": {why[0].text}" if why else ""),
+                    why[0].label if len(why) == 1 else "") for i in given}
 
 
 def unreadable(reason: str) -> dict[str, Mark]:
@@ -198,7 +200,6 @@ def unreadable(reason: str) -> dict[str, Mark]:
 
 
 NEAR_ONE = 0.05  # a fitted factor within 5% of 1, with no known cause, is rounding or a few wrong entries: not named
-UPSTREAM = ("the 2 of the MSE", "the MSE derivative is doubled", "reduction mismatch")
 NOT_DIAGNOSED = ("missing", "unreadable", "variant")  # zero marks that say nothing about the mathematics
 
 
