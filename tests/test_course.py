@@ -564,3 +564,17 @@ def test_a_fifo_in_a_students_folder_is_passed_over(course: Path, tmp_path: Path
     os.mkfifo(folder / "dW9.csv")  # reading it would wait forever
     marks = grade_one(course, tmp_path, "unused", None)
     assert all(m["correct"] == "1" for m in marks.values())
+
+
+def test_a_manifest_naming_a_student_twice_or_a_key_elsewhere_is_refused(course: Path, tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    shutil.copytree(course / "assignment", keys)
+    manifest = json.loads((keys / "manifest.json").read_text(encoding="utf-8"))
+    manifest["students"][1]["id"] = manifest["students"][0]["id"].upper()
+    (keys / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    r = invoke("grade", str(tmp_path), "--keys", str(keys))
+    assert r.exit_code == 2 and "lists a student twice" in r.stderr
+    manifest["students"][1]["id"] = "s02"
+    manifest["students"][0]["key"] = "/etc/passwd"  # read from keys/ID.json whatever the manifest says
+    (keys / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert invoke("grade", str(tmp_path), "--keys", str(keys)).exit_code == 0

@@ -228,3 +228,13 @@ def test_a_path_may_hold_a_colon(tmp_path: Path) -> None:
 def test_the_skeleton_refuses_a_config_it_would_not_use() -> None:
     code, _, err = check("--impl", str(IMPLS / "correct.py"), "-c", "multiclass")
     assert code == 2 and "--config and --set choose the network of a FILE.py:FUNCTION only" in err
+
+
+def test_a_class_named_as_a_function_is_one_line() -> None:
+    code, _, err = check("--impl", f"{IMPLS / 'correct.py'}:MLP")
+    assert code == 2 and "MLP is a class" in err
+
+
+def test_the_courses_test_broadcasts_a_bias_row_as_the_course_does() -> None:
+    _, out, _ = check("--impl", str(IMPLS / "bias_keepdims.py"))
+    assert "passes in 38 of 38 cases; twonet's exact check in 38" in out

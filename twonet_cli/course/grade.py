@@ -56,8 +56,10 @@ def load_course(folder: Path) -> Course:
         bad = next((sid for sid in students if not ID_PATTERN.fullmatch(sid)), None)
         if bad is not None:  # an id names files: one edited into '../x' would write outside the grades
             raise InputError(f"--keys: {manifest_path} lists {bad!r}, which cannot be an id")
-        for entry in manifest["students"]:
-            keys[entry["id"]] = key_items(read_json(folder / entry["key"]), f"{folder.name}/{entry['key']}")
+        if len({sid.lower() for sid in students}) < len(students):
+            raise InputError(f"--keys: {manifest_path} lists a student twice (ids are told apart ignoring case)")
+        for sid in students:  # each key where assign wrote it, never a path the manifest names
+            keys[sid] = key_items(read_json(folder / "keys" / f"{sid}.json"), f"{folder.name}/keys/{sid}.json")
     except (KeyError, TypeError) as e:
         raise InputError(f"--keys: {manifest_path} is damaged ({type(e).__name__}: {e})") from None
     try:

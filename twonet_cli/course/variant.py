@@ -11,6 +11,7 @@ from typing import Literal
 
 import numpy as np
 
+from ..check.bounds import gradient_terms
 from ..core.activations import Array
 from ..core.explain import Explanation, explain
 from ..core.losses import one_hot
@@ -102,6 +103,10 @@ def degenerate(e: Explanation) -> str | None:
         return f"{zero} all zeros"
     noisy = next((name for name, a in items.items()
                   if ((a != 0) & (np.abs(a) <= NOISE * np.abs(a).max())).any()), None)
+    if noisy is None:  # a gradient's entry beside the terms it is summed from: a sum that cancels to 0
+        terms = gradient_terms(e.net, e.params, c, e.y)
+        noisy = next((f"d{k}" for k, a in e.back.grads.items()
+                      if ((a != 0) & (np.abs(a) <= NOISE * np.maximum(terms[k], np.abs(a)))).any()), None)
     return None if noisy is None else f"{noisy} has an entry that is 0 up to rounding"
 
 

@@ -258,6 +258,9 @@ def interface(module: ModuleType, form: str, function: str | None) -> dict[str, 
     """What the file offers: the skeleton (MLP, mse_loss, bce_loss) or the named function."""
     if form == "function":
         fn = getattr(module, function or "", None)
+        if isinstance(fn, type):
+            raise FatalError(f"{function} is a class: --impl FILE.py checks the skeleton's MLP, FILE.py:NAME a "
+                             "function grads(params, x, y)")
         if not callable(fn):
             found = sorted(k for k, v in vars(module).items() if callable(v) and not k.startswith("_"))[:8]
             raise FatalError(f"it has no function {function!r} (it has: {', '.join(found) or 'none'})")

@@ -60,7 +60,7 @@ def impl_report(r: ImplReport) -> Group:
     if r.form == "skeleton":
         held = [f"{z} as {', '.join(f'cache[{k!r}]' for k in names)}" if names else f"{z} nowhere"
                 for z, names in r.intermediates.items()]
-        parts.append(f"Intermediates your forward keeps, exact in every case: {shown('; '.join(held))}.")
+        parts.append(f"Intermediates your forward keeps, in every case: {shown('; '.join(held))}.")
     for note, case in r.notes.items():
         parts.append(f"[red]{shown(note)}[/red] (first in case {case + 1}).")
     if r.absent:
@@ -81,8 +81,11 @@ def impl_report(r: ImplReport) -> Group:
     wrong_grads = any(not vs[q].passed for vs in r.verdicts for q in GRADS)
     rounded = sum(v.kind == "float32" for vs in r.verdicts for v in vs.values())
     note = f" ({rounded} to float32's precision: the code computes in float32)" if rounded else ""
+    ran = len(r.cases) if not r.stopped else sum(any(v.kind not in ("missing", "error") or v.passed
+                                                        for v in vs.values()) for vs in r.verdicts)
     verdict = f"[bold green]PASSED[/bold green]: every quantity exact in every case{note}" if r.passed else (
-        f"[bold red]FAILED[/bold red]: {len(r.cases) - exact} of {len(r.cases)} cases have a wrong quantity"
+        f"[bold red]FAILED[/bold red]: {ran - exact} of {ran} cases run have a wrong quantity"
+        + (f" ({len(r.cases) - ran} did not run)" if ran < len(r.cases) else "")
         + ("" if wrong_grads or not r.cases else " (the gradients themselves are right)")
         + (f"; and {len(r.notes)} mistake(s) named above" if r.notes else ""))
     parts.append(verdict)
