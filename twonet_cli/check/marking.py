@@ -108,9 +108,9 @@ def mark(item: str, answer: Answer | None, keys: dict[str, Array], tol: Toleranc
     close = max(tol.rtol, 1e-6)
     if key.ndim == 2 and key.shape[0] == key.shape[1] > 1 and tol.all_close(a.T, key):
         return Mark(item, False, "transposed", f"{words} is transposed: your rows are the key's columns")
-    for other, k in keys.items():
-        if other != item and k.shape == key.shape and tol.all_close(a, k):
-            return Mark(item, False, "swapped", f"{words}: you gave the value of {WORDS[other]}")
+    swapped = _swapped(item, a, keys, tol)
+    if swapped is not None:
+        return swapped
     c = factor(a, key, close)
     if c is not None and abs(c - 1) > close and tol.all_close(a, c * key):  # entry by entry, as the marks
         why = _causes(c, item, net, B, K, close)
@@ -160,10 +160,15 @@ def _misshaped(item: str, a: Array, key: Array, keys: dict[str, Array], tol: Tol
         values = "its values are right once turned" if tol.all_close(a.T, key) else "and its values differ too"
         return Mark(item, False, "transposed", f"{words} is transposed: {a.shape} given, {key.shape} expected "
                     f"(weights are (out, in)); {values}. Name it {item}.T if you mean the transpose")
-    for other, k in keys.items():
-        if other != item and k.shape == a.shape and tol.all_close(a, k):
-            return Mark(item, False, "swapped", f"{words}: you gave the value of {WORDS[other]}")
-    return Mark(item, False, "shape", f"{words} has shape {a.shape}, expected {key.shape}")
+    return _swapped(item, a, keys, tol) or Mark(item, False, "shape", f"{words} has shape {a.shape}, expected "
+                                                                  f"{key.shape}")
+
+
+def _swapped(item: str, a: Array, keys: dict[str, Array], tol: Tolerance) -> Mark | None:
+    """The mark of an answer that is another item's value (of its shape), or None."""
+    other = next((o for o, k in keys.items() if o != item and k.shape == a.shape and tol.all_close(a, k)), None)
+    return None if other is None else Mark(item, False, "swapped", f"{WORDS[item]}: you gave the value of "
+                                                                   f"{WORDS[other]}")
 
 
 def mark_all(answers: dict[str, Answer], keys: dict[str, Array], tol: Tolerance, net: Net, B: int,

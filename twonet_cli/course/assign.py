@@ -14,6 +14,7 @@ import numpy as np
 from ..config.schema import Config
 from ..errors import InputError
 from ..formats.table import read_text_table
+from ..formats.write import read_manifest
 from ..ui.jsondoc import dumps, grads_json, network_json
 from ..ui.key import Format, answer_key, sheet
 from .variant import Values, Variant, fingerprint, variant
@@ -106,14 +107,8 @@ def assign(cfg: Config, name: str, roster: tuple[str, list[str]], secret: str, b
 def check_replace(out: Path, secret: str) -> None:
     """Before --force replaces an earlier assignment: it must have been made with the same secret,
     else its keys (perhaps handed out) would all change silently."""
-    manifest = out / "manifest.json"
-    if not manifest.is_file():
-        return
-    try:
-        earlier = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return
-    mark = earlier.get("secret_fingerprint") if isinstance(earlier, dict) else None
+    earlier = read_manifest(out)
+    mark = earlier.get("secret_fingerprint")
     if mark and mark != fingerprint(secret):
         raise InputError(f"--out: {out} was made with another secret; its keys would all change: write to a new "
                          "folder, or give the secret it was made with")

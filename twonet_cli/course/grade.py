@@ -21,7 +21,7 @@ from ..errors import InputError, TwonetError, path_kind
 from ..formats.arrays import numbers_array
 from ..formats.text import read_json
 from .assign import ID_PATTERN, KIND
-from .submissions import Folder, Submission, read
+from .submissions import Folder, Submission, document_items, read
 
 GRADE_KIND = "twonet grades"  # what a grade folder's manifest.json says it is
 MAX_POINTS = 1e6  # an item's points: a gradebook's totals stay finite
@@ -32,10 +32,14 @@ class Course:
     """An assignment folder read back: its config and every student's key, item by item."""
 
     cfg: Config
-    students: list[str]
-    keys: dict[str, dict[str, Array]]
+    keys: dict[str, dict[str, Array]]  # by student, in the roster's order
     batch: int
     id_column: str = "id"
+
+    @property
+    def students(self) -> list[str]:
+        """The roster's ids, in its order."""
+        return list(self.keys)
 
 
 def load_course(folder: Path) -> Course:
@@ -66,19 +70,16 @@ def load_course(folder: Path) -> Course:
         batch = int(manifest.get("batch", 1))
     except (TypeError, ValueError):
         raise InputError(f"--keys: {manifest_path} is damaged (batch {manifest.get('batch')!r})") from None
-    return Course(cfg, students, keys, batch, str(manifest.get("id_column", "id")))
+    return Course(cfg, keys, batch, str(manifest.get("id_column", "id")))
 
 
 def key_items(doc: Any, where: str) -> dict[str, Array]:
     """The items of a `grads --json` document: z1 … ŷ as (B, ·) rows, ℓ, and the four gradients."""
-    try:
-        samples = doc["samples"]
-        out = {k: numbers_array([s[k] for s in samples], f"{where}: {k}") for k in ("z1", "z2", "z3", "y_hat")}
-        out["loss"] = numbers_array(doc["loss"], f"{where}: loss")
-        out.update({f"d{k}": numbers_array(doc["grads"][k], f"{where}: grads.{k}") for k in ("W1", "b1", "W2", "b2")})
-    except (KeyError, TypeError) as e:
-        raise InputError(f"--keys: {where} is not a `twonet grads --json` key ({type(e).__name__}: {e})") from None
-    return out
+    items = document_items(doc) if isinstance(doc, dict) else {}
+    missing = [item for item in ITEMS if item not in items]
+    if missing:
+        raise InputError(f"--keys: {where} is not a `twonet grads --json` key (no {', '.join(missing)})")
+    return {item: numbers_array(items[item], f"{where}: {item}") for item in ITEMS}
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..check.marking import GRADIENTS, ITEMS, Answer
+from ..check.marking import GRADIENTS, Answer
 from ..core.activations import Array
 from ..errors import ConfigError, TwonetError
 from ..formats.arrays import load_array, numbers_array
@@ -98,7 +98,7 @@ def read(path: Path) -> Submission:
     raw = _parse(path)
     if not isinstance(raw, dict):
         raise TwonetError(f"{path.name}: expected a mapping of item names to numbers")
-    return _from_mapping(_flatten(raw), path.name)
+    return _from_mapping(document_items(raw), path.name)
 
 
 def text_of(path: Path) -> str:
@@ -170,7 +170,7 @@ def _csv_numbers(path: Path) -> Any:
     return values[0] if len(values) == 1 else values
 
 
-def _flatten(raw: dict[str, Any]) -> dict[str, Any]:
+def document_items(raw: dict[str, Any]) -> dict[str, Any]:
     """A `grads --json` document's gradients and per-sample values as items; other mappings as they are."""
     out = {k: v for k, v in raw.items() if k not in ("grads", "samples", "params", "network")}
     if isinstance(raw.get("grads"), dict):
@@ -250,8 +250,3 @@ def _collect(entries: Sequence[tuple[str, str, Callable[[], Array]]], where: str
         except TwonetError as e:
             out.problems[item] = str(e)
     return out
-
-
-def items_read(s: Submission) -> int:
-    """How many items of ITEMS the submission gave in a readable form."""
-    return sum(item in s.answers for item in ITEMS)

@@ -235,13 +235,13 @@ def write_folder(out: Path, files: dict[str, bytes], where: str, force: bool, ki
     if state not in ("missing", "dir"):
         raise TwonetError(f"{where}: '{printable(str(out))}' exists and is not a folder")
     if state == "dir" and any(out.iterdir()):
-        if not _is_kind(out / "manifest.json", kind):
+        if not _is_kind(out, kind):
             raise TwonetError(f"{where}: '{printable(str(out))}' holds files that are not a {kind} folder; "
                               "choose a new folder")
         if not force:
             raise TwonetError(f"{where}: '{printable(str(out))}' holds an earlier {kind} folder; "
                               "pass --force to replace it")
-        listed = set(_manifest(out / "manifest.json").get("files", [])) | {"manifest.json"}
+        listed = set(read_manifest(out).get("files", [])) | {"manifest.json"}
         extra = sorted(str(p.relative_to(out)) for p in out.rglob("*") if not p.is_dir()
                        and str(p.relative_to(out)) not in listed)
         if extra:
@@ -276,14 +276,14 @@ def write_folder(out: Path, files: dict[str, bytes], where: str, force: bool, ki
         shutil.rmtree(aside, ignore_errors=True)
 
 
-def _manifest(path: Path) -> dict[str, Any]:
+def read_manifest(folder: Path) -> dict[str, Any]:
     """A folder's manifest.json, or {} where there is none (or it is not a mapping)."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return doc if isinstance(doc, dict) else {}
 
 
-def _is_kind(manifest: Path, kind: str) -> bool:
-    return _manifest(manifest).get("kind") == kind
+def _is_kind(folder: Path, kind: str) -> bool:
+    return read_manifest(folder).get("kind") == kind

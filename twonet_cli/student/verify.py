@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..check.impl import GRADS, Verdict, course_passes, in_cache, judge
+from ..check.impl import GRADS, QUANTITIES, Verdict, course_passes, in_cache, judge
 from ..core.model import Net
 from ..errors import InputError, path_kind
 from .cases import Case, function_cases, skeleton_cases
 from .run import Outcome, drive
 
-SKELETON_QUANTITIES = ("y_hat", "J", "dJdy_hat", *GRADS)
+SKELETON_QUANTITIES = tuple(QUANTITIES)  # ŷ, J, ∂J/∂ŷ and the four gradients
 
 
 @dataclass(frozen=True)
